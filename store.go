@@ -1,0 +1,138 @@
+package latchkey
+
+import (
+	"context"
+	"time"
+)
+
+// The storage interfaces are narrow, one per concern. A database adapter
+// implements all of them, both on its connection and inside a transaction.
+// Adapters hold no business rules: they store, find and atomically update,
+// and report ENotFound / EConflict through *Error. Every other failure is an
+// operator-only error (the HTTP layer answers it with 500 or 503).
+
+// UserStore keeps accounts. Emails are unique.
+type UserStore interface {
+	CreateUser(ctx context.Context, u *User) error // EConflict if the email exists
+	UserByID(ctx context.Context, id string) (*User, error)
+	UserByEmail(ctx context.Context, email string) (*User, error)
+	// UpdateUser writes Email, Name, Roles, Disabled, PasswordHash and UpdatedAt.
+	UpdateUser(ctx context.Context, u *User) error
+	// DeleteUser removes the user with every session, refresh token, API key,
+	// identity and one-time code of theirs.
+	DeleteUser(ctx context.Context, id string) error
+	// ListUsers returns users newest first, and the cursor of the next page
+	// ("" when there is none).
+	ListUsers(ctx context.Context, f UserFilter) ([]User, string, error)
+	// CountActiveUsersWithRole counts enabled users that carry role.
+	CountActiveUsersWithRole(ctx context.Context, role string) (int, error)
+}
+
+// SessionStore keeps sessions.
+type SessionStore interface {
+	CreateSession(ctx context.Context, s *Session) error
+	SessionByID(ctx context.Context, id string) (*Session, error)
+	SessionByCookieHash(ctx context.Context, hash []byte) (*Session, error)
+	// TouchSession sets LastUsedAt.
+	TouchSession(ctx context.Context, id string, at time.Time) error
+	// SetSessionCookieHash replaces the browser cookie of a session.
+	SetSessionCookieHash(ctx context.Context, id string, hash []byte) error
+	// ListSessions returns the user's sessions that are not revoked and whose
+	// absolute expiry is after now, newest first.
+	ListSessions(ctx context.Context, userID string, now time.Time) ([]Session, error)
+	// RevokeSession marks one session revoked (ENotFound if it is unknown;
+	// revoking a revoked session is not an error).
+	RevokeSession(ctx context.Context, id string, at time.Time) error
+	// RevokeUserSessions revokes every live session of the user except
+	// exceptID (which may be ""), and returns the IDs it revoked.
+	RevokeUserSessions(ctx context.Context, userID, exceptID string, at time.Time) ([]string, error)
+}
+
+// RefreshTokenStore keeps refresh-token hashes.
+type RefreshTokenStore interface {
+	CreateRefreshToken(ctx context.Context, t *RefreshToken) error
+	RefreshTokenByHash(ctx context.Context, hash []byte) (*RefreshToken, error)
+	// MarkRefreshTokenUsed sets UsedAt and SealedSuccessor on the token only
+	// if it is still unused, atomically; it reports whether it did. Under any
+	// number of concurrent calls for one hash exactly one returns true.
+	MarkRefreshTokenUsed(ctx context.Context, hash []byte, at time.Time, sealedSuccessor []byte) (bool, error)
+}
+
+// APIKeyStore keeps API-key hashes and their metadata.
+type APIKeyStore interface {
+	CreateAPIKey(ctx context.Context, k *APIKey) error
+	APIKeyByHash(ctx context.Context, hash []byte) (*APIKey, error)
+	APIKeyByID(ctx context.Context, id string) (*APIKey, error)
+	// ListAPIKeys returns the user's keys that are not revoked, newest first.
+	ListAPIKeys(ctx context.Context, userID string) ([]APIKey, error)
+	RevokeAPIKey(ctx context.Context, id string, at time.Time) error
+	// RevokeUserAPIKeys revokes every key of the user and returns their IDs.
+	RevokeUserAPIKeys(ctx context.Context, userID string, at time.Time) ([]string, error)
+	// TouchAPIKeys records last use for many keys in one write.
+	TouchAPIKeys(ctx context.Context, lastUsed map[string]time.Time) error
+}
+
+// IdentityStore keeps links between users and social-login accounts.
+type IdentityStore interface {
+	CreateIdentity(ctx context.Context, id *Identity) error // EConflict if (provider, subject) exists
+	IdentityByProviderSubject(ctx context.Context, provider, subject string) (*Identity, error)
+	ListIdentities(ctx context.Context, userID string) ([]Identity, error)
+	DeleteIdentity(ctx context.Context, userID, id string) error
+}
+
+// OneTimeCodeStore keeps the hashes of one-time login codes.
+type OneTimeCodeStore interface {
+	CreateOneTimeCode(ctx context.Context, c *OneTimeCode) error
+	// ConsumeOneTimeCode deletes the code and returns it, atomically; a code
+	// can be consumed once. It returns ENotFound for an unknown, used or
+	// expired code.
+	ConsumeOneTimeCode(ctx context.Context, hash []byte, now time.Time) (*OneTimeCode, error)
+}
+
+// SigningKeyStore keeps JWT signing keys.
+type SigningKeyStore interface {
+	CreateSigningKey(ctx context.Context, k *SigningKey) error
+	// ListSigningKeys returns every key, newest first.
+	ListSigningKeys(ctx context.Context) ([]SigningKey, error)
+	// UpdateSigningKey writes State, ActivatedAt and RetiredAt.
+	UpdateSigningKey(ctx context.Context, k *SigningKey) error
+	DeleteSigningKey(ctx context.Context, id string) error
+}
+
+// AuditStore keeps the audit log.
+type AuditStore interface {
+	AppendAudit(ctx context.Context, e *AuditEvent) error
+	// ListAudit returns events newest first and the next page's cursor.
+	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, string, error)
+}
+
+// Janitor removes what has outlived its use.
+type Janitor interface {
+	// DeleteExpired removes sessions, refresh tokens and one-time codes that
+	// expired (or were revoked) before the cut-off, and audit events older
+	// than auditBefore. It returns the number of rows removed.
+	DeleteExpired(ctx context.Context, before, auditBefore time.Time) (int64, error)
+}
+
+// Tx is everything a use case can do inside one transaction.
+type Tx interface {
+	UserStore
+	SessionStore
+	RefreshTokenStore
+	APIKeyStore
+	IdentityStore
+	OneTimeCodeStore
+	SigningKeyStore
+	AuditStore
+}
+
+// Store is a database. Its own methods run outside a transaction; InTx runs
+// fn in one read-write transaction that is committed when fn returns nil and
+// rolled back otherwise.
+type Store interface {
+	Tx
+	Janitor
+	InTx(ctx context.Context, fn func(tx Tx) error) error
+	Ping(ctx context.Context) error
+	Close() error
+}
