@@ -1,0 +1,22 @@
+// Command latchkey is the latchkey authentication server and its
+// administration commands. See `latchkey help`.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/latchkey/latchkey/internal/app"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := app.Run(ctx, os.Args[1:], os.Environ(), os.Stdin, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "latchkey:", err)
+		os.Exit(app.ExitCode(err))
+	}
+}

@@ -1,0 +1,123 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/config"
+	"github.com/latchkey/latchkey/internal/crypt"
+	"github.com/latchkey/latchkey/internal/password"
+	"github.com/latchkey/latchkey/internal/server"
+	"github.com/latchkey/latchkey/internal/store"
+	"github.com/latchkey/latchkey/internal/token"
+)
+
+// components are the long-lived parts every command builds from a Config.
+type components struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	store   store.Store
+	sealer  *crypt.Sealer
+	keys    *token.KeyManager
+	auth    *auth.Service
+	metrics *server.Metrics
+	clock   func() time.Time
+}
+
+func (c *components) Close() error { return c.store.Close() }
+
+// newLogger returns a JSON logger, or a text one when stderr is a terminal
+// and no format was chosen. Request ids are added to every record.
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	format := cfg.LogFormat
+	if format == "" {
+		format = "json"
+		if f, ok := w.(*os.File); ok {
+			if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+				format = "text"
+			}
+		}
+	}
+	var h slog.Handler = slog.NewJSONHandler(w, opts)
+	if format == "text" {
+		h = slog.NewTextHandler(w, opts)
+	}
+	return slog.New(server.RequestIDHandler{Handler: h})
+}
+
+// build opens the database, applies migrations, loads the master key and
+// the signing keys, and assembles the use cases.
+func build(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*components, error) {
+	clock := time.Now
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("invalid --data-dir: %w", err)
+	}
+	st, err := store.Open(ctx, cfg.Database)
+	if err != nil {
+		return nil, err
+	}
+	c := &components{cfg: cfg, log: logger, store: st, clock: clock, metrics: server.NewMetrics()}
+	if err := c.init(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *components) init(ctx context.Context) error {
+	cfg := c.cfg
+	if err := c.store.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrating the database (%s): %w", store.Redact(cfg.Database), err)
+	}
+	master, err := crypt.LoadOrCreateKeyFile(filepath.Join(cfg.DataDir, "master.key"))
+	if err != nil {
+		return fmt.Errorf("master key: %w", err)
+	}
+	if c.sealer, err = crypt.NewSealer(master); err != nil {
+		return fmt.Errorf("master key: %w", err)
+	}
+	c.keys = token.NewKeyManager(c.store, c.sealer, cfg.SigningAlg, cfg.AccessTokenTTL, c.clock, c.log)
+	if err := c.keys.Init(ctx); err != nil {
+		return fmt.Errorf("signing keys: %w", err)
+	}
+	params := password.Params{Memory: uint32(cfg.HashMemoryKiB), Iterations: uint32(cfg.HashIterations), Parallelism: 1}
+	if params.Memory < password.DefaultParams.Memory || params.Iterations < password.DefaultParams.Iterations {
+		c.log.Warn("argon2id parameters are below the OWASP recommendation (m=19456 KiB, t=2); use them for tests only",
+			"memory_kib", params.Memory, "iterations", params.Iterations)
+	}
+	policy := password.DefaultPolicy()
+	policy.MinLength = cfg.PasswordMinLength
+	c.auth = auth.New(auth.Config{
+		AccessTokenTTL: cfg.AccessTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL,
+		SessionIdleTimeout: cfg.SessionIdleTimeout, RefreshReuseGrace: cfg.RefreshReuseGrace,
+	}, auth.Deps{
+		Store:    c.store,
+		Hasher:   password.NewHasher(params, runtime.NumCPU(), 10*time.Second),
+		Policy:   policy,
+		Issuer:   token.NewIssuer(c.keys.Keyring, cfg.Issuer, cfg.Audience, cfg.AccessTokenTTL, c.clock),
+		Verifier: token.NewVerifier(c.keys.Keyring, cfg.Issuer, cfg.Audience, c.clock),
+		Clock:    c.clock,
+		Logger:   c.log,
+		Events:   c.metrics,
+	})
+	return nil
+}
+
+// loadConfig parses a command's flags with the shared settings.
+func loadConfig(name string, args []string, env Env) (*config.Config, error) {
+	cfg, err := config.Load(name, args, env.Getenv, env.Stderr)
+	if err != nil && !config.IsHelp(err) {
+		return nil, usageError{err.Error()}
+	}
+	return cfg, err
+}

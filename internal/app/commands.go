@@ -1,0 +1,150 @@
+package app
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/auth"
+)
+
+func migrate(ctx context.Context, args []string, env Env) error {
+	cfg, err := loadConfig("migrate", args, env)
+	if err != nil {
+		return err
+	}
+	c, err := build(ctx, cfg, newLogger(cfg, env.Stderr))
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	fmt.Fprintln(env.Stdout, "migrations applied")
+	return nil
+}
+
+// splitOwnFlags separates a subcommand's own flags from the shared
+// settings (--database and friends), which go to the config loader.
+func splitOwnFlags(fs *flag.FlagSet, args []string) (own, shared []string) {
+	for i := 0; i < len(args); i++ {
+		name := strings.TrimLeft(args[i], "-")
+		name, _, hasValue := strings.Cut(name, "=")
+		f := fs.Lookup(name)
+		if f == nil || !strings.HasPrefix(args[i], "-") {
+			shared = append(shared, args[i])
+			if !hasValue && strings.HasPrefix(args[i], "-") && i+1 < len(args) && !strings.HasPrefix(args[i+1], "-") {
+				i++
+				shared = append(shared, args[i])
+			}
+			continue
+		}
+		own = append(own, args[i])
+		_, isBool := f.Value.(interface{ IsBoolFlag() bool })
+		if !hasValue && !isBool && i+1 < len(args) {
+			i++
+			own = append(own, args[i])
+		}
+	}
+	return own, shared
+}
+
+func userCommand(ctx context.Context, args []string, env Env) error {
+	if len(args) == 0 || args[0] != "create" {
+		return usageError{"usage: latchkey user create --email E [--role R] [--name N] [--password-stdin]"}
+	}
+	fs := flag.NewFlagSet("user create", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	email := fs.String("email", "", "the user's email address")
+	name := fs.String("name", "", "display name")
+	roles := fs.String("role", "user", "comma-separated roles, e.g. admin")
+	stdin := fs.Bool("password-stdin", false, "read the password from standard input (never from the command line)")
+	own, shared := splitOwnFlags(fs, args[1:])
+	if err := fs.Parse(own); err != nil {
+		return usageError{err.Error()}
+	}
+	if *email == "" {
+		return usageError{"user create: --email is required"}
+	}
+	if !*stdin {
+		return usageError{"user create: give the password on standard input with --password-stdin"}
+	}
+	pw, err := readPassword(env.Stdin)
+	if err != nil {
+		return err
+	}
+	cfg, err := loadConfig("user create", shared, env)
+	if err != nil {
+		return err
+	}
+	c, err := build(ctx, cfg, newLogger(cfg, env.Stderr))
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	var roleList []string
+	for _, r := range strings.Split(*roles, ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			roleList = append(roleList, r)
+		}
+	}
+	u, err := c.auth.CreateUser(ctx, auth.SignupInput{Email: *email, Password: pw, Name: *name, Roles: roleList}, auth.Meta{UserAgent: "latchkey-cli"})
+	if err != nil {
+		return fmt.Errorf("user create: %s", latchkey.ErrorMessage(err))
+	}
+	fmt.Fprintf(env.Stdout, "created user %s (%s) with roles %s\n", u.ID, u.Email, strings.Join(u.Roles, ","))
+	return nil
+}
+
+// readPassword reads one line; the trailing newline is not part of it.
+func readPassword(r io.Reader) (string, error) {
+	line, err := bufio.NewReader(io.LimitReader(r, 4096)).ReadString('\n')
+	if err != nil && err != io.EOF {
+		return "", fmt.Errorf("reading the password: %w", err)
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+func keysCommand(ctx context.Context, args []string, env Env) error {
+	if len(args) == 0 || (args[0] != "rotate" && args[0] != "list") {
+		return usageError{"usage: latchkey keys rotate | latchkey keys list"}
+	}
+	cfg, err := loadConfig("keys "+args[0], args[1:], env)
+	if err != nil {
+		return err
+	}
+	c, err := build(ctx, cfg, newLogger(cfg, env.Stderr))
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if args[0] == "rotate" {
+		k, err := c.keys.Rotate(ctx, latchkey.AuditEvent{Type: latchkey.AuditKeysRotated, UserAgent: "latchkey-cli", Outcome: latchkey.OutcomeSuccess})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "rotated: %s (%s) now signs\n", k.ID, k.Algorithm)
+	}
+	return printKeys(env.Stdout, c.keys.Keys())
+}
+
+func printKeys(w io.Writer, keys []latchkey.SigningKey) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KID\tALG\tSTATE\tCREATED\tACTIVATED\tRETIRED")
+	for _, k := range keys {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Algorithm, k.State, k.CreatedAt.UTC().Format(time.RFC3339),
+			fmtTime(k.ActivatedAt), fmtTime(k.RetiredAt))
+	}
+	return tw.Flush()
+}
+
+func fmtTime(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}

@@ -1,0 +1,128 @@
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/config"
+	"github.com/latchkey/latchkey/internal/server"
+)
+
+// HTTP server limits: slow clients cannot hold connections (slowloris),
+// and oversized headers are refused with 431.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 15 * time.Second
+	writeTimeout      = 30 * time.Second
+	idleTimeout       = 60 * time.Second
+	maxHeaderBytes    = 64 << 10
+	shutdownTimeout   = 20 * time.Second
+)
+
+func serve(ctx context.Context, args []string, env Env) error {
+	cfg, err := loadConfig("serve", args, env)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(cfg, env.Stderr)
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("invalid --addr: %w", err)
+	}
+	defer ln.Close()
+	adoptListenAddress(cfg, ln.Addr().String())
+
+	c, err := build(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+
+	srv := &http.Server{
+		Handler: server.NewServer(server.Deps{
+			Config: cfg, Store: c.store, Auth: c.auth, Keys: c.keys, Metrics: c.metrics, Logger: logger, Clock: c.clock,
+		}),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          nil,
+	}
+	if cfg.TLSCert != "" {
+		srv.TLSConfig = tlsConfig()
+	}
+
+	bg, stopBackground := context.WithCancel(ctx)
+	defer stopBackground()
+	go c.keys.Run(bg, time.Minute, cfg.KeyRotation)
+
+	errc := make(chan error, 1)
+	go func() {
+		if cfg.TLSCert != "" {
+			errc <- srv.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	logger.Info("latchkey started", "url", cfg.Issuer, "database", redactedDatabase(cfg))
+	fmt.Fprintf(env.Stdout, "latchkey listening on %s\n", listenURL(cfg, ln.Addr().String()))
+
+	select {
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serving: %w", err)
+		}
+		return nil
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
+}
+
+// adoptListenAddress fills a defaulted issuer with the address actually
+// bound (so --addr 127.0.0.1:0 gets a usable issuer).
+func adoptListenAddress(cfg *config.Config, bound string) {
+	for _, scheme := range []string{"http://", "https://"} {
+		if cfg.Issuer == scheme+cfg.Addr {
+			cfg.Issuer = scheme + bound
+		}
+	}
+	cfg.Addr = bound
+}
+
+func listenURL(cfg *config.Config, bound string) string {
+	if cfg.TLSCert != "" {
+		return "https://" + bound
+	}
+	return "http://" + bound
+}
+
+func redactedDatabase(cfg *config.Config) string {
+	if strings.Contains(cfg.Database, "://") && !strings.HasPrefix(cfg.Database, "sqlite://") {
+		return strings.SplitN(cfg.Database, "://", 2)[0] + "://…"
+	}
+	return cfg.Database
+}
+
+// tlsConfig allows TLS 1.2 and 1.3 only, with AEAD suites and forward
+// secrecy (Go's TLS 1.3 suites are fixed and all modern).
+func tlsConfig() *tls.Config {
+	return &tls.Config{
+		MinVersion: tls.VersionTLS12,
+		CipherSuites: []uint16{
+			tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+			tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+			tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+		},
+	}
+}

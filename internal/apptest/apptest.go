@@ -1,0 +1,190 @@
+// Package apptest starts a real latchkey server — the same app.Run the
+// binary calls — on a random loopback port, for end-to-end tests.
+package apptest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/app"
+)
+
+// Instance is a running server.
+type Instance struct {
+	URL     string
+	DataDir string
+	Client  *http.Client
+	logs    *syncBuffer
+	cancel  context.CancelFunc
+	done    chan error
+}
+
+// FastHashing are argon2id settings for tests: the real parameters would
+// make a suite of hundreds of logins slow under the race detector. One
+// test covers the real defaults.
+var FastHashing = []string{"--password-hash-memory", "64", "--password-hash-iterations", "1"}
+
+// Start runs `latchkey serve` with a fresh data directory (SQLite unless
+// args name a database) and stops it when the test ends.
+func Start(t testing.TB, args ...string) *Instance {
+	t.Helper()
+	dir := t.TempDir()
+	return StartIn(t, dir, args...)
+}
+
+// StartIn is Start with a given data directory (to restart on the same data).
+func StartIn(t testing.TB, dir string, args ...string) *Instance {
+	t.Helper()
+	all := append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dir, "--log-level", "debug"}, FastHashing...)
+	all = append(all, args...)
+	ctx, cancel := context.WithCancel(context.Background())
+	stdoutR, stdoutW := io.Pipe()
+	inst := &Instance{DataDir: dir, logs: &syncBuffer{}, cancel: cancel, done: make(chan error, 1),
+		Client: &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		}}}
+	environ := []string{}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "LATCHKEY_") || strings.HasPrefix(kv, "LATCHKEY_TEST_") {
+			environ = append(environ, kv)
+		}
+	}
+	go func() {
+		err := app.Run(ctx, all, environ, strings.NewReader(""), stdoutW, inst.logs)
+		stdoutW.CloseWithError(io.EOF)
+		inst.done <- err
+	}()
+	urlc := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdoutR)
+		for sc.Scan() {
+			if u, ok := strings.CutPrefix(sc.Text(), "latchkey listening on "); ok {
+				urlc <- u
+			}
+		}
+	}()
+	select {
+	case inst.URL = <-urlc:
+	case err := <-inst.done:
+		t.Fatalf("latchkey did not start: %v\n%s", err, inst.logs.String())
+	case <-time.After(60 * time.Second):
+		t.Fatalf("latchkey did not start within 60s\n%s", inst.logs.String())
+	}
+	t.Cleanup(func() { inst.Stop(t) })
+	return inst
+}
+
+// Stop shuts the server down and waits for it.
+func (i *Instance) Stop(t testing.TB) {
+	if i.cancel == nil {
+		return
+	}
+	i.cancel()
+	i.cancel = nil
+	select {
+	case err := <-i.done:
+		if err != nil {
+			t.Errorf("latchkey exited with %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Errorf("latchkey did not stop within 30s")
+	}
+	if t.Failed() {
+		t.Logf("server log:\n%s", i.logs.String())
+	}
+}
+
+// Logs returns everything the server logged so far.
+func (i *Instance) Logs() string { return i.logs.String() }
+
+// Response is a finished request.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body into a map.
+func (r *Response) JSON(t testing.TB) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.Body, &m); err != nil {
+		t.Fatalf("body is not a JSON object: %v\n%s", err, r.Body)
+	}
+	return m
+}
+
+// String returns the field of a JSON body as a string.
+func (r *Response) String(t testing.TB, field string) string {
+	t.Helper()
+	v, _ := r.JSON(t)[field].(string)
+	return v
+}
+
+// Do sends a request. body may be nil, a string or []byte (sent as is), or
+// anything else (sent as JSON). headers are name, value pairs; a JSON body
+// gets Content-Type: application/json unless headers set one.
+func (i *Instance) Do(t testing.TB, method, path string, body any, headers ...string) *Response {
+	t.Helper()
+	var rd io.Reader
+	isJSON := false
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		data, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd, isJSON = bytes.NewReader(data), true
+	}
+	req, err := http.NewRequest(method, i.URL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if isJSON {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k := 0; k+1 < len(headers); k += 2 {
+		req.Header.Set(headers[k], headers[k+1])
+	}
+	resp, err := i.Client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

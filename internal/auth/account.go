@@ -1,0 +1,274 @@
+package auth
+
+import (
+	"context"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/crypt"
+	"github.com/latchkey/latchkey/internal/password"
+)
+
+// MaxNameLength bounds a display name, in characters.
+const MaxNameLength = 200
+
+var errInvalidCredentials = latchkey.Errorf(latchkey.EInvalidCredentials, "The email or password is incorrect.")
+
+// SignupInput is what a new account is made from.
+type SignupInput struct {
+	Email    string
+	Password string
+	Name     string
+	Roles    []string // default: [user]
+}
+
+// CreateUser validates and stores a new account and audits it; it starts no
+// session (the CLI uses it directly).
+func (s *Service) CreateUser(ctx context.Context, in SignupInput, m Meta) (*latchkey.User, error) {
+	email, err := CanonicalEmail(in.Email)
+	if err != nil {
+		return nil, err
+	}
+	name, err := CleanName(in.Name)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.policy.Check(in.Password, email); err != nil {
+		return nil, err
+	}
+	hash, err := s.hasher.Hash(ctx, in.Password)
+	if err != nil {
+		return nil, err
+	}
+	roles := in.Roles
+	if len(roles) == 0 {
+		roles = []string{latchkey.RoleUser}
+	}
+	now := s.now().UTC()
+	u := &latchkey.User{ID: latchkey.NewID(now), Email: email, Name: name, Roles: roles, PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
+	err = s.store.InTx(ctx, func(tx latchkey.Tx) error {
+		if err := tx.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, latchkey.AuditSignup, latchkey.OutcomeSuccess, "", u.ID, "", m)
+	})
+	if latchkey.IsCode(err, latchkey.EConflict) {
+		return nil, latchkey.Errorf(latchkey.EConflict, "An account with this email address already exists.")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// Signup creates an account and signs it in.
+func (s *Service) Signup(ctx context.Context, in SignupInput, m Meta) (*Tokens, error) {
+	in.Roles = nil // sign-up never chooses roles
+	u, err := s.CreateUser(ctx, in, m)
+	if err != nil {
+		return nil, err
+	}
+	return s.StartSession(ctx, u, m, "")
+}
+
+// Login checks an email and password and starts a session. A wrong
+// password, an unknown email and a disabled account all give the same
+// error after the same amount of hashing work.
+func (s *Service) Login(ctx context.Context, emailIn, pw string, m Meta) (*Tokens, error) {
+	if err := password.CheckLength(pw); err != nil {
+		return nil, err
+	}
+	u, err := s.CheckPassword(ctx, emailIn, pw, m)
+	if err != nil {
+		return nil, err
+	}
+	return s.StartSession(ctx, u, m, latchkey.AuditLoginSucceeded)
+}
+
+// CheckPassword returns the enabled user with this email and password, or
+// invalid_credentials. Failures are audited as login.failed.
+func (s *Service) CheckPassword(ctx context.Context, emailIn, pw string, m Meta) (*latchkey.User, error) {
+	if err := password.CheckLength(pw); err != nil {
+		return nil, err
+	}
+	email, err := CanonicalEmail(emailIn)
+	if err != nil {
+		// Still refuse in constant work: a malformed email is not a hint.
+		s.hasher.VerifyDummy(ctx, pw)
+		return nil, s.loginFailed(ctx, "", "malformed_email", m)
+	}
+	u, err := s.store.UserByEmail(ctx, email)
+	if latchkey.IsCode(err, latchkey.ENotFound) {
+		s.hasher.VerifyDummy(ctx, pw)
+		return nil, s.loginFailed(ctx, "", "unknown_email", m)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if u.PasswordHash == "" {
+		s.hasher.VerifyDummy(ctx, pw)
+		return nil, s.loginFailed(ctx, u.ID, "no_password", m)
+	}
+	ok, rehash, err := s.hasher.Verify(ctx, pw, u.PasswordHash)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, s.loginFailed(ctx, u.ID, "wrong_password", m)
+	}
+	if u.Disabled {
+		return nil, s.loginFailed(ctx, u.ID, "disabled", m)
+	}
+	if rehash {
+		s.upgradeHash(ctx, u, pw)
+	}
+	return u, nil
+}
+
+func (s *Service) loginFailed(ctx context.Context, userID, reason string, m Meta) error {
+	s.events.Login("failure")
+	err := s.Audit(ctx, latchkey.AuditEvent{Type: latchkey.AuditLoginFailed, UserID: userID, IP: m.IP, UserAgent: m.UserAgent,
+		Outcome: latchkey.OutcomeFailure, Reason: reason})
+	if err != nil {
+		return err // fail closed: an unrecorded failure is not answered as a plain 401
+	}
+	return errInvalidCredentials
+}
+
+// upgradeHash re-hashes a password whose stored parameters are outdated.
+// Failure is logged, not fatal: the login itself was valid.
+func (s *Service) upgradeHash(ctx context.Context, u *latchkey.User, pw string) {
+	hash, err := s.hasher.Hash(ctx, pw)
+	if err == nil {
+		u.PasswordHash, u.UpdatedAt = hash, s.now().UTC()
+		err = s.store.UpdateUser(ctx, u)
+	}
+	if err != nil {
+		s.log.WarnContext(ctx, "password rehash failed", "user_id", u.ID, "err", err)
+	}
+}
+
+// StartSession creates a session with its first refresh token, audits it
+// (auditType "" for none) and issues an access token.
+func (s *Service) StartSession(ctx context.Context, u *latchkey.User, m Meta, auditType string) (*Tokens, error) {
+	now := s.now().UTC()
+	sess := &latchkey.Session{ID: latchkey.NewID(now), UserID: u.ID, CreatedAt: now, LastUsedAt: now,
+		ExpiresAt: now.Add(s.cfg.RefreshTokenTTL), IP: m.IP, UserAgent: truncate(m.UserAgent, 512)}
+	rt := crypt.RandomToken(32)
+	err := s.store.InTx(ctx, func(tx latchkey.Tx) error {
+		if err := tx.CreateSession(ctx, sess); err != nil {
+			return err
+		}
+		if err := tx.CreateRefreshToken(ctx, &latchkey.RefreshToken{Hash: crypt.Hash(rt), SessionID: sess.ID, UserID: u.ID,
+			CreatedAt: now, ExpiresAt: sess.ExpiresAt}); err != nil {
+			return err
+		}
+		if auditType == "" {
+			return nil
+		}
+		return s.audit(ctx, tx, auditType, latchkey.OutcomeSuccess, "", u.ID, sess.ID, m)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if auditType == latchkey.AuditLoginSucceeded {
+		s.events.Login("success")
+	}
+	return s.tokens(u, sess, rt)
+}
+
+// tokens issues an access token for the session and assembles the response.
+func (s *Service) tokens(u *latchkey.User, sess *latchkey.Session, refresh string) (*Tokens, error) {
+	at, exp, err := s.issuer.Issue(u.ID, sess.ID, u.Roles, "")
+	if err != nil {
+		return nil, err
+	}
+	s.events.TokensIssued("access")
+	s.events.TokensIssued("refresh")
+	return &Tokens{AccessToken: latchkey.Secret(at), AccessExpiresAt: exp, RefreshToken: latchkey.Secret(refresh),
+		RefreshExpiresAt: sess.ExpiresAt, Session: sess, User: u}, nil
+}
+
+// ChangePassword replaces the user's password after checking the current
+// one, and ends every other session of theirs.
+func (s *Service) ChangePassword(ctx context.Context, userID, sessionID, current, next string, m Meta) error {
+	if err := password.CheckLength(current); err != nil {
+		return err
+	}
+	u, err := s.store.UserByID(ctx, userID)
+	if err != nil {
+		return err
+	}
+	ok := false
+	if u.PasswordHash != "" {
+		if ok, _, err = s.hasher.Verify(ctx, current, u.PasswordHash); err != nil {
+			return err
+		}
+	} else {
+		s.hasher.VerifyDummy(ctx, current)
+	}
+	if !ok {
+		return latchkey.Errorf(latchkey.EInvalidCredentials, "The current password is incorrect.")
+	}
+	if err := s.policy.Check(next, u.Email); err != nil {
+		return err
+	}
+	hash, err := s.hasher.Hash(ctx, next)
+	if err != nil {
+		return err
+	}
+	var revoked []string
+	err = s.store.InTx(ctx, func(tx latchkey.Tx) error {
+		u.PasswordHash, u.UpdatedAt = hash, s.now().UTC()
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		if revoked, err = tx.RevokeUserSessions(ctx, u.ID, sessionID, s.now().UTC()); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, latchkey.AuditPasswordChanged, latchkey.OutcomeSuccess, "", u.ID, sessionID, m)
+	})
+	if err != nil {
+		return err
+	}
+	s.events.SessionsRevoked(revoked)
+	return nil
+}
+
+// UpdateProfile changes what a user may change about themselves.
+func (s *Service) UpdateProfile(ctx context.Context, userID string, name *string, m Meta) (*latchkey.User, error) {
+	var u *latchkey.User
+	err := s.store.InTx(ctx, func(tx latchkey.Tx) error {
+		var err error
+		if u, err = tx.UserByID(ctx, userID); err != nil {
+			return err
+		}
+		if name != nil {
+			if u.Name, err = CleanName(*name); err != nil {
+				return err
+			}
+		}
+		u.UpdatedAt = s.now().UTC()
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, latchkey.AuditUserUpdated, latchkey.OutcomeSuccess, "profile", u.ID, "", m)
+	})
+	return u, err
+}
+
+// CleanName trims a display name and refuses control characters (which
+// would let a name forge log lines or reorder text with RTL overrides).
+func CleanName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if !utf8.ValidString(name) || utf8.RuneCountInString(name) > MaxNameLength {
+		return "", latchkey.Errorf(latchkey.EInvalidRequest, "The name must be valid text of at most %d characters.", MaxNameLength)
+	}
+	for _, r := range name {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) {
+			return "", latchkey.Errorf(latchkey.EInvalidRequest, "The name contains a control character.")
+		}
+	}
+	return name, nil
+}

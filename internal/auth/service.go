@@ -1,0 +1,117 @@
+// Package auth holds latchkey's use cases: sign-up, login, refresh with
+// rotation and reuse detection, logout, sessions and password change. It is
+// backend-neutral: storage, hashing and token signing are passed in.
+package auth
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/password"
+	"github.com/latchkey/latchkey/internal/token"
+)
+
+// Config holds the lifetimes that shape sessions.
+type Config struct {
+	AccessTokenTTL     time.Duration
+	RefreshTokenTTL    time.Duration // absolute session lifetime
+	SessionIdleTimeout time.Duration
+	RefreshReuseGrace  time.Duration
+}
+
+// Service runs the use cases.
+type Service struct {
+	store    latchkey.Store
+	hasher   *password.Hasher
+	policy   password.Policy
+	issuer   *token.Issuer
+	verifier *token.Verifier
+	cfg      Config
+	now      func() time.Time
+	log      *slog.Logger
+	events   Events
+}
+
+// Events receives what happened, for metrics and cross-instance
+// revocation. Every method must be cheap and must not block.
+type Events interface {
+	Login(outcome string)
+	TokensIssued(kind string)
+	Refresh(outcome string)
+	SessionsRevoked(ids []string)
+}
+
+// Deps are the Service's collaborators.
+type Deps struct {
+	Store    latchkey.Store
+	Hasher   *password.Hasher
+	Policy   password.Policy
+	Issuer   *token.Issuer
+	Verifier *token.Verifier
+	Clock    func() time.Time
+	Logger   *slog.Logger
+	Events   Events
+}
+
+// New returns a Service.
+func New(cfg Config, d Deps) *Service {
+	if d.Clock == nil {
+		d.Clock = time.Now
+	}
+	if d.Events == nil {
+		d.Events = noEvents{}
+	}
+	return &Service{store: d.Store, hasher: d.Hasher, policy: d.Policy, issuer: d.Issuer, verifier: d.Verifier,
+		cfg: cfg, now: d.Clock, log: d.Logger, events: d.Events}
+}
+
+// Config returns the lifetimes the service runs with.
+func (s *Service) Config() Config { return s.cfg }
+
+// Meta is what a request says about its client, for sessions and the audit log.
+type Meta struct {
+	IP        string
+	UserAgent string
+}
+
+// Tokens is a token response: an access token, a refresh token and the
+// session and user they belong to.
+type Tokens struct {
+	AccessToken      latchkey.Secret
+	AccessExpiresAt  time.Time
+	RefreshToken     latchkey.Secret
+	RefreshExpiresAt time.Time
+	Session          *latchkey.Session
+	User             *latchkey.User
+}
+
+func (s *Service) audit(ctx context.Context, tx latchkey.Tx, typ, outcome, reason, userID, sessionID string, m Meta) error {
+	return tx.AppendAudit(ctx, &latchkey.AuditEvent{
+		ID: latchkey.NewID(s.now()), Time: s.now().UTC(), Type: typ, UserID: userID, SessionID: sessionID,
+		IP: m.IP, UserAgent: truncate(m.UserAgent, 512), Outcome: outcome, Reason: reason,
+	})
+}
+
+// Audit records an event outside any other change (e.g. a refused request).
+func (s *Service) Audit(ctx context.Context, e latchkey.AuditEvent) error {
+	e.ID = latchkey.NewID(s.now())
+	e.Time = s.now().UTC()
+	e.UserAgent = truncate(e.UserAgent, 512)
+	return s.store.AppendAudit(ctx, &e)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+type noEvents struct{}
+
+func (noEvents) Login(string)             {}
+func (noEvents) TokensIssued(string)      {}
+func (noEvents) Refresh(string)           {}
+func (noEvents) SessionsRevoked([]string) {}

@@ -1,0 +1,144 @@
+package auth
+
+import (
+	"context"
+	"slices"
+
+	"github.com/latchkey/latchkey"
+)
+
+// Principal is who a request acts for.
+type Principal struct {
+	User      *latchkey.User
+	SessionID string           // the session behind an access token or cookie; "" for API keys
+	APIKey    *latchkey.APIKey // set when an API key authenticated the request
+	Scopes    []string         // nil: all of the user's rights
+	Via       string           // "bearer", "cookie" or "api_key"
+}
+
+// HasScope reports whether the credential carries scope (an unscoped
+// credential carries all of its owner's rights).
+func (p *Principal) HasScope(scope string) bool {
+	return p.Scopes == nil || slices.Contains(p.Scopes, scope)
+}
+
+var errRevoked = latchkey.Errorf(latchkey.EInvalidToken, "The access token is invalid.")
+
+// AuthenticateAccessToken verifies an access token and checks, on the
+// server, that its session is still alive and its user still enabled, so
+// logout and revocation take effect at once for latchkey's own endpoints.
+func (s *Service) AuthenticateAccessToken(ctx context.Context, raw string) (*Principal, error) {
+	claims, err := s.verifier.Verify(raw)
+	if err != nil {
+		return nil, err
+	}
+	sess, u, why, err := s.liveSession(ctx, s.store, claims.SessionID, s.now())
+	if err != nil {
+		return nil, err
+	}
+	if why != "" || sess.UserID != claims.Subject {
+		return nil, errRevoked
+	}
+	p := &Principal{User: u, SessionID: sess.ID, Via: "bearer"}
+	if claims.Scope != "" {
+		p.Scopes = splitScope(claims.Scope)
+	}
+	return p, nil
+}
+
+func splitScope(s string) []string {
+	var out []string
+	start := -1
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == ' ' {
+			if start >= 0 {
+				out = append(out, s[start:i])
+				start = -1
+			}
+		} else if start < 0 {
+			start = i
+		}
+	}
+	return out
+}
+
+// Logout scopes.
+const (
+	LogoutLocal  = "local"
+	LogoutOthers = "others"
+	LogoutGlobal = "global"
+)
+
+// Logout ends this session, the user's other sessions, or all of them.
+func (s *Service) Logout(ctx context.Context, p *Principal, scope string, m Meta) error {
+	if p.SessionID == "" {
+		return latchkey.Errorf(latchkey.EInvalidRequest, "Signing out needs a session; an API key has none.")
+	}
+	var revoked []string
+	err := s.store.InTx(ctx, func(tx latchkey.Tx) error {
+		now := s.now().UTC()
+		var err error
+		switch scope {
+		case "", LogoutLocal:
+			revoked = []string{p.SessionID}
+			err = tx.RevokeSession(ctx, p.SessionID, now)
+		case LogoutOthers:
+			revoked, err = tx.RevokeUserSessions(ctx, p.User.ID, p.SessionID, now)
+		case LogoutGlobal:
+			revoked, err = tx.RevokeUserSessions(ctx, p.User.ID, "", now)
+		default:
+			return latchkey.Errorf(latchkey.EInvalidRequest, "The scope must be local, others or global.")
+		}
+		if err != nil {
+			return err
+		}
+		reason := scope
+		if reason == "" {
+			reason = LogoutLocal
+		}
+		return s.audit(ctx, tx, latchkey.AuditLogout, latchkey.OutcomeSuccess, reason, p.User.ID, p.SessionID, m)
+	})
+	if err != nil {
+		return err
+	}
+	s.events.SessionsRevoked(revoked)
+	return nil
+}
+
+// ListSessions returns the user's live sessions.
+func (s *Service) ListSessions(ctx context.Context, userID string) ([]latchkey.Session, error) {
+	all, err := s.store.ListSessions(ctx, userID, s.now().UTC())
+	if err != nil {
+		return nil, err
+	}
+	live := all[:0]
+	for _, sess := range all {
+		if sess.Active(s.now(), s.cfg.SessionIdleTimeout) {
+			live = append(live, sess)
+		}
+	}
+	return live, nil
+}
+
+// RevokeSession ends one of the user's sessions. Another user's session is
+// reported as not found, so ids cannot be probed.
+func (s *Service) RevokeSession(ctx context.Context, userID, sessionID string, m Meta) error {
+	err := s.store.InTx(ctx, func(tx latchkey.Tx) error {
+		sess, err := tx.SessionByID(ctx, sessionID)
+		if latchkey.IsCode(err, latchkey.ENotFound) || (err == nil && (sess.UserID != userID || sess.RevokedAt != nil)) {
+			return latchkey.Errorf(latchkey.ENotFound, "No such session.")
+		}
+		if err != nil {
+			return err
+		}
+		if err := tx.RevokeSession(ctx, sessionID, s.now().UTC()); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, latchkey.AuditSessionRevoked, latchkey.OutcomeSuccess, "", userID, sessionID, m)
+	})
+	if err != nil {
+		return err
+	}
+	s.events.SessionsRevoked([]string{sessionID})
+	return nil
+}

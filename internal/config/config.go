@@ -1,0 +1,340 @@
+// Package config turns flags, LATCHKEY_* environment variables and an
+// optional YAML file into a validated Config. Precedence, highest first:
+// flag, environment, file, default. A bad value is reported as one line
+// that names the setting, and the server does not start.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is everything `latchkey serve` can be told.
+type Config struct {
+	Addr               string
+	Database           string
+	DataDir            string
+	Issuer             string
+	Audience           string
+	Redis              string
+	AccessTokenTTL     time.Duration
+	RefreshTokenTTL    time.Duration
+	SessionIdleTimeout time.Duration
+	RefreshReuseGrace  time.Duration
+	SigningAlg         string
+	KeyRotation        time.Duration
+	AuditRetention     time.Duration
+	TLSCert            string
+	TLSKey             string
+	TrustedProxies     []string
+	CORSOrigins        []string
+	RedirectAllowlist  []string
+	MetricsAllow       []string
+	LogFormat          string
+	LogLevel           string
+	PasswordMinLength  int
+	HashMemoryKiB      int
+	HashIterations     int
+	IdentityHeaderKey  string
+	DisableRateLimits  bool
+	ConfigFile         string
+}
+
+// setting describes one configuration name: flag, env var and file key.
+type setting struct {
+	name  string // flag name; the env var is LATCHKEY_ + upper snake; the file key is the name
+	usage string
+	def   string
+	apply func(c *Config, v string) error
+}
+
+func str(dst func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error { *dst(c) = v; return nil }
+}
+
+func list(dst func(*Config) *[]string) func(*Config, string) error {
+	return func(c *Config, v string) error { *dst(c) = splitList(v); return nil }
+}
+
+func dur(dst func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("%q is not a duration (use Go's syntax: 90s, 15m, 168h)", v)
+		}
+		if d < 0 {
+			return fmt.Errorf("%q is negative", v)
+		}
+		*dst(c) = d
+		return nil
+	}
+}
+
+func integer(dst func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		var n int
+		if _, err := fmt.Sscanf(v, "%d", &n); err != nil || fmt.Sprint(n) != v {
+			return fmt.Errorf("%q is not a whole number", v)
+		}
+		*dst(c) = n
+		return nil
+	}
+}
+
+func boolean(dst func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		switch strings.ToLower(v) {
+		case "true", "1", "yes":
+			*dst(c) = true
+		case "false", "0", "no", "":
+			*dst(c) = false
+		default:
+			return fmt.Errorf("%q is not true or false", v)
+		}
+		return nil
+	}
+}
+
+var settings = []setting{
+	{"addr", "listen address", "127.0.0.1:8080", str(func(c *Config) *string { return &c.Addr })},
+	{"data-dir", "directory for the SQLite database, master key and other state", "./latchkey-data", str(func(c *Config) *string { return &c.DataDir })},
+	{"database", "SQLite file path or sqlite:///path, or postgres://… (default <data-dir>/latchkey.db)", "", str(func(c *Config) *string { return &c.Database })},
+	{"issuer", "the iss of every token and the public base URL (default http://<addr>)", "", str(func(c *Config) *string { return &c.Issuer })},
+	{"audience", "the aud of every access token", "latchkey", str(func(c *Config) *string { return &c.Audience })},
+	{"redis", "redis://… to share rate limits and revocations between instances", "", str(func(c *Config) *string { return &c.Redis })},
+	{"access-token-ttl", "access-token lifetime", "15m", dur(func(c *Config) *time.Duration { return &c.AccessTokenTTL })},
+	{"refresh-token-ttl", "absolute session and refresh-token lifetime", "168h", dur(func(c *Config) *time.Duration { return &c.RefreshTokenTTL })},
+	{"session-idle-timeout", "a session unused this long ends", "72h", dur(func(c *Config) *time.Duration { return &c.SessionIdleTimeout })},
+	{"refresh-reuse-grace", "a retried refresh inside this window gets the same successor (0s allowed)", "10s", dur(func(c *Config) *time.Duration { return &c.RefreshReuseGrace })},
+	{"signing-alg", "access-token signing algorithm: ES256, EdDSA or RS256", "ES256", str(func(c *Config) *string { return &c.SigningAlg })},
+	{"key-rotation-interval", "rotate the signing key automatically this often (0 = never)", "720h", dur(func(c *Config) *time.Duration { return &c.KeyRotation })},
+	{"audit-retention", "keep audit events this long", "2160h", dur(func(c *Config) *time.Duration { return &c.AuditRetention })},
+	{"tls-cert", "PEM certificate file: serve HTTPS directly", "", str(func(c *Config) *string { return &c.TLSCert })},
+	{"tls-key", "PEM private-key file for --tls-cert", "", str(func(c *Config) *string { return &c.TLSKey })},
+	{"trusted-proxies", "comma-separated CIDRs whose X-Forwarded-For is believed", "", list(func(c *Config) *[]string { return &c.TrustedProxies })},
+	{"cors-origins", "comma-separated origins allowed to call with credentials", "", list(func(c *Config) *[]string { return &c.CORSOrigins })},
+	{"redirect-allowlist", "comma-separated URLs that redirects may go to", "", list(func(c *Config) *[]string { return &c.RedirectAllowlist })},
+	{"metrics-allow", "comma-separated CIDRs allowed to read /metrics", "127.0.0.0/8,::1/128", list(func(c *Config) *[]string { return &c.MetricsAllow })},
+	{"log-format", "json or text (default: text on a terminal, json otherwise)", "", str(func(c *Config) *string { return &c.LogFormat })},
+	{"log-level", "debug, info, warn or error", "info", str(func(c *Config) *string { return &c.LogLevel })},
+	{"password-min-length", "minimum password length in characters", "8", integer(func(c *Config) *int { return &c.PasswordMinLength })},
+	{"password-hash-memory", "argon2id memory in KiB (OWASP: 19456)", "19456", integer(func(c *Config) *int { return &c.HashMemoryKiB })},
+	{"password-hash-iterations", "argon2id iterations (OWASP: 2)", "2", integer(func(c *Config) *int { return &c.HashIterations })},
+	{"identity-header-key", "file with a key to sign an X-Auth-Identity JWT on /v1/verify (optional)", "", str(func(c *Config) *string { return &c.IdentityHeaderKey })},
+	{"disable-rate-limits", "turn rate limiting off (load tests only; never in production)", "false", boolean(func(c *Config) *bool { return &c.DisableRateLimits })},
+}
+
+// EnvName returns the environment variable for a flag name.
+func EnvName(flagName string) string {
+	return "LATCHKEY_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// Load parses args (without the command name) for `latchkey serve` and
+// the commands that share its settings.
+func Load(name string, args []string, getenv func(string) string, stderr io.Writer) (*Config, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	values := map[string]*string{}
+	for _, s := range settings {
+		values[s.name] = fs.String(s.name, s.def, s.usage+" ("+EnvName(s.name)+")")
+	}
+	configFile := fs.String("config", getenv("LATCHKEY_CONFIG"), "optional YAML file with the same settings (LATCHKEY_CONFIG)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	explicit := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
+
+	file, err := readFile(*configFile)
+	if err != nil {
+		return nil, err
+	}
+	c := &Config{ConfigFile: *configFile}
+	for _, s := range settings {
+		v, source := *values[s.name], "--"+s.name
+		if !explicit[s.name] {
+			if ev, ok := lookup(getenv, EnvName(s.name)); ok {
+				v, source = ev, EnvName(s.name)
+			} else if fv, ok := file[s.name]; ok {
+				v, source = fv, s.name+" in "+*configFile
+			}
+		}
+		if err := s.apply(c, strings.TrimSpace(v)); err != nil {
+			return nil, fmt.Errorf("invalid %s: %v", source, err)
+		}
+	}
+	if err := c.fillDefaults(); err != nil {
+		return nil, err
+	}
+	return c, c.Validate()
+}
+
+func lookup(getenv func(string) string, name string) (string, bool) {
+	v := getenv(name)
+	return v, v != ""
+}
+
+// readFile reads the optional YAML file as a flat map of setting names.
+func readFile(path string) (map[string]string, error) {
+	if path == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("invalid --config: %v", err)
+	}
+	var raw map[string]any
+	if err := yaml.Unmarshal(data, &raw); err != nil {
+		return nil, fmt.Errorf("invalid --config %s: %v", path, err)
+	}
+	known := map[string]bool{}
+	for _, s := range settings {
+		known[s.name] = true
+	}
+	out := map[string]string{}
+	for k, v := range raw {
+		if !known[k] {
+			return nil, fmt.Errorf("invalid --config %s: unknown setting %q", path, k)
+		}
+		if items, ok := v.([]any); ok {
+			parts := make([]string, len(items))
+			for i, it := range items {
+				parts[i] = fmt.Sprint(it)
+			}
+			out[k] = strings.Join(parts, ",")
+			continue
+		}
+		out[k] = fmt.Sprint(v)
+	}
+	return out, nil
+}
+
+func (c *Config) fillDefaults() error {
+	if c.Database == "" {
+		c.Database = filepath.Join(c.DataDir, "latchkey.db")
+	}
+	if c.Issuer == "" {
+		scheme := "http"
+		if c.TLSCert != "" {
+			scheme = "https"
+		}
+		c.Issuer = scheme + "://" + c.Addr
+	}
+	c.Issuer = strings.TrimSuffix(c.Issuer, "/")
+	return nil
+}
+
+// Validate checks every setting and reports the first bad one.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("invalid --%s: %s", name, fmt.Sprintf(format, args...)))
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		bad("addr", "%q is not host:port", c.Addr)
+	}
+	if c.DataDir == "" {
+		bad("data-dir", "must not be empty")
+	}
+	if u, err := url.Parse(c.Issuer); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		bad("issuer", "%q is not an http(s) URL", c.Issuer)
+	}
+	if c.Audience == "" {
+		bad("audience", "must not be empty")
+	}
+	if c.Redis != "" && !strings.HasPrefix(c.Redis, "redis://") && !strings.HasPrefix(c.Redis, "rediss://") {
+		bad("redis", "must start with redis:// or rediss://")
+	}
+	if c.AccessTokenTTL < time.Second || c.AccessTokenTTL > 24*time.Hour {
+		bad("access-token-ttl", "%s is outside 1s..24h", c.AccessTokenTTL)
+	}
+	if c.RefreshTokenTTL < time.Second {
+		bad("refresh-token-ttl", "%s is shorter than a second", c.RefreshTokenTTL)
+	}
+	if c.SessionIdleTimeout < time.Second {
+		bad("session-idle-timeout", "%s is shorter than a second", c.SessionIdleTimeout)
+	}
+	if c.RefreshReuseGrace > time.Minute {
+		bad("refresh-reuse-grace", "%s is longer than a minute", c.RefreshReuseGrace)
+	}
+	switch c.SigningAlg {
+	case "ES256", "EdDSA", "RS256":
+	default:
+		bad("signing-alg", "%q is not ES256, EdDSA or RS256", c.SigningAlg)
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		bad("tls-cert", "--tls-cert and --tls-key go together")
+	}
+	for _, cidr := range append(append([]string{}, c.TrustedProxies...), c.MetricsAllow...) {
+		if _, _, err := net.ParseCIDR(cidr); err != nil {
+			bad("trusted-proxies", "%q is not a CIDR (e.g. 10.0.0.0/8)", cidr)
+		}
+	}
+	for _, o := range c.CORSOrigins {
+		if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" || u.Path != "" || o == "*" {
+			bad("cors-origins", "%q is not an origin like https://app.example.com (no wildcard)", o)
+		}
+	}
+	for _, r := range c.RedirectAllowlist {
+		if u, err := url.Parse(r); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("redirect-allowlist", "%q is not an absolute http(s) URL", r)
+		}
+	}
+	switch c.LogFormat {
+	case "", "json", "text":
+	default:
+		bad("log-format", "%q is not json or text", c.LogFormat)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log-level", "%q is not debug, info, warn or error", c.LogLevel)
+	}
+	if c.PasswordMinLength < 8 || c.PasswordMinLength > 256 {
+		bad("password-min-length", "%d is outside 8..256", c.PasswordMinLength)
+	}
+	if c.HashMemoryKiB < 8 || c.HashMemoryKiB > 1<<20 {
+		bad("password-hash-memory", "%d KiB is outside 8..1048576", c.HashMemoryKiB)
+	}
+	if c.HashIterations < 1 || c.HashIterations > 100 {
+		bad("password-hash-iterations", "%d is outside 1..100", c.HashIterations)
+	}
+	if len(errs) > 0 {
+		return errs[0]
+	}
+	return nil
+}
+
+// Secure reports whether latchkey is served (or fronted) over HTTPS.
+func (c *Config) Secure() bool {
+	return c.TLSCert != "" || strings.HasPrefix(c.Issuer, "https://")
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// ErrHelp is returned when -h was asked for.
+var ErrHelp = flag.ErrHelp
+
+// IsHelp reports whether err is a request for help.
+func IsHelp(err error) bool { return errors.Is(err, flag.ErrHelp) }

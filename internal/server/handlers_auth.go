@@ -1,0 +1,143 @@
+package server
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/auth"
+)
+
+// userJSON is the public view of an account.
+type userJSON struct {
+	ID        string    `json:"id"`
+	Email     string    `json:"email"`
+	Name      string    `json:"name"`
+	Roles     []string  `json:"roles"`
+	Disabled  bool      `json:"disabled,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+func toUserJSON(u *latchkey.User) userJSON {
+	roles := u.Roles
+	if roles == nil {
+		roles = []string{}
+	}
+	return userJSON{ID: u.ID, Email: u.Email, Name: u.Name, Roles: roles, Disabled: u.Disabled,
+		CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC()}
+}
+
+// tokenResponse is RFC 6749 §5.1 plus latchkey's extras.
+type tokenResponse struct {
+	AccessToken      string   `json:"access_token"`
+	TokenType        string   `json:"token_type"`
+	ExpiresIn        int64    `json:"expires_in"`
+	RefreshToken     string   `json:"refresh_token"`
+	RefreshExpiresIn int64    `json:"refresh_expires_in"`
+	SessionID        string   `json:"session_id"`
+	User             userJSON `json:"user"`
+}
+
+func (s *Server) writeTokens(w http.ResponseWriter, status int, t *auth.Tokens) {
+	now := s.now()
+	noStore(w)
+	writeJSON(w, status, tokenResponse{
+		AccessToken: t.AccessToken.Reveal(), TokenType: "Bearer",
+		ExpiresIn:    int64(t.AccessExpiresAt.Sub(now).Round(time.Second) / time.Second),
+		RefreshToken: t.RefreshToken.Reveal(), RefreshExpiresIn: int64(t.RefreshExpiresAt.Sub(now).Round(time.Second) / time.Second),
+		SessionID: t.Session.ID, User: toUserJSON(t.User),
+	})
+}
+
+type signupRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	Name     string `json:"name"`
+}
+
+func (s *Server) handleSignup() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decode[signupRequest](w, r)
+		if err != nil {
+			s.writeProblem(w, r, err)
+			return
+		}
+		t, err := s.auth.Signup(r.Context(), auth.SignupInput{Email: req.Email, Password: req.Password, Name: req.Name}, s.meta(r))
+		if err != nil {
+			s.writeProblem(w, r, err)
+			return
+		}
+		s.writeTokens(w, http.StatusCreated, t)
+	})
+}
+
+type loginRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+func (s *Server) handleLogin() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decode[loginRequest](w, r)
+		if err != nil {
+			s.writeProblem(w, r, err)
+			return
+		}
+		t, err := s.auth.Login(r.Context(), req.Email, req.Password, s.meta(r))
+		if err != nil {
+			s.writeProblem(w, r, err)
+			return
+		}
+		s.writeTokens(w, http.StatusOK, t)
+	})
+}
+
+type refreshRequest struct {
+	RefreshToken string `json:"refresh_token"`
+}
+
+func (r refreshRequest) Validate() error {
+	if r.RefreshToken == "" {
+		return latchkey.Errorf(latchkey.EInvalidRequest, "refresh_token is required.")
+	}
+	return nil
+}
+
+func (s *Server) handleRefresh() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decode[refreshRequest](w, r)
+		if err != nil {
+			s.writeProblem(w, r, err)
+			return
+		}
+		t, err := s.auth.Refresh(r.Context(), req.RefreshToken, s.meta(r))
+		if err != nil {
+			s.writeProblem(w, r, err)
+			return
+		}
+		s.writeTokens(w, http.StatusOK, t)
+	})
+}
+
+type logoutRequest struct {
+	Scope string `json:"scope"`
+}
+
+func (s *Server) handleLogout() userHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+		req := logoutRequest{Scope: auth.LogoutLocal}
+		if r.ContentLength != 0 {
+			var err error
+			if req, err = decode[logoutRequest](w, r); err != nil {
+				s.writeProblem(w, r, err)
+				return
+			}
+		}
+		if err := s.auth.Logout(r.Context(), p, req.Scope, s.meta(r)); err != nil {
+			s.writeProblem(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}
+}

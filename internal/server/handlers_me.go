@@ -1,0 +1,113 @@
+package server
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/auth"
+)
+
+type meResponse struct {
+	userJSON
+	SessionID string `json:"session_id,omitempty"`
+}
+
+func (s *Server) handleMe() userHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+		noStore(w)
+		writeJSON(w, http.StatusOK, meResponse{userJSON: toUserJSON(p.User), SessionID: p.SessionID})
+	}
+}
+
+type updateMeRequest struct {
+	Name *string `json:"name"`
+}
+
+func (s *Server) handleUpdateMe() userHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+		req, err := decode[updateMeRequest](w, r)
+		if err != nil {
+			s.writeProblem(w, r, err)
+			return
+		}
+		u, err := s.auth.UpdateProfile(r.Context(), p.User.ID, req.Name, s.meta(r))
+		if err != nil {
+			s.writeProblem(w, r, err)
+			return
+		}
+		noStore(w)
+		writeJSON(w, http.StatusOK, toUserJSON(u))
+	}
+}
+
+type changePasswordRequest struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+func (r changePasswordRequest) Validate() error {
+	if r.CurrentPassword == "" || r.NewPassword == "" {
+		return latchkey.Errorf(latchkey.EInvalidRequest, "current_password and new_password are required.")
+	}
+	return nil
+}
+
+func (s *Server) handleChangePassword() userHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+		req, err := decode[changePasswordRequest](w, r)
+		if err != nil {
+			s.writeProblem(w, r, err)
+			return
+		}
+		if err := s.auth.ChangePassword(r.Context(), p.User.ID, p.SessionID, req.CurrentPassword, req.NewPassword, s.meta(r)); err != nil {
+			s.writeProblem(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+type sessionJSON struct {
+	ID            string    `json:"id"`
+	CreatedAt     time.Time `json:"created_at"`
+	LastUsedAt    time.Time `json:"last_used_at"`
+	ExpiresAt     time.Time `json:"expires_at"`
+	IdleExpiresAt time.Time `json:"idle_expires_at"`
+	IP            string    `json:"ip"`
+	UserAgent     string    `json:"user_agent"`
+	Current       bool      `json:"current"`
+}
+
+func (s *Server) toSessionsJSON(list []latchkey.Session, current string) []sessionJSON {
+	idle := s.auth.Config().SessionIdleTimeout
+	out := make([]sessionJSON, 0, len(list))
+	for _, x := range list {
+		out = append(out, sessionJSON{ID: x.ID, CreatedAt: x.CreatedAt.UTC(), LastUsedAt: x.LastUsedAt.UTC(),
+			ExpiresAt: x.ExpiresAt.UTC(), IdleExpiresAt: x.LastUsedAt.Add(idle).UTC(), IP: x.IP, UserAgent: x.UserAgent,
+			Current: x.ID == current})
+	}
+	return out
+}
+
+func (s *Server) handleListSessions() userHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+		list, err := s.auth.ListSessions(r.Context(), p.User.ID)
+		if err != nil {
+			s.writeProblem(w, r, err)
+			return
+		}
+		noStore(w)
+		writeJSON(w, http.StatusOK, map[string]any{"sessions": s.toSessionsJSON(list, p.SessionID)})
+	}
+}
+
+func (s *Server) handleRevokeSession() userHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+		if err := s.auth.RevokeSession(r.Context(), p.User.ID, r.PathValue("id"), s.meta(r)); err != nil {
+			s.writeProblem(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
