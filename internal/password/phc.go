@@ -45,6 +45,10 @@ func (h phc) encode() string {
 // order, decimal numbers without signs or leading zeros, canonical base64.
 // It never panics.
 func decodePHC(s string) (phc, error) {
+	// The base64 decoder skips line breaks; a canonical hash has none.
+	if strings.ContainsAny(s, "\r\n") {
+		return phc{}, fmt.Errorf("%w: line break", errMalformed)
+	}
 	fields := strings.Split(s, "$")
 	if len(fields) != 6 || fields[0] != "" {
 		return phc{}, fmt.Errorf("%w: want 5 fields separated by $", errMalformed)

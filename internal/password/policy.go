@@ -89,10 +89,17 @@ func splitSuffix(s string) (base, suffix string) {
 	return s[:i], s[i:]
 }
 
-// trivialSuffix reports whether suffix adds little: a few characters, a
-// common password itself ("12345678"), or one character repeated.
+// trivialSuffix reports whether suffix adds little: symbols around at
+// most four digits (a year, "123!"), a common password ("12345678"), or
+// one digit repeated.
 func (p Policy) trivialSuffix(suffix string) bool {
-	return utf8.RuneCountInString(suffix) <= 4 || p.Blocklist.contains(suffix) || repeatedUnitLen(suffix) == 1
+	digits := strings.Map(func(r rune) rune {
+		if unicode.IsDigit(r) {
+			return r
+		}
+		return -1
+	}, suffix)
+	return utf8.RuneCountInString(digits) <= 4 || p.Blocklist.contains(digits) || repeatedUnitLen(digits) == 1
 }
 
 // contextWords returns the folded context words, each email's local part
