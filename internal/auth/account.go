@@ -95,20 +95,17 @@ func (s *Service) CheckPassword(ctx context.Context, emailIn, pw string, m Meta)
 	email, err := CanonicalEmail(emailIn)
 	if err != nil {
 		// Still refuse in constant work: a malformed email is not a hint.
-		s.hasher.VerifyDummy(ctx, pw)
-		return nil, s.loginFailed(ctx, "", "malformed_email", m)
+		return nil, s.loginFailedAfterDummy(ctx, pw, "", "malformed_email", m)
 	}
 	u, err := s.store.UserByEmail(ctx, email)
 	if latchkey.IsCode(err, latchkey.ENotFound) {
-		s.hasher.VerifyDummy(ctx, pw)
-		return nil, s.loginFailed(ctx, "", "unknown_email", m)
+		return nil, s.loginFailedAfterDummy(ctx, pw, "", "unknown_email", m)
 	}
 	if err != nil {
 		return nil, err
 	}
 	if u.PasswordHash == "" {
-		s.hasher.VerifyDummy(ctx, pw)
-		return nil, s.loginFailed(ctx, u.ID, "no_password", m)
+		return nil, s.loginFailedAfterDummy(ctx, pw, u.ID, "no_password", m)
 	}
 	ok, rehash, err := s.hasher.Verify(ctx, pw, u.PasswordHash)
 	if err != nil {
@@ -124,6 +121,16 @@ func (s *Service) CheckPassword(ctx context.Context, emailIn, pw string, m Meta)
 		s.upgradeHash(ctx, u, pw)
 	}
 	return u, nil
+}
+
+// loginFailedAfterDummy spends the same hashing work as a real check, so
+// that an unknown email cannot be told from a wrong password by timing. A
+// busy hasher is reported as such for every kind of failure alike.
+func (s *Service) loginFailedAfterDummy(ctx context.Context, pw, userID, reason string, m Meta) error {
+	if err := s.hasher.VerifyDummy(ctx, pw); err != nil {
+		return err
+	}
+	return s.loginFailed(ctx, userID, reason, m)
 }
 
 func (s *Service) loginFailed(ctx context.Context, userID, reason string, m Meta) error {
@@ -205,8 +212,8 @@ func (s *Service) ChangePassword(ctx context.Context, userID, sessionID, current
 		if ok, _, err = s.hasher.Verify(ctx, current, u.PasswordHash); err != nil {
 			return err
 		}
-	} else {
-		s.hasher.VerifyDummy(ctx, current)
+	} else if err := s.hasher.VerifyDummy(ctx, current); err != nil {
+		return err
 	}
 	if !ok {
 		return latchkey.Errorf(latchkey.EInvalidCredentials, "The current password is incorrect.")
