@@ -66,13 +66,17 @@ func (c *cache) get(h *[32]byte) *entry {
 	return e
 }
 
-// put stores e under h. A full shard first drops its stale entries, then, if
-// still full, one arbitrary entry: Go's map iteration starts at a random
-// place, which makes this a cheap random eviction.
-func (c *cache) put(h [32]byte, e *entry, now int64) {
+// put stores e under h if current, called under the shard lock, is true. A
+// full shard first drops its stale entries, then, if still full, one
+// arbitrary entry: Go's map iteration starts at a random place, which makes
+// this a cheap random eviction.
+func (c *cache) put(h [32]byte, e *entry, now int64, current func() bool) {
 	s := c.shard(&h)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !current() {
+		return
+	}
 	if old, ok := s.m[h]; ok {
 		c.drop(s, h, old)
 	}

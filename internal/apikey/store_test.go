@@ -21,6 +21,9 @@ type memStore struct {
 	// loose makes APIKeyByHash return the first key whatever the hash, as a
 	// broken store might.
 	loose bool
+	// beforeUser runs at the start of every UserByID, between the key
+	// lookup and the caching of its result.
+	beforeUser func()
 
 	touches  []map[string]time.Time
 	touchErr error
@@ -52,6 +55,9 @@ func (s *memStore) APIKeyByHash(_ context.Context, hash []byte) (*latchkey.APIKe
 }
 
 func (s *memStore) UserByID(_ context.Context, id string) (*latchkey.User, error) {
+	if s.beforeUser != nil {
+		s.beforeUser()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.lookups++

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/latchkey/latchkey"
@@ -62,6 +63,9 @@ type Verifier struct {
 	cache *cache // nil when caching is off
 	log   *slog.Logger
 	usage usage
+	// gen counts invalidations. A lookup that an invalidation overtook
+	// does not cache what it read, which may be the state from before.
+	gen atomic.Uint64
 }
 
 // NewVerifier returns a Verifier that reads keys from store.
@@ -119,6 +123,7 @@ func (v *Verifier) Verify(ctx context.Context, key string) (*Result, error) {
 // verifyStored is the cache miss. It takes the hash by value so that only
 // this path, which goes to the database anyway, moves it to the heap.
 func (v *Verifier) verifyStored(ctx context.Context, h [32]byte, now time.Time) (*Result, error) {
+	gen := v.gen.Load()
 	k, err := v.store.APIKeyByHash(ctx, h[:])
 	switch {
 	case latchkey.IsCode(err, latchkey.ENotFound):
@@ -151,7 +156,7 @@ func (v *Verifier) verifyStored(ctx context.Context, h [32]byte, now time.Time) 
 	if v.cache != nil {
 		e := &entry{res: res, until: now.Add(v.ttl).UnixNano()}
 		recordUse(e, now)
-		v.cache.put(h, e, now.UnixNano())
+		v.cache.put(h, e, now.UnixNano(), func() bool { return v.gen.Load() == gen })
 	} else {
 		v.usage.orphan(k.ID, now.UnixNano())
 	}
@@ -162,6 +167,7 @@ func (v *Verifier) verifyStored(ctx context.Context, h [32]byte, now time.Time) 
 // to the store. Call it when the key is revoked.
 func (v *Verifier) Invalidate(keyID string) {
 	if v.cache != nil {
+		v.gen.Add(1) // before removing: see put
 		v.cache.removeIf(func(r *Result) bool { return r.Key.ID == keyID })
 	}
 }
@@ -170,6 +176,7 @@ func (v *Verifier) Invalidate(keyID string) {
 // user is disabled or deleted, or their keys are revoked.
 func (v *Verifier) InvalidateUser(userID string) {
 	if v.cache != nil {
+		v.gen.Add(1)
 		v.cache.removeIf(func(r *Result) bool { return r.Key.UserID == userID })
 	}
 }

@@ -200,6 +200,25 @@ func TestInvalidate(t *testing.T) {
 	}
 }
 
+// A revocation that lands while a lookup is in flight must not be undone by
+// that lookup caching the key as it was before.
+func TestInvalidateDuringLookup(t *testing.T) {
+	v, st, clk := newTestVerifier(t, Options{CacheTTL: time.Hour})
+	key, k := st.addKey(t, "u1", clk.Now(), nil)
+	st.beforeUser = func() {
+		st.beforeUser = nil
+		now := clk.Now()
+		st.update(k.ID, func(k *latchkey.APIKey) { k.RevokedAt = &now })
+		v.Invalidate(k.ID)
+	}
+	if _, err := v.Verify(t.Context(), key); err != nil {
+		t.Fatal(err) // valid when it was read
+	}
+	if _, err := v.Verify(t.Context(), key); !errors.Is(err, errRevoked) {
+		t.Fatalf("after a revocation during the lookup: %v, want revoked", err)
+	}
+}
+
 func TestInvalidateUser(t *testing.T) {
 	v, st, clk := newTestVerifier(t, Options{CacheTTL: time.Hour})
 	k1, _ := st.addKey(t, "u1", clk.Now(), nil)
