@@ -139,12 +139,18 @@ func jsonString(value []byte) (string, bool) {
 // differ between platforms.
 const maxNumericDate = 253402300799
 
-// validNumericDate reports whether value is a JSON number of seconds
-// between the epoch and maxNumericDate.
+// validNumericDate reports whether value is a JSON integer of seconds
+// between the epoch and maxNumericDate. latchkey issues whole seconds;
+// fractions and exponents are refused rather than rounded.
 func validNumericDate(value []byte) bool {
-	if len(value) == 0 || value[0] == '-' || value[0] < '0' || value[0] > '9' {
+	if len(value) == 0 || len(value) > 12 {
 		return false
 	}
-	f, err := strconv.ParseFloat(string(value), 64)
-	return err == nil && f >= 0 && f <= maxNumericDate
+	for _, c := range value {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	n, err := strconv.ParseInt(string(value), 10, 64)
+	return err == nil && n <= maxNumericDate
 }
