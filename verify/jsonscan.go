@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"strconv"
 )
 
 var (
@@ -23,6 +22,11 @@ func eachMember(data []byte, fn func(name, value []byte) error) error {
 	if !json.Valid(data) {
 		return errNotObject
 	}
+	return eachValidMember(data, fn)
+}
+
+// eachValidMember is eachMember for data already known to be valid JSON.
+func eachValidMember(data []byte, fn func(name, value []byte) error) error {
 	i := skipSpace(data, 0)
 	if i >= len(data) || data[i] != '{' {
 		return errNotObject
@@ -132,25 +136,4 @@ func jsonString(value []byte) (string, bool) {
 		return "", false
 	}
 	return s, true
-}
-
-// maxNumericDate is 9999-12-31T23:59:59Z: no real token needs more, and a
-// larger value would overflow on conversion to time.Time in ways that
-// differ between platforms.
-const maxNumericDate = 253402300799
-
-// validNumericDate reports whether value is a JSON integer of seconds
-// between the epoch and maxNumericDate. latchkey issues whole seconds;
-// fractions and exponents are refused rather than rounded.
-func validNumericDate(value []byte) bool {
-	if len(value) == 0 || len(value) > 12 {
-		return false
-	}
-	for _, c := range value {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	n, err := strconv.ParseInt(string(value), 10, 64)
-	return err == nil && n <= maxNumericDate
 }
