@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"unicode/utf8"
 )
 
 var (
@@ -44,8 +45,9 @@ func eachValidMember(data []byte, fn func(name, value []byte) error) error {
 		}
 		end := skipString(data, i)
 		name := data[i+1 : end-1]
-		if bytes.IndexByte(name, '\\') >= 0 {
-			// An escaped name ("\u0061lg") is compared in decoded form.
+		if bytes.IndexByte(name, '\\') >= 0 || !utf8.Valid(name) {
+			// An escaped name ("\u0061lg") is compared in decoded form, and
+			// so is invalid UTF-8, which encoding/json reads as U+FFFD.
 			var s string
 			if err := json.Unmarshal(data[i:end], &s); err != nil {
 				return errNotObject
@@ -128,7 +130,7 @@ func jsonString(value []byte) (string, bool) {
 		return "", false
 	}
 	inner := value[1 : len(value)-1]
-	if bytes.IndexByte(inner, '\\') < 0 {
+	if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
 		return string(inner), true
 	}
 	var s string
