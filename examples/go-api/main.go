@@ -43,7 +43,7 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer) erro
 	}
 	v, err := verify.New(verify.Config{
 		Issuer:           issuer,
-		Audience:         getenv("LATCHKEY_AUDIENCE"),         // empty: "latchkey"
+		Audience:         getenv("LATCHKEY_AUDIENCE"),          // empty: "latchkey"
 		IntrospectionKey: getenv("LATCHKEY_INTROSPECTION_KEY"), // empty: API keys are refused
 		Logger:           logger,
 	})
