@@ -27,8 +27,14 @@ func buildOptions(opts []Option) options {
 // not serialize every request of the process.
 const shardCount = 64
 
-// minSweep is the fewest operations between two sweeps of a shard.
-const minSweep = 256
+// A shard is swept after minSweep operations once sweepEvery has passed
+// since its last sweep, or after as many operations as it holds entries: a
+// full scan never costs more than O(1) per operation, and stale entries never
+// outlive sweepEvery by much on a shard that is in use.
+const (
+	minSweep   = 256
+	sweepEvery = int64(10 * time.Second)
+)
 
 // Memory is a Store that keeps its state in this process. Expired entries are
 // swept as the shard is used, so memory is bounded by the keys active within
@@ -44,7 +50,8 @@ type memShard struct {
 	mu    sync.Mutex
 	tats  map[string]int64 // rule+key → theoretical arrival time, Unix ns; stale once past
 	fails map[string]failState
-	ops   int // operations since the last sweep
+	ops   int   // operations since the last sweep
+	swept int64 // Unix ns of the last sweep
 }
 
 type failState struct {
@@ -77,8 +84,8 @@ func (m *Memory) lock(key string, now int64) *memShard {
 	s := m.shard(key)
 	s.mu.Lock()
 	s.ops++
-	if s.ops >= max(minSweep, len(s.tats)+len(s.fails)) {
-		s.ops = 0
+	if s.ops >= minSweep && (s.ops >= len(s.tats)+len(s.fails) || now-s.swept >= sweepEvery) {
+		s.ops, s.swept = 0, now
 		for k, tat := range s.tats {
 			if tat <= now {
 				delete(s.tats, k)
