@@ -50,11 +50,15 @@ type Fallback struct {
 
 var _ Store = (*Fallback)(nil)
 
-// NewFallback returns a Fallback that starts out healthy. onChange may be nil.
+// NewFallback returns a Fallback that starts out healthy. logger and
+// onChange may be nil.
 func NewFallback(primary, secondary Store, logger *slog.Logger, onChange func(healthy bool), opts ...FallbackOption) *Fallback {
 	f := &Fallback{
 		primary: primary, secondary: secondary, log: logger, onChange: onChange,
 		probeEvery: DefaultProbeInterval, clock: time.Now,
+	}
+	if f.log == nil {
+		f.log = slog.New(slog.DiscardHandler)
 	}
 	for _, opt := range opts {
 		opt(f)
