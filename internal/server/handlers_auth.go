@@ -58,6 +58,9 @@ type signupRequest struct {
 
 func (s *Server) handleSignup() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.allow(w, r, "", limitCheck{s.rules.SignupIP, s.ipKey(r)}) {
+			return
+		}
 		req, err := decode[signupRequest](w, r)
 		if err != nil {
 			s.writeProblem(w, r, err)
@@ -84,7 +87,14 @@ func (s *Server) handleLogin() http.Handler {
 			s.writeProblem(w, r, err)
 			return
 		}
+		canonical, _ := auth.CanonicalEmail(req.Email)
+		account := accountKey(canonical, req.Email)
+		if !s.allow(w, r, "", limitCheck{s.rules.LoginIP, s.ipKey(r)}, limitCheck{s.rules.LoginAccount, account}) ||
+			s.accountLocked(w, r, account) {
+			return
+		}
 		t, err := s.auth.Login(r.Context(), req.Email, req.Password, s.meta(r))
+		s.loginOutcome(r.Context(), account, err)
 		if err != nil {
 			s.writeProblem(w, r, err)
 			return
@@ -106,6 +116,9 @@ func (r refreshRequest) Validate() error {
 
 func (s *Server) handleRefresh() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.allow(w, r, "", limitCheck{s.rules.RefreshIP, s.ipKey(r)}) {
+			return
+		}
 		req, err := decode[refreshRequest](w, r)
 		if err != nil {
 			s.writeProblem(w, r, err)
