@@ -8,7 +8,7 @@ import (
 	"github.com/latchkey/latchkey"
 )
 
-const auditCols = `id, time, type, user_id, session_id, api_key_id, ip, user_agent, outcome, reason`
+const auditCols = `id, occurred_at, type, user_id, session_id, api_key_id, ip, user_agent, outcome, reason`
 
 func (q *queries) AppendAudit(ctx context.Context, e *latchkey.AuditEvent) error {
 	if e.ID == "" {
@@ -33,7 +33,7 @@ func (q *queries) ListAudit(ctx context.Context, f latchkey.AuditFilter) ([]latc
 		where, args = append(where, `type = ?`), append(args, f.Type)
 	}
 	if !f.Since.IsZero() {
-		where, args = append(where, `time >= ?`), append(args, micro(f.Since))
+		where, args = append(where, `occurred_at >= ?`), append(args, micro(f.Since))
 	}
 	if f.Cursor != "" {
 		where, args = append(where, `id < ?`), append(args, f.Cursor)
@@ -83,7 +83,7 @@ func (d *DB) DeleteExpired(ctx context.Context, before, auditBefore time.Time) (
 			(SELECT id FROM sessions WHERE expires_at < ? OR revoked_at < ?)`, []any{b, b, b}},
 		{`DELETE FROM sessions WHERE expires_at < ? OR revoked_at < ?`, []any{b, b}},
 		{`DELETE FROM one_time_codes WHERE expires_at < ?`, []any{b}},
-		{`DELETE FROM audit_events WHERE time < ?`, []any{ab}},
+		{`DELETE FROM audit_events WHERE occurred_at < ?`, []any{ab}},
 	}
 	var total int64
 	err := d.InTx(ctx, func(tx latchkey.Tx) error {

@@ -63,7 +63,7 @@ func Run(t *testing.T, open func(t *testing.T) latchkey.Store) {
 var t0 = time.Date(2030, 6, 1, 12, 0, 0, 123456000, time.UTC)
 
 func at(d time.Duration) time.Time { return t0.Add(d) }
-func ptr[T any](v T) *T         { return &v }
+func ptr[T any](v T) *T            { return &v }
 
 func randBytes(t *testing.T) []byte {
 	t.Helper()

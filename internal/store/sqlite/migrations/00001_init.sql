@@ -90,7 +90,7 @@ CREATE TABLE IF NOT EXISTS signing_keys (
 -- foreign keys: the log outlives what it describes.
 CREATE TABLE IF NOT EXISTS audit_events (
     id         TEXT PRIMARY KEY,
-    time       INTEGER NOT NULL,
+    occurred_at INTEGER NOT NULL,
     type       TEXT NOT NULL,
     user_id    TEXT NOT NULL DEFAULT '',
     session_id TEXT NOT NULL DEFAULT '',
@@ -102,7 +102,7 @@ CREATE TABLE IF NOT EXISTS audit_events (
 );
 CREATE INDEX IF NOT EXISTS audit_events_user_id ON audit_events (user_id, id);
 CREATE INDEX IF NOT EXISTS audit_events_type ON audit_events (type, id);
-CREATE INDEX IF NOT EXISTS audit_events_time ON audit_events (time);
+CREATE INDEX IF NOT EXISTS audit_events_occurred_at ON audit_events (occurred_at);
 
 -- +goose Down
 DROP TABLE audit_events;
