@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -25,9 +26,9 @@ type Claims struct {
 // value is a forgery or a bug, and would overflow time arithmetic.
 const maxNumericDate = 253402300799
 
-// claimsJSON is the wire form. Its aud, exp, iat and nbf shadow the
-// embedded RegisteredClaims members so that latchkey, not golang-jwt's
-// lenient defaults, decides what they may look like.
+// claimsJSON is the form latchkey writes. Its aud, exp, iat and nbf
+// shadow the embedded RegisteredClaims members: aud as one string, and the
+// times as whole seconds.
 type claimsJSON struct {
 	*plainClaims
 	Aud json.RawMessage `json:"aud,omitempty"`
@@ -68,59 +69,90 @@ func numericDate(d *jwt.NumericDate) json.RawMessage {
 }
 
 // UnmarshalJSON decodes claims strictly: no duplicate or case-variant
-// members (jsonx.Check), aud a single string, and exp, iat and nbf
-// non-negative integers of sensible size. encoding/json would accept a
-// quoted "exp", a float or a case variant such as "EXP"; a token that two
-// parsers could read differently is refused instead.
+// members (jsonx.Check), member names matched exactly (encoding/json would
+// bind "SUB" to sub), each claim of its one JSON type, aud a single string,
+// and exp, iat and nbf non-negative integers of sensible size (not a
+// quoted number, a float or 1e20). A token that two parsers could read
+// differently is refused. Unknown claims are ignored (RFC 7519 §4).
 func (c *Claims) UnmarshalJSON(data []byte) error {
 	if err := jsonx.Check(data); err != nil {
 		return fmt.Errorf("claims: %w", err)
 	}
-	var p plainClaims
-	w := claimsJSON{plainClaims: &p}
-	if err := json.Unmarshal(data, &w); err != nil {
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(data, &members); err != nil {
 		return fmt.Errorf("claims: %w", err)
 	}
-	if w.Aud != nil {
-		var aud string
-		if err := json.Unmarshal(w.Aud, &aud); err != nil {
-			return errors.New("claims: aud must be a single string")
-		}
-		p.Audience = jwt.ClaimStrings{aud}
-	}
+	var p Claims
 	var err error
-	if p.ExpiresAt, err = parseNumericDate("exp", w.Exp); err != nil {
-		return err
-	}
-	if p.IssuedAt, err = parseNumericDate("iat", w.Iat); err != nil {
-		return err
-	}
-	if p.NotBefore, err = parseNumericDate("nbf", w.Nbf); err != nil {
-		return err
+	for name, raw := range members {
+		switch name {
+		case "iss":
+			err = jsonString(raw, &p.Issuer)
+		case "sub":
+			err = jsonString(raw, &p.Subject)
+		case "jti":
+			err = jsonString(raw, &p.ID)
+		case "sid":
+			err = jsonString(raw, &p.SessionID)
+		case "scope":
+			err = jsonString(raw, &p.Scope)
+		case "aud":
+			var aud string
+			err = jsonString(raw, &aud)
+			p.Audience = jwt.ClaimStrings{aud}
+		case "roles":
+			if len(raw) == 0 || raw[0] != '[' {
+				err = errors.New("must be an array of strings")
+			} else {
+				err = json.Unmarshal(raw, &p.Roles)
+			}
+		case "exp":
+			p.ExpiresAt, err = parseNumericDate(raw)
+		case "iat":
+			p.IssuedAt, err = parseNumericDate(raw)
+		case "nbf":
+			p.NotBefore, err = parseNumericDate(raw)
+		default:
+			if known[strings.ToLower(name)] {
+				err = errors.New("differs only in case from a registered claim")
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("claims: %q: %w", name, err)
+		}
 	}
 	if p.Roles == nil {
 		p.Roles = []string{}
 	}
-	*c = Claims(p)
+	*c = p
 	return nil
 }
 
-// parseNumericDate accepts only a bare non-negative integer.
-func parseNumericDate(name string, raw json.RawMessage) (*jwt.NumericDate, error) {
-	if raw == nil {
-		return nil, nil
+// known are the claims latchkey reads; a case variant of one is refused.
+var known = map[string]bool{"iss": true, "sub": true, "aud": true, "exp": true, "iat": true, "nbf": true,
+	"jti": true, "sid": true, "roles": true, "scope": true}
+
+// jsonString decodes a JSON string, and nothing else (not null).
+func jsonString(raw json.RawMessage, dst *string) error {
+	if len(raw) == 0 || raw[0] != '"' {
+		return errors.New("must be a string")
 	}
-	if len(raw) == 0 || len(raw) > 12 {
-		return nil, fmt.Errorf("claims: %s is not a valid time", name)
+	return json.Unmarshal(raw, dst)
+}
+
+// parseNumericDate accepts only a bare non-negative integer.
+func parseNumericDate(raw json.RawMessage) (*jwt.NumericDate, error) {
+	if len(raw) == 0 || len(raw) > 12 || (raw[0] == '0' && len(raw) > 1) {
+		return nil, errors.New("is not a valid time")
 	}
 	for _, b := range raw {
 		if b < '0' || b > '9' {
-			return nil, fmt.Errorf("claims: %s must be an integer number of seconds", name)
+			return nil, errors.New("must be an integer number of seconds")
 		}
 	}
 	n, err := strconv.ParseInt(string(raw), 10, 64)
 	if err != nil || n > maxNumericDate {
-		return nil, fmt.Errorf("claims: %s is out of range", name)
+		return nil, errors.New("is out of range")
 	}
 	return jwt.NewNumericDate(time.Unix(n, 0)), nil
 }

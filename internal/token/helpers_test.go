@@ -11,6 +11,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"sort"
 	"strconv"
@@ -283,3 +284,5 @@ func wantValid(t testing.TB, v *Verifier, tok string) *Claims {
 	}
 	return c
 }
+
+func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
