@@ -1,6 +1,7 @@
 package token
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -134,8 +135,14 @@ var known = map[string]bool{"iss": true, "sub": true, "aud": true, "exp": true, 
 
 // jsonString decodes a JSON string, and nothing else (not null).
 func jsonString(raw json.RawMessage, dst *string) error {
-	if len(raw) == 0 || raw[0] != '"' {
+	if len(raw) < 2 || raw[0] != '"' {
 		return errors.New("must be a string")
+	}
+	// raw is a member of a document the decoder has already validated, so
+	// a string without escapes is its own content.
+	if inner := raw[1 : len(raw)-1]; bytes.IndexByte(inner, '\\') < 0 {
+		*dst = string(inner)
+		return nil
 	}
 	return json.Unmarshal(raw, dst)
 }

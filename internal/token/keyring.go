@@ -2,6 +2,8 @@ package token
 
 import (
 	"crypto"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -32,6 +34,11 @@ type Keyring struct {
 	signer crypto.Signer
 
 	jwks []byte
+
+	// headers maps the exact header segment latchkey's Issuer writes for
+	// each key to that key. A token whose header is byte-identical to one
+	// of these needs no header parsing at all: the hot path.
+	headers map[string]string
 }
 
 // NewKeyring parses every published key (next, current and retired) and
@@ -41,7 +48,7 @@ type Keyring struct {
 // algorithm does not fit its key type, is an error: a half-loaded keyring
 // would refuse valid tokens in ways that are hard to trace.
 func NewKeyring(keys []latchkey.SigningKey, s Sealer) (*Keyring, error) {
-	kr := &Keyring{keys: make(map[string]verifyKey, len(keys))}
+	kr := &Keyring{keys: make(map[string]verifyKey, len(keys)), headers: make(map[string]string, len(keys))}
 	var current *latchkey.SigningKey
 	jwks := make([]jwk, 0, len(keys))
 	for i := range keys {
@@ -66,6 +73,7 @@ func NewKeyring(keys []latchkey.SigningKey, s Sealer) (*Keyring, error) {
 			return nil, fmt.Errorf("token: key %s: %w", k.ID, err)
 		}
 		kr.keys[k.ID] = verifyKey{alg: k.Algorithm, method: method, pub: pub}
+		kr.headers[canonicalHeader(k.Algorithm, k.ID)] = k.ID
 		j, err := publicJWK(k.ID, k.Algorithm, pub)
 		if err != nil {
 			return nil, fmt.Errorf("token: key %s: %w", k.ID, err)
@@ -127,11 +135,10 @@ func (kr *Keyring) Has(kid string) bool {
 	return ok
 }
 
-// lookup returns the published key for kid.
-func (kr *Keyring) lookup(kid string) (verifyKey, bool) {
-	if kr == nil {
-		return verifyKey{}, false
-	}
-	k, ok := kr.keys[kid]
-	return k, ok
+// canonicalHeader is the header segment Issue writes for a key. It must
+// stay byte-identical to what golang-jwt produces from Issue's header map
+// (members sorted by name); a test checks that it does.
+func canonicalHeader(alg, kid string) string {
+	h, _ := json.Marshal(map[string]string{"alg": alg, "kid": kid, "typ": TypeAccessToken})
+	return base64.RawURLEncoding.EncodeToString(h)
 }

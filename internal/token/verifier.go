@@ -24,16 +24,29 @@ const MaxTokenLength = 8 << 10
 
 // Verifier checks access tokens against the published keys.
 type Verifier struct {
-	keys     func() *Keyring
-	issuer   string
-	audience string
-	clock    func() time.Time
+	keys    func() *Keyring
+	parsers map[string]*jwt.Parser // by algorithm; read-only after NewVerifier
 }
 
 // NewVerifier returns a Verifier that accepts tokens from issuer for
 // audience, signed by a key of the keyring keys returns.
 func NewVerifier(keys func() *Keyring, issuer, audience string, clock func() time.Time) *Verifier {
-	return &Verifier{keys: keys, issuer: issuer, audience: audience, clock: clock}
+	v := &Verifier{keys: keys, parsers: make(map[string]*jwt.Parser, 3)}
+	// One parser per algorithm, built once: each allows only its own
+	// algorithm, and a key is only ever handed to the parser of its own.
+	for _, alg := range []string{ES256, EdDSA, RS256} {
+		v.parsers[alg] = jwt.NewParser(
+			jwt.WithValidMethods([]string{alg}),
+			jwt.WithIssuer(issuer),
+			jwt.WithAudience(audience),
+			jwt.WithExpirationRequired(),
+			jwt.WithIssuedAt(),
+			jwt.WithLeeway(Leeway),
+			jwt.WithTimeFunc(clock),
+			jwt.WithStrictDecoding(),
+		)
+	}
+	return v
 }
 
 var (
@@ -58,30 +71,13 @@ func (v *Verifier) Verify(token string) (*Claims, error) {
 	if err != nil {
 		return nil, invalid(err)
 	}
-	h, err := parseHeader(token[:dot])
+	kr := v.keys()
+	key, err := kr.keyFor(token[:dot])
 	if err != nil {
 		return nil, invalid(err)
 	}
-	key, ok := v.keys().lookup(h.kid)
-	if !ok {
-		return nil, invalid(errors.New("unknown kid"))
-	}
-	if h.alg != key.alg {
-		return nil, invalid(fmt.Errorf("alg %q does not match the key's %s", h.alg, key.alg))
-	}
-
 	claims := &Claims{}
-	parser := jwt.NewParser(
-		jwt.WithValidMethods([]string{key.alg}),
-		jwt.WithIssuer(v.issuer),
-		jwt.WithAudience(v.audience),
-		jwt.WithExpirationRequired(),
-		jwt.WithIssuedAt(),
-		jwt.WithLeeway(Leeway),
-		jwt.WithTimeFunc(v.clock),
-		jwt.WithStrictDecoding(),
-	)
-	_, err = parser.ParseWithClaims(token, claims, func(*jwt.Token) (any, error) {
+	_, err = v.parsers[key.alg].ParseWithClaims(token, claims, func(*jwt.Token) (any, error) {
 		return key.pub, nil
 	})
 	if err != nil {
@@ -121,6 +117,30 @@ func splitCompact(token string) (int, error) {
 		return 0, errors.New("empty segment")
 	}
 	return dots[0], nil
+}
+
+// keyFor finds the key a token's header segment names, and checks that
+// the header asks for exactly that key's algorithm. Keys come only from the
+// keyring, never from the token.
+func (kr *Keyring) keyFor(seg string) (verifyKey, error) {
+	if kr == nil {
+		return verifyKey{}, errors.New("no keyring")
+	}
+	if kid, ok := kr.headers[seg]; ok {
+		return kr.keys[kid], nil
+	}
+	h, err := parseHeader(seg)
+	if err != nil {
+		return verifyKey{}, err
+	}
+	key, ok := kr.keys[h.kid]
+	if !ok {
+		return verifyKey{}, errors.New("unknown kid")
+	}
+	if h.alg != key.alg {
+		return verifyKey{}, fmt.Errorf("alg %q does not match the key's %s", h.alg, key.alg)
+	}
+	return key, nil
 }
 
 // header is the protected header of a latchkey access token.

@@ -28,6 +28,9 @@ func TestRoundTrip(t *testing.T) {
 				t.Fatalf("claims %+v", c)
 			}
 			h, p, _ := segments(t, tok)
+			if h != canonicalHeader(alg, f.current.ID) {
+				t.Fatalf("header segment %s is not the canonical one the verifier recognises", h)
+			}
 			var hdr map[string]any
 			mustJSON(t, h, &hdr)
 			if len(hdr) != 3 || hdr["alg"] != alg || hdr["typ"] != "at+jwt" || hdr["kid"] != f.current.ID {
