@@ -1,6 +1,7 @@
 package server
 
 import (
+	"math"
 	"net/http"
 	"time"
 
@@ -44,10 +45,16 @@ func (s *Server) writeTokens(w http.ResponseWriter, status int, t *auth.Tokens) 
 	noStore(w)
 	writeJSON(w, status, tokenResponse{
 		AccessToken: t.AccessToken.Reveal(), TokenType: "Bearer",
-		ExpiresIn:    int64(t.AccessExpiresAt.Sub(now).Round(time.Second) / time.Second),
-		RefreshToken: t.RefreshToken.Reveal(), RefreshExpiresIn: int64(t.RefreshExpiresAt.Sub(now).Round(time.Second) / time.Second),
+		ExpiresIn:    secondsUntil(t.AccessExpiresAt, now),
+		RefreshToken: t.RefreshToken.Reveal(), RefreshExpiresIn: secondsUntil(t.RefreshExpiresAt, now),
 		SessionID: t.Session.ID, User: toUserJSON(t.User),
 	})
+}
+
+// secondsUntil is the whole seconds left, rounded up: a token issued a
+// moment ago for 15 minutes reports 900.
+func secondsUntil(t, now time.Time) int64 {
+	return max(0, int64(math.Ceil(t.Sub(now).Seconds())))
 }
 
 type signupRequest struct {
