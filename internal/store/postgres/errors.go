@@ -37,9 +37,9 @@ func mapErr(op string, err error) error {
 		case pe.Code == "23503": // foreign_key_violation
 			return &latchkey.Error{Code: latchkey.ENotFound, Message: "The record it refers to does not exist.", Err: err}
 		case strings.HasPrefix(pe.Code, "08"), // connection exception
-			strings.HasPrefix(pe.Code, "53"), // insufficient resources (too many connections, …)
-			strings.HasPrefix(pe.Code, "57P"), // shutting down, cannot connect now
-			pe.Code == "57014",                // query_canceled (statement timeout)
+			strings.HasPrefix(pe.Code, "53"),       // insufficient resources (too many connections, …)
+			strings.HasPrefix(pe.Code, "57P"),      // shutting down, cannot connect now
+			pe.Code == "57014",                     // query_canceled (statement timeout)
 			pe.Code == "40001", pe.Code == "40P01": // serialization failure, deadlock: retry later
 			return latchkey.WrapError(latchkey.EUnavailable, unavailable, fmt.Errorf("postgres: %s: %w", op, err))
 		}

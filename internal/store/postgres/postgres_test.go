@@ -128,3 +128,8 @@ func TestOpenRefusesBadDSN(t *testing.T) {
 		t.Fatal("Open accepted a bad port")
 	}
 }
+
+// LATCHKEY_TEST_POSTGRES=… go test -run '^$' -bench . ./internal/store/postgres/
+func BenchmarkStore(b *testing.B) {
+	storetest.Bench(b, openMigrated(b))
+}

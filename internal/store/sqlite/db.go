@@ -24,6 +24,7 @@ import (
 	"io/fs"
 	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -43,6 +44,10 @@ type DB struct {
 	queries
 	writer *pool
 	reader *pool
+	// txMu queues InTx callers in Go: a mutex lets a ready goroutine take
+	// the writer at once, where database/sql's wait queue hands the
+	// connection to a parked goroutine and idles until it runs.
+	txMu sync.Mutex
 }
 
 var (
@@ -126,6 +131,8 @@ func (d *DB) InTx(ctx context.Context, fn func(tx latchkey.Tx) error) (err error
 	// Prepare, while the writer is still free, the statements that earlier
 	// transactions ran uncached.
 	d.writer.prepareWanted(ctx)
+	d.txMu.Lock()
+	defer d.txMu.Unlock()
 	sqlTx, err := d.writer.db.BeginTx(ctx, nil)
 	if err != nil {
 		return mapErr("begin", err)

@@ -61,3 +61,8 @@ func TestWAL(t *testing.T) {
 		t.Fatalf("no write-ahead log: %v", err)
 	}
 }
+
+// go test -run '^$' -bench . ./internal/store/sqlite/
+func BenchmarkStore(b *testing.B) {
+	storetest.Bench(b, open(b))
+}
