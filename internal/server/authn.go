@@ -27,9 +27,15 @@ func (s *Server) requireUser(h userHandler) http.Handler {
 	})
 }
 
-// authenticate finds the caller's credential: a bearer access token. A
-// credential in the URL or a form is never looked at.
+// authenticate finds the caller's credential: a bearer access token, or
+// else the browser session cookie. A credential in the URL or a form is
+// never looked at.
 func (s *Server) authenticate(r *http.Request) (*auth.Principal, error) {
+	if len(r.Header.Values("Authorization")) == 0 {
+		if p, found, err := s.cookiePrincipal(r); found {
+			return p, err
+		}
+	}
 	raw, err := bearerToken(r)
 	if err != nil {
 		return nil, err

@@ -50,6 +50,7 @@ type Server struct {
 	ips     *clientip.Resolver
 	limits  ratelimit.Store
 	rules   ratelimit.Rules
+	csrf    *http.CrossOriginProtection
 	handler http.Handler
 }
 
@@ -66,6 +67,10 @@ func NewServer(d Deps) *Server {
 	}
 	s := &Server{cfg: d.Config, store: d.Store, auth: d.Auth, keys: d.Keys, metrics: d.Metrics,
 		log: d.Logger, clock: d.Clock, ready: d.Ready, ips: d.IPs, limits: d.Limits, rules: d.Rules}
+	s.csrf = http.NewCrossOriginProtection()
+	for _, o := range d.Config.CORSOrigins {
+		_ = s.csrf.AddTrustedOrigin(o) // validated by config
+	}
 	mux := http.NewServeMux()
 	s.routes(mux)
 	var h http.Handler = s.withProblemFallback(mux)
