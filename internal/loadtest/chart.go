@@ -1,0 +1,65 @@
+package loadtest
+
+import (
+	"fmt"
+	"io"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+)
+
+// WritePNG draws two bar charts side by side: successful requests per
+// second and p99 latency, one bar per scenario.
+func (r *Report) WritePNG(w io.Writer) error {
+	if len(r.Scenarios) == 0 {
+		return fmt.Errorf("drawing chart: no scenarios")
+	}
+	names := make([]string, len(r.Scenarios))
+	rps := make(plotter.Values, len(r.Scenarios))
+	p99 := make(plotter.Values, len(r.Scenarios))
+	for i, s := range r.Scenarios {
+		names[i], rps[i], p99[i] = s.Scenario, s.RequestsPerS, s.Latency.P99
+	}
+	subtitle := fmt.Sprintf("%d clients, %s", r.Concurrency, r.Target.Database)
+	left, err := barPlot("requests/s ("+subtitle+")", "requests/s", names, rps)
+	if err != nil {
+		return err
+	}
+	right, err := barPlot("p99 latency ("+subtitle+")", "ms", names, p99)
+	if err != nil {
+		return err
+	}
+
+	const width, height = 14 * vg.Inch, 5 * vg.Inch
+	img := vgimg.New(width, height)
+	dc := draw.New(img)
+	tiles := draw.Tiles{Rows: 1, Cols: 2, PadX: vg.Millimeter * 4, PadTop: vg.Millimeter * 2,
+		PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
+	canvases := plot.Align([][]*plot.Plot{{left, right}}, tiles, dc)
+	left.Draw(canvases[0][0])
+	right.Draw(canvases[0][1])
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(w); err != nil {
+		return fmt.Errorf("writing PNG: %w", err)
+	}
+	return nil
+}
+
+func barPlot(title, unit string, names []string, values plotter.Values) (*plot.Plot, error) {
+	p := plot.New()
+	p.Title.Text = title
+	p.Y.Label.Text = unit
+	p.Y.Min = 0
+	bars, err := plotter.NewBarChart(values, vg.Points(28))
+	if err != nil {
+		return nil, fmt.Errorf("drawing %s: %w", title, err)
+	}
+	bars.LineStyle.Width = 0
+	bars.Color = plotutil.Color(0)
+	p.Add(bars, plotter.NewGrid())
+	p.NominalX(names...)
+	return p, nil
+}
