@@ -28,10 +28,14 @@ type components struct {
 	keys    *token.KeyManager
 	auth    *auth.Service
 	metrics *server.Metrics
+	limits  limits
 	clock   func() time.Time
 }
 
-func (c *components) Close() error { return c.store.Close() }
+func (c *components) Close() error {
+	c.limits.close()
+	return c.store.Close()
+}
 
 // newLogger returns a JSON logger, or a text one when stderr is a terminal
 // and no format was chosen. Request ids are added to every record.
@@ -110,7 +114,7 @@ func (c *components) init(ctx context.Context) error {
 		Logger:   c.log,
 		Events:   c.metrics,
 	})
-	return nil
+	return c.buildLimits()
 }
 
 // loadConfig parses a command's flags with the shared settings.

@@ -144,6 +144,9 @@ func TestForgedTokensAreRefused(t *testing.T) {
 	for name, tok := range attacks {
 		t.Run(name, func(t *testing.T) {
 			r := srv.Do(t, "GET", "/v1/me", nil, "Authorization", "Bearer "+tok)
+			if r.Status == http.StatusRequestHeaderFieldsTooLarge && len(tok) > 64<<10 {
+				return // cut off before any parsing (JWT-24)
+			}
 			if r.Status != 401 {
 				t.Fatalf("status %d: %s", r.Status, r.Body)
 			}

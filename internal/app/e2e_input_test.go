@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -100,7 +101,7 @@ func TestHeadersAndRouting(t *testing.T) {
 	if strings.Contains(srv.Logs(), tok["access_token"].(string)) {
 		t.Error("the access log recorded a token from the query string")
 	}
-	if r := srv.Do(t, "GET", "/v1/auth/login?email=url@example.com&password="+goodPassword, nil); r.Status != 405 {
+	if r := srv.Do(t, "GET", "/v1/auth/login?email=url@example.com&password="+url.QueryEscape(goodPassword), nil); r.Status != 405 {
 		t.Errorf("GET login with credentials in URL: %d", r.Status)
 	}
 	if r := srv.Do(t, "GET", "/healthz", nil); r.Status != 200 {
@@ -109,7 +110,7 @@ func TestHeadersAndRouting(t *testing.T) {
 	if r := srv.Do(t, "GET", "/readyz", nil); r.Status != 200 {
 		t.Errorf("readyz %d %s", r.Status, r.Body)
 	}
-	if r := srv.Do(t, "GET", "/metrics", nil); r.Status != 200 || !strings.Contains(string(r.Body), "latchkey_logins_total") {
+	if r := srv.Do(t, "GET", "/metrics", nil); r.Status != 200 || !strings.Contains(string(r.Body), "latchkey_http_request_duration_seconds") {
 		t.Errorf("metrics from loopback: %d", r.Status)
 	}
 	if r := srv.Do(t, "GET", "/openapi.yaml", nil); r.Status != 200 || !strings.Contains(string(r.Body), "openapi: 3.1") {

@@ -10,7 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/clientip"
 	"github.com/latchkey/latchkey/internal/config"
+	"github.com/latchkey/latchkey/internal/ratelimit"
 	"github.com/latchkey/latchkey/internal/server"
 )
 
@@ -45,9 +47,14 @@ func serve(ctx context.Context, args []string, env Env) error {
 	}
 	defer c.Close()
 
+	ips, err := clientip.NewResolver(cfg.TrustedProxies)
+	if err != nil {
+		return usageError{"invalid " + err.Error()}
+	}
 	srv := &http.Server{
 		Handler: server.NewServer(server.Deps{
 			Config: cfg, Store: c.store, Auth: c.auth, Keys: c.keys, Metrics: c.metrics, Logger: logger, Clock: c.clock,
+			IPs: ips, Limits: c.limits.store, Rules: ratelimit.Defaults(), Ready: c.limits.ready,
 		}),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
@@ -63,6 +70,7 @@ func serve(ctx context.Context, args []string, env Env) error {
 	bg, stopBackground := context.WithCancel(ctx)
 	defer stopBackground()
 	go c.keys.Run(bg, time.Minute, cfg.KeyRotation)
+	go c.limits.run(bg)
 
 	errc := make(chan error, 1)
 	go func() {

@@ -34,7 +34,9 @@ type Instance struct {
 var FastHashing = []string{"--password-hash-memory", "64", "--password-hash-iterations", "1"}
 
 // Start runs `latchkey serve` with a fresh data directory (SQLite unless
-// args name a database) and stops it when the test ends.
+// args name a database) and stops it when the test ends. Rate limits are
+// off unless args turn them on (--disable-rate-limits=false): most tests
+// sign up far more accounts from 127.0.0.1 than a real client would.
 func Start(t testing.TB, args ...string) *Instance {
 	t.Helper()
 	dir := t.TempDir()
@@ -44,7 +46,7 @@ func Start(t testing.TB, args ...string) *Instance {
 // StartIn is Start with a given data directory (to restart on the same data).
 func StartIn(t testing.TB, dir string, args ...string) *Instance {
 	t.Helper()
-	all := append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dir, "--log-level", "debug"}, FastHashing...)
+	all := append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dir, "--log-level", "debug", "--disable-rate-limits"}, FastHashing...)
 	all = append(all, args...)
 	ctx, cancel := context.WithCancel(context.Background())
 	stdoutR, stdoutW := io.Pipe()

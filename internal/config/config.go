@@ -52,11 +52,23 @@ type Config struct {
 
 // setting describes one configuration name: flag, env var and file key.
 type setting struct {
-	name  string // flag name; the env var is LATCHKEY_ + upper snake; the file key is the name
-	usage string
-	def   string
-	apply func(c *Config, v string) error
+	name   string // flag name; the env var is LATCHKEY_ + upper snake; the file key is the name
+	usage  string
+	def    string
+	apply  func(c *Config, v string) error
+	isBool bool
 }
+
+// flagValue holds a setting's raw text; boolean settings may be given as a
+// bare flag (--disable-rate-limits) like any Go bool flag.
+type flagValue struct {
+	v      string
+	isBool bool
+}
+
+func (f *flagValue) String() string     { return f.v }
+func (f *flagValue) Set(v string) error { f.v = v; return nil }
+func (f *flagValue) IsBoolFlag() bool   { return f.isBool }
 
 func str(dst func(*Config) *string) func(*Config, string) error {
 	return func(c *Config, v string) error { *dst(c) = v; return nil }
@@ -106,32 +118,32 @@ func boolean(dst func(*Config) *bool) func(*Config, string) error {
 }
 
 var settings = []setting{
-	{"addr", "listen address", "127.0.0.1:8080", str(func(c *Config) *string { return &c.Addr })},
-	{"data-dir", "directory for the SQLite database, master key and other state", "./latchkey-data", str(func(c *Config) *string { return &c.DataDir })},
-	{"database", "SQLite file path or sqlite:///path, or postgres://… (default <data-dir>/latchkey.db)", "", str(func(c *Config) *string { return &c.Database })},
-	{"issuer", "the iss of every token and the public base URL (default http://<addr>)", "", str(func(c *Config) *string { return &c.Issuer })},
-	{"audience", "the aud of every access token", "latchkey", str(func(c *Config) *string { return &c.Audience })},
-	{"redis", "redis://… to share rate limits and revocations between instances", "", str(func(c *Config) *string { return &c.Redis })},
-	{"access-token-ttl", "access-token lifetime", "15m", dur(func(c *Config) *time.Duration { return &c.AccessTokenTTL })},
-	{"refresh-token-ttl", "absolute session and refresh-token lifetime", "168h", dur(func(c *Config) *time.Duration { return &c.RefreshTokenTTL })},
-	{"session-idle-timeout", "a session unused this long ends", "72h", dur(func(c *Config) *time.Duration { return &c.SessionIdleTimeout })},
-	{"refresh-reuse-grace", "a retried refresh inside this window gets the same successor (0s allowed)", "10s", dur(func(c *Config) *time.Duration { return &c.RefreshReuseGrace })},
-	{"signing-alg", "access-token signing algorithm: ES256, EdDSA or RS256", "ES256", str(func(c *Config) *string { return &c.SigningAlg })},
-	{"key-rotation-interval", "rotate the signing key automatically this often (0 = never)", "720h", dur(func(c *Config) *time.Duration { return &c.KeyRotation })},
-	{"audit-retention", "keep audit events this long", "2160h", dur(func(c *Config) *time.Duration { return &c.AuditRetention })},
-	{"tls-cert", "PEM certificate file: serve HTTPS directly", "", str(func(c *Config) *string { return &c.TLSCert })},
-	{"tls-key", "PEM private-key file for --tls-cert", "", str(func(c *Config) *string { return &c.TLSKey })},
-	{"trusted-proxies", "comma-separated CIDRs whose X-Forwarded-For is believed", "", list(func(c *Config) *[]string { return &c.TrustedProxies })},
-	{"cors-origins", "comma-separated origins allowed to call with credentials", "", list(func(c *Config) *[]string { return &c.CORSOrigins })},
-	{"redirect-allowlist", "comma-separated URLs that redirects may go to", "", list(func(c *Config) *[]string { return &c.RedirectAllowlist })},
-	{"metrics-allow", "comma-separated CIDRs allowed to read /metrics", "127.0.0.0/8,::1/128", list(func(c *Config) *[]string { return &c.MetricsAllow })},
-	{"log-format", "json or text (default: text on a terminal, json otherwise)", "", str(func(c *Config) *string { return &c.LogFormat })},
-	{"log-level", "debug, info, warn or error", "info", str(func(c *Config) *string { return &c.LogLevel })},
-	{"password-min-length", "minimum password length in characters", "8", integer(func(c *Config) *int { return &c.PasswordMinLength })},
-	{"password-hash-memory", "argon2id memory in KiB (OWASP: 19456)", "19456", integer(func(c *Config) *int { return &c.HashMemoryKiB })},
-	{"password-hash-iterations", "argon2id iterations (OWASP: 2)", "2", integer(func(c *Config) *int { return &c.HashIterations })},
-	{"identity-header-key", "file with a key to sign an X-Auth-Identity JWT on /v1/verify (optional)", "", str(func(c *Config) *string { return &c.IdentityHeaderKey })},
-	{"disable-rate-limits", "turn rate limiting off (load tests only; never in production)", "false", boolean(func(c *Config) *bool { return &c.DisableRateLimits })},
+	{"addr", "listen address", "127.0.0.1:8080", str(func(c *Config) *string { return &c.Addr }), false},
+	{"data-dir", "directory for the SQLite database, master key and other state", "./latchkey-data", str(func(c *Config) *string { return &c.DataDir }), false},
+	{"database", "SQLite file path or sqlite:///path, or postgres://… (default <data-dir>/latchkey.db)", "", str(func(c *Config) *string { return &c.Database }), false},
+	{"issuer", "the iss of every token and the public base URL (default http://<addr>)", "", str(func(c *Config) *string { return &c.Issuer }), false},
+	{"audience", "the aud of every access token", "latchkey", str(func(c *Config) *string { return &c.Audience }), false},
+	{"redis", "redis://… to share rate limits and revocations between instances", "", str(func(c *Config) *string { return &c.Redis }), false},
+	{"access-token-ttl", "access-token lifetime", "15m", dur(func(c *Config) *time.Duration { return &c.AccessTokenTTL }), false},
+	{"refresh-token-ttl", "absolute session and refresh-token lifetime", "168h", dur(func(c *Config) *time.Duration { return &c.RefreshTokenTTL }), false},
+	{"session-idle-timeout", "a session unused this long ends", "72h", dur(func(c *Config) *time.Duration { return &c.SessionIdleTimeout }), false},
+	{"refresh-reuse-grace", "a retried refresh inside this window gets the same successor (0s allowed)", "10s", dur(func(c *Config) *time.Duration { return &c.RefreshReuseGrace }), false},
+	{"signing-alg", "access-token signing algorithm: ES256, EdDSA or RS256", "ES256", str(func(c *Config) *string { return &c.SigningAlg }), false},
+	{"key-rotation-interval", "rotate the signing key automatically this often (0 = never)", "720h", dur(func(c *Config) *time.Duration { return &c.KeyRotation }), false},
+	{"audit-retention", "keep audit events this long", "2160h", dur(func(c *Config) *time.Duration { return &c.AuditRetention }), false},
+	{"tls-cert", "PEM certificate file: serve HTTPS directly", "", str(func(c *Config) *string { return &c.TLSCert }), false},
+	{"tls-key", "PEM private-key file for --tls-cert", "", str(func(c *Config) *string { return &c.TLSKey }), false},
+	{"trusted-proxies", "comma-separated CIDRs whose X-Forwarded-For is believed", "", list(func(c *Config) *[]string { return &c.TrustedProxies }), false},
+	{"cors-origins", "comma-separated origins allowed to call with credentials", "", list(func(c *Config) *[]string { return &c.CORSOrigins }), false},
+	{"redirect-allowlist", "comma-separated URLs that redirects may go to", "", list(func(c *Config) *[]string { return &c.RedirectAllowlist }), false},
+	{"metrics-allow", "comma-separated CIDRs allowed to read /metrics", "127.0.0.0/8,::1/128", list(func(c *Config) *[]string { return &c.MetricsAllow }), false},
+	{"log-format", "json or text (default: text on a terminal, json otherwise)", "", str(func(c *Config) *string { return &c.LogFormat }), false},
+	{"log-level", "debug, info, warn or error", "info", str(func(c *Config) *string { return &c.LogLevel }), false},
+	{"password-min-length", "minimum password length in characters", "8", integer(func(c *Config) *int { return &c.PasswordMinLength }), false},
+	{"password-hash-memory", "argon2id memory in KiB (OWASP: 19456)", "19456", integer(func(c *Config) *int { return &c.HashMemoryKiB }), false},
+	{"password-hash-iterations", "argon2id iterations (OWASP: 2)", "2", integer(func(c *Config) *int { return &c.HashIterations }), false},
+	{"identity-header-key", "file with a key to sign an X-Auth-Identity JWT on /v1/verify (optional)", "", str(func(c *Config) *string { return &c.IdentityHeaderKey }), false},
+	{"disable-rate-limits", "turn rate limiting off (load tests only; never in production)", "false", boolean(func(c *Config) *bool { return &c.DisableRateLimits }), true},
 }
 
 // EnvName returns the environment variable for a flag name.
@@ -144,9 +156,10 @@ func EnvName(flagName string) string {
 func Load(name string, args []string, getenv func(string) string, stderr io.Writer) (*Config, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	values := map[string]*string{}
+	values := map[string]*flagValue{}
 	for _, s := range settings {
-		values[s.name] = fs.String(s.name, s.def, s.usage+" ("+EnvName(s.name)+")")
+		values[s.name] = &flagValue{v: s.def, isBool: s.isBool}
+		fs.Var(values[s.name], s.name, s.usage+" ("+EnvName(s.name)+")")
 	}
 	configFile := fs.String("config", getenv("LATCHKEY_CONFIG"), "optional YAML file with the same settings (LATCHKEY_CONFIG)")
 	if err := fs.Parse(args); err != nil {
@@ -164,7 +177,7 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	}
 	c := &Config{ConfigFile: *configFile}
 	for _, s := range settings {
-		v, source := *values[s.name], "--"+s.name
+		v, source := values[s.name].v, "--"+s.name
 		if !explicit[s.name] {
 			if ev, ok := lookup(getenv, EnvName(s.name)); ok {
 				v, source = ev, EnvName(s.name)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"math"
 	"net/http"
 	"time"
 
@@ -44,10 +45,16 @@ func (s *Server) writeTokens(w http.ResponseWriter, status int, t *auth.Tokens) 
 	noStore(w)
 	writeJSON(w, status, tokenResponse{
 		AccessToken: t.AccessToken.Reveal(), TokenType: "Bearer",
-		ExpiresIn:    int64(t.AccessExpiresAt.Sub(now).Round(time.Second) / time.Second),
-		RefreshToken: t.RefreshToken.Reveal(), RefreshExpiresIn: int64(t.RefreshExpiresAt.Sub(now).Round(time.Second) / time.Second),
+		ExpiresIn:    secondsUntil(t.AccessExpiresAt, now),
+		RefreshToken: t.RefreshToken.Reveal(), RefreshExpiresIn: secondsUntil(t.RefreshExpiresAt, now),
 		SessionID: t.Session.ID, User: toUserJSON(t.User),
 	})
+}
+
+// secondsUntil is the whole seconds left, rounded up: a token issued a
+// moment ago for 15 minutes reports 900.
+func secondsUntil(t, now time.Time) int64 {
+	return max(0, int64(math.Ceil(t.Sub(now).Seconds())))
 }
 
 type signupRequest struct {
@@ -58,6 +65,9 @@ type signupRequest struct {
 
 func (s *Server) handleSignup() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.allow(w, r, "", limitCheck{s.rules.SignupIP, s.ipKey(r)}) {
+			return
+		}
 		req, err := decode[signupRequest](w, r)
 		if err != nil {
 			s.writeProblem(w, r, err)
@@ -84,7 +94,14 @@ func (s *Server) handleLogin() http.Handler {
 			s.writeProblem(w, r, err)
 			return
 		}
+		canonical, _ := auth.CanonicalEmail(req.Email)
+		account := accountKey(canonical, req.Email)
+		if !s.allow(w, r, "", limitCheck{s.rules.LoginIP, s.ipKey(r)}, limitCheck{s.rules.LoginAccount, account}) ||
+			s.accountLocked(w, r, account) {
+			return
+		}
 		t, err := s.auth.Login(r.Context(), req.Email, req.Password, s.meta(r))
+		s.loginOutcome(r.Context(), account, err)
 		if err != nil {
 			s.writeProblem(w, r, err)
 			return
@@ -106,6 +123,9 @@ func (r refreshRequest) Validate() error {
 
 func (s *Server) handleRefresh() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.allow(w, r, "", limitCheck{s.rules.RefreshIP, s.ipKey(r)}) {
+			return
+		}
 		req, err := decode[refreshRequest](w, r)
 		if err != nil {
 			s.writeProblem(w, r, err)

@@ -55,12 +55,20 @@ func (r changePasswordRequest) Validate() error {
 
 func (s *Server) handleChangePassword() userHandler {
 	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+		if !s.allow(w, r, p.User.ID, limitCheck{s.rules.PasswordChangeIP, s.ipKey(r)}, limitCheck{s.rules.PasswordChangeAccount, p.User.ID}) ||
+			s.accountLocked(w, r, p.User.Email) {
+			return
+		}
 		req, err := decode[changePasswordRequest](w, r)
 		if err != nil {
 			s.writeProblem(w, r, err)
 			return
 		}
-		if err := s.auth.ChangePassword(r.Context(), p.User.ID, p.SessionID, req.CurrentPassword, req.NewPassword, s.meta(r)); err != nil {
+		err = s.auth.ChangePassword(r.Context(), p.User.ID, p.SessionID, req.CurrentPassword, req.NewPassword, s.meta(r))
+		if latchkey.IsCode(err, latchkey.EInvalidCredentials) {
+			s.loginOutcome(r.Context(), p.User.Email, err)
+		}
+		if err != nil {
 			s.writeProblem(w, r, err)
 			return
 		}

@@ -6,13 +6,14 @@ package server
 import (
 	"context"
 	"log/slog"
-	"net"
 	"net/http"
 	"time"
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/clientip"
 	"github.com/latchkey/latchkey/internal/config"
+	"github.com/latchkey/latchkey/internal/ratelimit"
 	"github.com/latchkey/latchkey/internal/token"
 )
 
@@ -28,6 +29,12 @@ type Deps struct {
 	Clock   func() time.Time
 	// Ready reports extra readiness problems (e.g. Redis down); nil if none.
 	Ready func(ctx context.Context) error
+	// IPs tells the client address, believing forwarded headers only from
+	// trusted proxies.
+	IPs *clientip.Resolver
+	// Limits is the rate limiter and failure back-off; nil turns them off.
+	Limits ratelimit.Store
+	Rules  ratelimit.Rules
 }
 
 // Server is latchkey's http.Handler.
@@ -40,6 +47,9 @@ type Server struct {
 	log     *slog.Logger
 	clock   func() time.Time
 	ready   func(ctx context.Context) error
+	ips     *clientip.Resolver
+	limits  ratelimit.Store
+	rules   ratelimit.Rules
 	handler http.Handler
 }
 
@@ -51,8 +61,11 @@ func NewServer(d Deps) *Server {
 	if d.Metrics == nil {
 		d.Metrics = NewMetrics()
 	}
+	if d.IPs == nil {
+		d.IPs, _ = clientip.NewResolver(nil)
+	}
 	s := &Server{cfg: d.Config, store: d.Store, auth: d.Auth, keys: d.Keys, metrics: d.Metrics,
-		log: d.Logger, clock: d.Clock, ready: d.Ready}
+		log: d.Logger, clock: d.Clock, ready: d.Ready, ips: d.IPs, limits: d.Limits, rules: d.Rules}
 	mux := http.NewServeMux()
 	s.routes(mux)
 	var h http.Handler = s.withProblemFallback(mux)
@@ -66,15 +79,11 @@ func NewServer(d Deps) *Server {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // clientIP is the address a request came from, for audit and limits.
-func (s *Server) clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+func (s *Server) clientIP(r *http.Request) string { return s.ips.ClientIP(r).String() }
 
-func (s *Server) isHTTPS(r *http.Request) bool { return r.TLS != nil }
+// isHTTPS reports whether the client reached latchkey over TLS, directly or
+// through a trusted proxy.
+func (s *Server) isHTTPS(r *http.Request) bool { return s.ips.IsHTTPS(r) }
 
 func (s *Server) meta(r *http.Request) auth.Meta {
 	return auth.Meta{IP: s.clientIP(r), UserAgent: r.UserAgent()}

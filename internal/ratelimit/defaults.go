@@ -1,0 +1,47 @@
+package ratelimit
+
+import "time"
+
+// Rules are the limits latchkey applies. "IP" rules are keyed by the client
+// address (clientip.RateKey: one IPv4 address or one IPv6 /64); "Account"
+// rules by the canonical account (normalized email or user id); APIKeyPrefix
+// by the public prefix of a presented API key. docs/rate-limits.md explains
+// every number.
+type Rules struct {
+	LoginIP, LoginAccount                   Rule
+	SignupIP                                Rule
+	RefreshIP, RefreshAccount               Rule
+	PasswordChangeIP, PasswordChangeAccount Rule
+	PasswordResetIP, PasswordResetAccount   Rule
+	OAuthCallbackIP                         Rule
+	CodeExchangeIP                          Rule
+	APIKeyFailurePrefix, APIKeyFailureIP    Rule
+}
+
+// Defaults returns the rules latchkey uses unless configured otherwise.
+func Defaults() Rules {
+	return Rules{
+		LoginIP:               Rule{"login-ip", 30, 10 * time.Minute},
+		LoginAccount:          Rule{"login-account", 10, time.Minute},
+		SignupIP:              Rule{"signup-ip", 10, time.Hour},
+		RefreshIP:             Rule{"refresh-ip", 120, time.Minute},
+		RefreshAccount:        Rule{"refresh-account", 30, time.Minute},
+		PasswordChangeIP:      Rule{"password-change-ip", 10, 15 * time.Minute},
+		PasswordChangeAccount: Rule{"password-change-account", 5, 15 * time.Minute},
+		PasswordResetIP:       Rule{"password-reset-ip", 10, time.Hour},
+		PasswordResetAccount:  Rule{"password-reset-account", 3, time.Hour},
+		OAuthCallbackIP:       Rule{"oauth-callback-ip", 30, 5 * time.Minute},
+		CodeExchangeIP:        Rule{"code-exchange-ip", 30, 5 * time.Minute},
+		APIKeyFailurePrefix:   Rule{"apikey-failure-prefix", 10, time.Minute},
+		APIKeyFailureIP:       Rule{"apikey-failure-ip", 30, 5 * time.Minute},
+	}
+}
+
+// All lists the rules, for validation and documentation.
+func (r Rules) All() []Rule {
+	return []Rule{
+		r.LoginIP, r.LoginAccount, r.SignupIP, r.RefreshIP, r.RefreshAccount,
+		r.PasswordChangeIP, r.PasswordChangeAccount, r.PasswordResetIP, r.PasswordResetAccount,
+		r.OAuthCallbackIP, r.CodeExchangeIP, r.APIKeyFailurePrefix, r.APIKeyFailureIP,
+	}
+}

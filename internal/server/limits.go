@@ -1,0 +1,111 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/clientip"
+	"github.com/latchkey/latchkey/internal/ratelimit"
+)
+
+// limitCheck is one rule applied to one key.
+type limitCheck struct {
+	rule ratelimit.Rule
+	key  string
+}
+
+// auditRefusals caps how often one rule and key writes a rate_limited
+// audit event, so that a flood of refused requests cannot flood the log.
+var auditRefusals = ratelimit.Rule{Name: "audit-rate-limited", Limit: 1, Period: time.Minute}
+
+// allow applies the checks in order. When one refuses, it answers 429 with
+// Retry-After and the RateLimit headers, audits it, and returns false. If
+// the limiter itself fails the request is refused (503): never unlimited.
+func (s *Server) allow(w http.ResponseWriter, r *http.Request, userID string, checks ...limitCheck) bool {
+	if s.limits == nil {
+		return true
+	}
+	for _, c := range checks {
+		d, err := s.limits.Allow(r.Context(), c.rule, c.key)
+		if err != nil {
+			s.writeProblem(w, r, latchkey.WrapError(latchkey.EUnavailable, "Rate limiting is unavailable; try again shortly.", err))
+			return false
+		}
+		ratelimit.WriteHeaders(w.Header(), c.rule, d)
+		if !d.Allowed {
+			s.refuse(w, r, c.rule.Name, c.key, userID, d.RetryAfter)
+			return false
+		}
+	}
+	return true
+}
+
+// refuse answers 429 and records it.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, ruleName, key, userID string, retry time.Duration) {
+	w.Header().Set("Retry-After", strconv.FormatInt(ratelimit.RetryAfterSeconds(retry), 10))
+	if d, err := s.limits.Allow(r.Context(), auditRefusals, ruleName+"\x00"+key); err == nil && d.Allowed {
+		m := s.meta(r)
+		if err := s.auth.Audit(r.Context(), latchkey.AuditEvent{Type: latchkey.AuditRateLimited, UserID: userID, IP: m.IP,
+			UserAgent: m.UserAgent, Outcome: latchkey.OutcomeFailure, Reason: ruleName}); err != nil {
+			s.log.WarnContext(r.Context(), "auditing a rate limit", "err", err)
+		}
+	}
+	s.writeProblem(w, r, latchkey.Errorf(latchkey.ERateLimited, "Too many requests; try again in %d seconds.", ratelimit.RetryAfterSeconds(retry)))
+}
+
+// ipKey is the rate-limit key of the request's client address.
+func (s *Server) ipKey(r *http.Request) string { return clientip.RateKey(s.ips.ClientIP(r)) }
+
+// accountKey is the per-account key of an email as typed: the canonical
+// form where there is one, so A@X.COM and a@x.com share one counter.
+func accountKey(canonical, typed string) string {
+	if canonical != "" {
+		return canonical
+	}
+	k := strings.ToLower(strings.TrimSpace(typed))
+	if len(k) > 254 {
+		k = k[:254]
+	}
+	return k
+}
+
+// accountLocked answers 429 while failed logins hold the account locked.
+// A correct password gets the same answer as a wrong one while locked, and
+// unknown accounts lock the same way, so the lock is no oracle.
+func (s *Server) accountLocked(w http.ResponseWriter, r *http.Request, account string) bool {
+	if s.limits == nil {
+		return false
+	}
+	wait, err := s.limits.Wait(r.Context(), account)
+	if err != nil {
+		s.writeProblem(w, r, latchkey.WrapError(latchkey.EUnavailable, "Rate limiting is unavailable; try again shortly.", err))
+		return true
+	}
+	if wait > 0 {
+		s.refuse(w, r, "login-backoff", account, "", wait)
+		return true
+	}
+	return false
+}
+
+// loginOutcome feeds the failure back-off.
+func (s *Server) loginOutcome(ctx context.Context, account string, err error) {
+	if s.limits == nil {
+		return
+	}
+	switch {
+	case err == nil:
+		err = s.limits.Reset(ctx, account)
+	case latchkey.IsCode(err, latchkey.EInvalidCredentials):
+		_, err = s.limits.Fail(ctx, account)
+	default:
+		return
+	}
+	if err != nil {
+		s.log.WarnContext(ctx, "recording a login outcome for back-off", "err", err)
+	}
+}

@@ -1,0 +1,135 @@
+package postgres_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/store/postgres"
+	"github.com/latchkey/latchkey/internal/store/storetest"
+	"github.com/latchkey/latchkey/internal/testenv"
+)
+
+// freshSchema creates a schema with a random name, drops it at cleanup, and
+// returns the test database's URL with search_path set to it.
+func freshSchema(t testing.TB) string {
+	t.Helper()
+	base := testenv.Postgres(t)
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	schema := "t_" + hex.EncodeToString(b)
+	conn, err := pgx.Connect(t.Context(), base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(t.Context(), `CREATE SCHEMA `+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx := context.Background()
+		c, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer c.Close(ctx)
+		if _, err := c.Exec(ctx, `DROP SCHEMA `+schema+` CASCADE`); err != nil {
+			t.Error(err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func open(t testing.TB, dsn string) *postgres.DB {
+	t.Helper()
+	db, err := postgres.Open(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+func openMigrated(t testing.TB) *postgres.DB {
+	t.Helper()
+	db := open(t, freshSchema(t))
+	if err := db.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) latchkey.Store { return openMigrated(t) })
+}
+
+func TestMigrateTwiceAndConcurrently(t *testing.T) {
+	dsn := freshSchema(t)
+	a, b := open(t, dsn), open(t, dsn)
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, db := range []*postgres.DB{a, b} {
+		wg.Go(func() { errs[i] = db.Migrate(t.Context()) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatalf("concurrent Migrate: %v", err)
+		}
+	}
+	if err := a.Migrate(t.Context()); err != nil {
+		t.Fatalf("second Migrate: %v", err)
+	}
+	// The tables are in the test's schema, not in public.
+	u := &latchkey.User{Email: "a@example.com", CreatedAt: storetestNow, UpdatedAt: storetestNow}
+	if err := a.CreateUser(t.Context(), u); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.UserByEmail(t.Context(), u.Email); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestUnreachable(t *testing.T) {
+	testenv.Postgres(t) // run with the PostgreSQL tests only
+	// Port 1 on loopback: nothing listens there.
+	db := open(t, "postgres://latchkey@127.0.0.1:1/latchkey?sslmode=disable&connect_timeout=2")
+	ctx := t.Context()
+	checks := map[string]error{
+		"Ping":    db.Ping(ctx),
+		"Migrate": db.Migrate(ctx),
+		"InTx":    db.InTx(ctx, func(latchkey.Tx) error { return nil }),
+	}
+	_, checks["UserByID"] = db.UserByID(ctx, "x")
+	_, checks["MarkRefreshTokenUsed"] = db.MarkRefreshTokenUsed(ctx, []byte("h"), storetestNow, nil)
+	for name, err := range checks {
+		if code := latchkey.ErrorCode(err); code != latchkey.EUnavailable {
+			t.Errorf("%s: %q (%v), want unavailable", name, code, err)
+		}
+	}
+}
+
+func TestOpenRefusesBadDSN(t *testing.T) {
+	if _, err := postgres.Open(t.Context(), "postgres://u:p@127.0.0.1:notaport/db"); err == nil {
+		t.Fatal("Open accepted a bad port")
+	}
+}
+
+// LATCHKEY_TEST_POSTGRES=… go test -run '^$' -bench . ./internal/store/postgres/
+func BenchmarkStore(b *testing.B) {
+	storetest.Bench(b, openMigrated(b))
+}

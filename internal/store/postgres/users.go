@@ -1,0 +1,131 @@
+package postgres
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/latchkey/latchkey"
+)
+
+// utc normalises times read back from timestamptz, which pgx returns in
+// the local zone.
+func utc(ts ...*time.Time) {
+	for _, t := range ts {
+		*t = t.UTC()
+	}
+}
+
+func utcp(ts ...**time.Time) {
+	for _, t := range ts {
+		if *t != nil {
+			v := (*t).UTC()
+			*t = &v
+		}
+	}
+}
+
+const userCols = `id, email, name, roles, disabled, password_hash, created_at, updated_at`
+
+func scanUser(row pgx.Row) (*latchkey.User, error) {
+	var u latchkey.User
+	if err := row.Scan(&u.ID, &u.Email, &u.Name, &u.Roles, &u.Disabled, &u.PasswordHash, &u.CreatedAt, &u.UpdatedAt); err != nil {
+		return nil, err
+	}
+	u.Roles = unlist(u.Roles)
+	utc(&u.CreatedAt, &u.UpdatedAt)
+	return &u, nil
+}
+
+func (q *queries) CreateUser(ctx context.Context, u *latchkey.User) error {
+	if u.ID == "" {
+		u.ID = latchkey.NewID(u.CreatedAt)
+	}
+	_, err := q.q.Exec(ctx, `INSERT INTO users (`+userCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		u.ID, u.Email, u.Name, list(u.Roles), u.Disabled, u.PasswordHash, u.CreatedAt, u.UpdatedAt)
+	return mapErr("create user", err)
+}
+
+func (q *queries) UserByID(ctx context.Context, id string) (*latchkey.User, error) {
+	u, err := scanUser(q.q.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE id = $1`, id))
+	if err != nil {
+		return nil, rowErr("user by id", "User", err)
+	}
+	return u, nil
+}
+
+func (q *queries) UserByEmail(ctx context.Context, email string) (*latchkey.User, error) {
+	u, err := scanUser(q.q.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE email = $1`, email))
+	if err != nil {
+		return nil, rowErr("user by email", "User", err)
+	}
+	return u, nil
+}
+
+func (q *queries) UpdateUser(ctx context.Context, u *latchkey.User) error {
+	tag, err := q.q.Exec(ctx, `UPDATE users SET email = $1, name = $2, roles = $3, disabled = $4, password_hash = $5, updated_at = $6 WHERE id = $7`,
+		u.Email, u.Name, list(u.Roles), u.Disabled, u.PasswordHash, u.UpdatedAt, u.ID)
+	return affected("update user", "User", tag, err)
+}
+
+// DeleteUser relies on ON DELETE CASCADE for the user's sessions, refresh
+// tokens, API keys, identities and one-time codes.
+func (q *queries) DeleteUser(ctx context.Context, id string) error {
+	tag, err := q.q.Exec(ctx, `DELETE FROM users WHERE id = $1`, id)
+	return affected("delete user", "User", tag, err)
+}
+
+func (q *queries) ListUsers(ctx context.Context, f latchkey.UserFilter) ([]latchkey.User, string, error) {
+	limit := pageLimit(f.Limit)
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if f.Cursor != "" {
+		where = append(where, `id < `+arg(f.Cursor))
+	}
+	if f.Query != "" {
+		where = append(where, `email ILIKE `+arg("%"+likeEscape(f.Query)+"%")+` ESCAPE '\'`)
+	}
+	query := `SELECT ` + userCols + ` FROM users`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	query += ` ORDER BY id DESC LIMIT ` + arg(limit+1)
+	rows, err := q.q.Query(ctx, query, args...)
+	if err != nil {
+		return nil, "", mapErr("list users", err)
+	}
+	defer rows.Close()
+	var out []latchkey.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, "", mapErr("list users", err)
+		}
+		out = append(out, *u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", mapErr("list users", err)
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = out[limit-1].ID
+	}
+	return out, next, nil
+}
+
+func (q *queries) CountActiveUsersWithRole(ctx context.Context, role string) (int, error) {
+	var n int
+	err := q.q.QueryRow(ctx, `SELECT count(*) FROM users WHERE NOT disabled AND $1 = ANY (roles)`, role).Scan(&n)
+	if err != nil {
+		return 0, mapErr("count users", err)
+	}
+	return n, nil
+}

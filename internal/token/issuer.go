@@ -1,0 +1,76 @@
+package token
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// TypeAccessToken is the typ header of every access token (RFC 9068 §2.1).
+const TypeAccessToken = "at+jwt"
+
+// Issuer signs access tokens with the keyring's current key.
+type Issuer struct {
+	keys     func() *Keyring
+	issuer   string
+	audience string
+	ttl      time.Duration
+	clock    func() time.Time
+}
+
+// NewIssuer returns an Issuer. keys is called on every Issue so that a
+// rotation takes effect at once (KeyManager.Keyring fits).
+func NewIssuer(keys func() *Keyring, issuer, audience string, ttl time.Duration, clock func() time.Time) *Issuer {
+	return &Issuer{keys: keys, issuer: issuer, audience: audience, ttl: ttl, clock: clock}
+}
+
+// Issue signs an access token for the user's session. roles may be empty
+// (the token then carries "roles": []); scope is space-separated, or "".
+func (i *Issuer) Issue(userID, sessionID string, roles []string, scope string) (string, time.Time, error) {
+	kr := i.keys()
+	if kr == nil || kr.signer == nil {
+		return "", time.Time{}, errors.New("token: no current signing key")
+	}
+	if userID == "" {
+		return "", time.Time{}, errors.New("token: no subject")
+	}
+	var raw [16]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", time.Time{}, fmt.Errorf("token: jti: %w", err)
+	}
+	// Whole seconds: that is all a NumericDate carries, and expiresAt must
+	// say exactly what the token says.
+	now := i.clock().Truncate(time.Second)
+	exp := now.Add(i.ttl)
+	if roles == nil {
+		roles = []string{}
+	}
+	claims := Claims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    i.issuer,
+			Subject:   userID,
+			Audience:  jwt.ClaimStrings{i.audience},
+			ExpiresAt: jwt.NewNumericDate(exp),
+			NotBefore: jwt.NewNumericDate(now),
+			IssuedAt:  jwt.NewNumericDate(now),
+			ID:        base64.RawURLEncoding.EncodeToString(raw[:]),
+		},
+		SessionID: sessionID,
+		Roles:     roles,
+		Scope:     scope,
+	}
+	t := &jwt.Token{
+		Header: map[string]any{"alg": kr.alg, "typ": TypeAccessToken, "kid": kr.kid},
+		Claims: claims,
+		Method: kr.method,
+	}
+	signed, err := t.SignedString(kr.signer)
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("token: sign: %w", err)
+	}
+	return signed, exp, nil
+}

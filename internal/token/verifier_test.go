@@ -1,0 +1,138 @@
+package token
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey"
+)
+
+func TestRoundTrip(t *testing.T) {
+	for _, alg := range []string{ES256, EdDSA, RS256} {
+		t.Run(alg, func(t *testing.T) {
+			f := newFixture(t, alg)
+			tok, exp, err := f.iss.Issue("user-a", "sess-a", []string{"user", "admin"}, "read write")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !exp.Equal(testNow.Add(15 * time.Minute)) {
+				t.Fatalf("expiresAt %v", exp)
+			}
+			c := wantValid(t, f.ver, tok)
+			if c.Subject != "user-a" || c.SessionID != "sess-a" || c.Scope != "read write" ||
+				!slices.Equal(c.Roles, []string{"user", "admin"}) || c.Issuer != testIssuer ||
+				!slices.Equal([]string(c.Audience), []string{testAudience}) || !c.ExpiresAt.Equal(exp) {
+				t.Fatalf("claims %+v", c)
+			}
+			h, p, _ := segments(t, tok)
+			if h != canonicalHeader(alg, f.current.ID) {
+				t.Fatalf("header segment %s is not the canonical one the verifier recognises", h)
+			}
+			var hdr map[string]any
+			mustJSON(t, h, &hdr)
+			if len(hdr) != 3 || hdr["alg"] != alg || hdr["typ"] != "at+jwt" || hdr["kid"] != f.current.ID {
+				t.Fatalf("header %v", hdr)
+			}
+			var claims map[string]any
+			mustJSON(t, p, &claims)
+			want := []string{"aud", "exp", "iat", "iss", "jti", "nbf", "roles", "scope", "sid", "sub"}
+			got := make([]string, 0, len(claims))
+			for k := range claims {
+				got = append(got, k)
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, want) {
+				t.Fatalf("claims %v, want exactly %v (no personal data)", got, want)
+			}
+			if claims["aud"] != testAudience {
+				t.Fatalf("aud %v is not a single string", claims["aud"])
+			}
+		})
+	}
+}
+
+func TestIssueShape(t *testing.T) {
+	f := newFixture(t, ES256)
+	tok, _, err := f.iss.Issue("user-a", "", nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, p, _ := segments(t, tok)
+	raw, _ := b64.DecodeString(p)
+	if !strings.Contains(string(raw), `"roles":[]`) || strings.Contains(string(raw), `"sid"`) ||
+		strings.Contains(string(raw), `"scope"`) {
+		t.Fatalf("claims %s", raw)
+	}
+	c := wantValid(t, f.ver, tok)
+	if c.Roles == nil || len(c.Roles) != 0 {
+		t.Fatalf("roles %#v", c.Roles)
+	}
+	jtis := map[string]bool{}
+	for range 50 {
+		c := wantValid(t, f.ver, f.issue())
+		if len(c.ID) != 22 || jtis[c.ID] {
+			t.Fatalf("jti %q short or repeated", c.ID)
+		}
+		jtis[c.ID] = true
+	}
+	if _, _, err := f.iss.Issue("", "s", nil, ""); err == nil {
+		t.Fatal("issued a token without a subject")
+	}
+}
+
+func mustJSON(t *testing.T, seg string, v any) {
+	t.Helper()
+	raw, err := b64.DecodeString(seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRetiredAndPrunedKeys(t *testing.T) {
+	f := newFixture(t, ES256)
+	tok := f.issue()
+	// Rotate by hand: current → retired, next → current.
+	for i := range f.keys {
+		switch f.keys[i].State {
+		case latchkey.KeyCurrent:
+			f.keys[i].State = latchkey.KeyRetired
+		case latchkey.KeyNext:
+			f.keys[i].State = latchkey.KeyCurrent
+		}
+	}
+	old := f.current.ID
+	f.rebuild()
+	if f.kr.CurrentKID() == old {
+		t.Fatal("rotation did not change the signing key")
+	}
+	wantValid(t, f.ver, tok) // retired keys still verify
+	h, _, _ := segments(t, f.issue())
+	var hdr map[string]any
+	mustJSON(t, h, &hdr)
+	if hdr["kid"] != f.kr.CurrentKID() {
+		t.Fatalf("new token has kid %v", hdr["kid"])
+	}
+	// Prune the retired key that signed tok.
+	f.keys = slices.DeleteFunc(f.keys, func(k latchkey.SigningKey) bool { return k.ID == old })
+	f.rebuild()
+	wantInvalid(t, f.ver, tok)
+}
+
+func TestExpiry(t *testing.T) {
+	f := newFixture(t, ES256)
+	tok := f.issue()
+	exp := f.now.Add(15 * time.Minute)
+	f.now = exp.Add(Leeway - time.Second)
+	wantValid(t, f.ver, tok)
+	f.now = exp.Add(Leeway)
+	_, err := f.ver.Verify(tok)
+	if !latchkey.IsCode(err, latchkey.ETokenExpired) || latchkey.ErrorMessage(err) != "The access token has expired." {
+		t.Fatalf("got %v, want token_expired", err)
+	}
+}

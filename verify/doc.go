@@ -1,0 +1,22 @@
+// Package verify lets a Go service accept latchkey's credentials: access
+// tokens (JWTs checked against the issuer's JWKS) and API keys (checked
+// through the issuer's introspection endpoint).
+//
+// It depends only on the standard library and github.com/golang-jwt/jwt/v5,
+// so that a resource server can import it without pulling in the server.
+//
+// A Verifier authenticates requests; its Middleware puts the caller's
+// *Identity in the request context, and RequireRole and RequireScope guard
+// individual routes. Refusals follow RFC 6750 (a WWW-Authenticate header)
+// and carry an RFC 9457 problem body with latchkey's error codes.
+//
+// Access-token checks: the token must be a compact JWS of at most 8 KiB
+// with typ "at+jwt", a kid found in the issuer's JWKS and the one algorithm
+// that key is published for; it may not name a key or key URL of its own
+// (jwk, jku, x5u, x5c) or carry crit; duplicate or case-variant JSON members
+// are refused; exp is required; iss must equal the configured issuer and
+// aud must contain the configured audience; nbf and iat may not lie in the
+// future beyond the leeway. The JWKS is fetched only from the configured
+// URL, refreshed periodically, and re-fetched for an unknown kid at most
+// once per UnknownKIDMinInterval.
+package verify
