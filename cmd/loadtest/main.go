@@ -172,6 +172,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 			return err
 		}
 	}
+	if failed := rep.SetupFailures(); len(failed) > 0 {
+		return fmt.Errorf("scenarios not measured: %s", strings.Join(failed, ", "))
+	}
 	return nil
 }
 

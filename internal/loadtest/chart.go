@@ -15,14 +15,15 @@ import (
 // WritePNG draws two bar charts side by side: successful requests per
 // second and p99 latency, one bar per scenario.
 func (r *Report) WritePNG(w io.Writer) error {
-	if len(r.Scenarios) == 0 {
-		return fmt.Errorf("drawing chart: no scenarios")
+	var names []string
+	var rps, p99 plotter.Values
+	for _, s := range r.Scenarios {
+		if s.SetupError == "" {
+			names, rps, p99 = append(names, s.Scenario), append(rps, s.RequestsPerS), append(p99, s.Latency.P99)
+		}
 	}
-	names := make([]string, len(r.Scenarios))
-	rps := make(plotter.Values, len(r.Scenarios))
-	p99 := make(plotter.Values, len(r.Scenarios))
-	for i, s := range r.Scenarios {
-		names[i], rps[i], p99[i] = s.Scenario, s.RequestsPerS, s.Latency.P99
+	if len(names) == 0 {
+		return fmt.Errorf("drawing chart: no measured scenarios")
 	}
 	subtitle := fmt.Sprintf("%d clients, %s", r.Concurrency, r.Target.Database)
 	left, err := barPlot("requests/s ("+subtitle+")", "requests/s", names, rps)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,19 +34,25 @@ type fakeSession struct {
 	revoked bool
 }
 
-func newContractServer(t *testing.T) (*contractServer, *httptest.Server) {
+func newContractServer(t *testing.T, without ...string) (*contractServer, *httptest.Server) {
 	cs := &contractServer{
 		users: map[string]string{}, sessions: map[string]*fakeSession{}, refresh: map[string]string{},
 		used: map[string]bool{}, access: map[string]string{}, apiKeys: map[string]string{},
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/auth/signup", cs.signup)
-	mux.HandleFunc("POST /v1/auth/login", cs.login)
-	mux.HandleFunc("POST /v1/auth/refresh", cs.refreshToken)
-	mux.HandleFunc("GET /v1/me", cs.me)
-	mux.HandleFunc("POST /v1/api-keys", cs.createKey)
-	mux.HandleFunc("GET /v1/verify", cs.verify)
-	mux.HandleFunc("GET /healthz", cs.healthz)
+	for pattern, h := range map[string]http.HandlerFunc{
+		"POST /v1/auth/signup":  cs.signup,
+		"POST /v1/auth/login":   cs.login,
+		"POST /v1/auth/refresh": cs.refreshToken,
+		"GET /v1/me":            cs.me,
+		"POST /v1/api-keys":     cs.createKey,
+		"GET /v1/verify":        cs.verify,
+		"GET /healthz":          cs.healthz,
+	} {
+		if !slices.Contains(without, pattern) {
+			mux.HandleFunc(pattern, h)
+		}
+	}
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return cs, srv

@@ -42,6 +42,19 @@ type Result struct {
 	ServerPeakRSSBytes uint64            `json:"server_peak_rss_bytes,omitempty"`
 	RatioToHashRate    float64           `json:"ratio_to_hash_rate,omitempty"`
 	RatioToHealthz     float64           `json:"ratio_to_healthz,omitempty"`
+	// SetupError says why the scenario was not measured.
+	SetupError string `json:"setup_error,omitempty"`
+}
+
+// SetupFailures lists the scenarios that could not be measured.
+func (r *Report) SetupFailures() []string {
+	var names []string
+	for _, s := range r.Scenarios {
+		if s.SetupError != "" {
+			names = append(names, s.Scenario)
+		}
+	}
+	return names
 }
 
 // ErrorCount is the number of failed requests.
@@ -131,6 +144,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "scenario\trequests\treq/s\tp50 ms\tp90 ms\tp99 ms\tmax ms\terrors\tratio\t")
 	for _, s := range r.Scenarios {
+		if s.SetupError != "" {
+			continue
+		}
 		ratio := ""
 		switch {
 		case s.RatioToHashRate > 0:
@@ -143,6 +159,11 @@ func (r *Report) WriteTable(w io.Writer) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("writing table: %w", err)
+	}
+	for _, s := range r.Scenarios {
+		if s.SetupError != "" {
+			fmt.Fprintf(w, "%s not measured: %s\n", s.Scenario, s.SetupError)
+		}
 	}
 	return nil
 }

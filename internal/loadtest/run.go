@@ -78,7 +78,15 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		o.Logger.Info("preparing scenario", "scenario", name)
 		ops, err := scenarios[name](ctx, e, o.Concurrency)
 		if err != nil {
-			return nil, fmt.Errorf("preparing %s: %w", name, err)
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("run interrupted preparing %s: %w", name, ctx.Err())
+			}
+			// One scenario the server cannot serve (an endpoint it lacks,
+			// say) should not cost the figures of the others.
+			o.Logger.Error("scenario could not be prepared", "scenario", name, "err", err)
+			rep.Scenarios = append(rep.Scenarios, Result{Scenario: name, Concurrency: o.Concurrency,
+				Errors: map[string]uint64{}, SetupError: err.Error()})
+			continue
 		}
 		if o.Warmup > 0 {
 			measure(ctx, ops, o.Warmup, o.Now)

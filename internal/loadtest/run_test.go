@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -247,5 +249,26 @@ func TestReportJSONShape(t *testing.T) {
 	}
 	if errs, ok := s["errors"].(map[string]any); !ok || len(errs) != 0 {
 		t.Errorf("errors = %v, want an empty object", s["errors"])
+	}
+}
+
+func TestScenarioTheServerCannotServeIsReportedNotFatal(t *testing.T) {
+	_, srv := newContractServer(t, "POST /v1/api-keys")
+	rep, err := Run(t.Context(), quickOptions(srv.URL, "me-apikey", "healthz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rep.SetupFailures(); !slices.Equal(got, []string{"me-apikey"}) {
+		t.Errorf("setup failures %v, want [me-apikey]", got)
+	}
+	if !strings.Contains(rep.Scenarios[0].SetupError, "404") || rep.Scenarios[1].Successful == 0 {
+		t.Errorf("results %+v", rep.Scenarios)
+	}
+	var table, chart bytes.Buffer
+	if err := rep.WriteTable(&table); err != nil || !strings.Contains(table.String(), "me-apikey not measured") {
+		t.Errorf("table (err %v):\n%s", err, table.String())
+	}
+	if err := rep.WritePNG(&chart); err != nil || chart.Len() == 0 {
+		t.Errorf("chart of the measured scenario: err %v, %d bytes", err, chart.Len())
 	}
 }
