@@ -60,7 +60,26 @@ func barPlot(title, unit string, names []string, values plotter.Values) (*plot.P
 	}
 	bars.LineStyle.Width = 0
 	bars.Color = plotutil.Color(0)
-	p.Add(bars, plotter.NewGrid())
+	// Values as text over the bars: on one linear axis /healthz dwarfs
+	// the hashing-bound scenarios, whose bars would otherwise be unreadable.
+	xys := make(plotter.XYs, len(values))
+	texts := make([]string, len(values))
+	for i, v := range values {
+		xys[i] = plotter.XY{X: float64(i), Y: v}
+		texts[i] = fmt.Sprintf("%.4g", v)
+	}
+	labels, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: texts})
+	if err != nil {
+		return nil, fmt.Errorf("labelling %s: %w", title, err)
+	}
+	for i := range labels.TextStyle {
+		labels.TextStyle[i].XAlign = draw.XCenter
+		labels.TextStyle[i].YAlign = draw.YBottom
+	}
+	p.Add(bars, labels, plotter.NewGrid())
 	p.NominalX(names...)
+	// Half a slot of room on each side so the outer bars are not cut.
+	p.X.Min, p.X.Max = -0.5, float64(len(values))-0.5
+	p.Y.Max = max(p.Y.Max*1.08, 1) // room for the top label
 	return p, nil
 }
