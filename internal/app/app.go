@@ -56,6 +56,7 @@ Usage:
   latchkey migrate [flags]                     apply database migrations and exit
   latchkey user create --email E [--role R] [--name N] [--password-stdin]
   latchkey keys rotate | keys list             signing-key rotation and listing
+  latchkey apikey create --user E --name N [--scope S]... | apikey list --user E | apikey revoke ID
   latchkey version                             version, commit and Go version
 
 Every flag has an environment variable: --database is LATCHKEY_DATABASE, and so on.
@@ -79,6 +80,8 @@ func Run(ctx context.Context, args []string, environ []string, stdin io.Reader, 
 		return userCommand(ctx, rest, env)
 	case "keys":
 		return keysCommand(ctx, rest, env)
+	case "apikey":
+		return apikeyCommand(ctx, rest, env)
 	case "version", "--version":
 		return version(env)
 	case "help", "-h", "--help":

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/apikey"
 	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/config"
 	"github.com/latchkey/latchkey/internal/crypt"
@@ -28,6 +29,7 @@ type components struct {
 	keys    *token.KeyManager
 	auth    *auth.Service
 	metrics *server.Metrics
+	apiKeys *apikey.Verifier
 	limits  limits
 	clock   func() time.Time
 }
@@ -99,6 +101,8 @@ func (c *components) init(ctx context.Context) error {
 		c.log.Warn("argon2id parameters are below the OWASP recommendation (m=19456 KiB, t=2); use them for tests only",
 			"memory_kib", params.Memory, "iterations", params.Iterations)
 	}
+	c.apiKeys = apikey.NewVerifier(newCountingKeyStore(c.store, c.metrics.Registry()), c.clock,
+		apikey.Options{Toucher: c.store, Logger: c.log})
 	policy := password.DefaultPolicy()
 	policy.MinLength = cfg.PasswordMinLength
 	c.auth = auth.New(auth.Config{
@@ -112,7 +116,8 @@ func (c *components) init(ctx context.Context) error {
 		Verifier: token.NewVerifier(c.keys.Keyring, cfg.Issuer, cfg.Audience, c.clock),
 		Clock:    c.clock,
 		Logger:   c.log,
-		Events:   c.metrics,
+		Events:   events{metrics: c.metrics, keys: c.apiKeys},
+		APIKeys:  c.apiKeys,
 	})
 	return c.buildLimits()
 }

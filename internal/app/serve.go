@@ -71,6 +71,9 @@ func serve(ctx context.Context, args []string, env Env) error {
 	defer stopBackground()
 	go c.keys.Run(bg, time.Minute, cfg.KeyRotation)
 	go c.limits.run(bg)
+	keysFlushed := make(chan struct{})
+	go func() { _ = c.apiKeys.Run(bg); close(keysFlushed) }()
+	defer func() { stopBackground(); <-keysFlushed }() // last-used times are written before the store closes
 
 	errc := make(chan error, 1)
 	go func() {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/apikey"
 	"github.com/latchkey/latchkey/internal/password"
 	"github.com/latchkey/latchkey/internal/token"
 )
@@ -32,6 +33,7 @@ type Service struct {
 	now      func() time.Time
 	log      *slog.Logger
 	events   Events
+	keys     *apikey.Verifier
 }
 
 // Events receives what happened, for metrics and cross-instance
@@ -41,6 +43,10 @@ type Events interface {
 	TokensIssued(kind string)
 	Refresh(outcome string)
 	SessionsRevoked(ids []string)
+	APIKeysRevoked(ids []string)
+	// UserChanged: the user's roles, status or existence changed, so
+	// anything cached about them must go.
+	UserChanged(userID string)
 }
 
 // Deps are the Service's collaborators.
@@ -53,6 +59,7 @@ type Deps struct {
 	Clock    func() time.Time
 	Logger   *slog.Logger
 	Events   Events
+	APIKeys  *apikey.Verifier
 }
 
 // New returns a Service.
@@ -64,7 +71,7 @@ func New(cfg Config, d Deps) *Service {
 		d.Events = noEvents{}
 	}
 	return &Service{store: d.Store, hasher: d.Hasher, policy: d.Policy, issuer: d.Issuer, verifier: d.Verifier,
-		cfg: cfg, now: d.Clock, log: d.Logger, events: d.Events}
+		cfg: cfg, now: d.Clock, log: d.Logger, events: d.Events, keys: d.APIKeys}
 }
 
 // Config returns the lifetimes the service runs with.
@@ -115,3 +122,5 @@ func (noEvents) Login(string)             {}
 func (noEvents) TokensIssued(string)      {}
 func (noEvents) Refresh(string)           {}
 func (noEvents) SessionsRevoked([]string) {}
+func (noEvents) APIKeysRevoked([]string)  {}
+func (noEvents) UserChanged(string)       {}

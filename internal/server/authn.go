@@ -1,12 +1,24 @@
 package server
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/apikey"
 	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/ratelimit"
 )
+
+// rateLimited is returned by authentication when repeated failures tripped
+// a limit: the answer is 429, not another 401.
+type rateLimited struct {
+	rule     ratelimit.Rule
+	decision ratelimit.Decision
+}
+
+func (e *rateLimited) Error() string { return "rate limited: " + e.rule.Name }
 
 // MaxAuthorizationLength caps the Authorization header before any parsing
 // (CVE-2025-30204: token parsers that split first are a memory DoS).
@@ -19,6 +31,12 @@ type userHandler func(w http.ResponseWriter, r *http.Request, p *auth.Principal)
 func (s *Server) requireUser(h userHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := s.authenticate(r)
+		var limited *rateLimited
+		if errors.As(err, &limited) {
+			ratelimit.WriteHeaders(w.Header(), limited.rule, limited.decision)
+			s.refuse(w, r, limited.rule.Name, s.ipKey(r), "", limited.decision.RetryAfter)
+			return
+		}
 		if err != nil {
 			s.writeProblem(w, r, err)
 			return
@@ -27,11 +45,19 @@ func (s *Server) requireUser(h userHandler) http.Handler {
 	})
 }
 
-// authenticate finds the caller's credential: a bearer access token, or
-// else the browser session cookie. A credential in the URL or a form is
-// never looked at.
+// authenticate finds the caller's credential: an API key (X-API-Key, or a
+// bearer value with the lk_ prefix), a bearer access token, or else the
+// browser session cookie. A credential in the URL or a form is never
+// looked at, and two credentials at once are refused.
 func (s *Server) authenticate(r *http.Request) (*auth.Principal, error) {
-	if len(r.Header.Values("Authorization")) == 0 {
+	keys := r.Header.Values("X-API-Key")
+	hasAuthorization := len(r.Header.Values("Authorization")) > 0
+	switch {
+	case len(keys) > 1 || (len(keys) == 1 && hasAuthorization):
+		return nil, latchkey.Errorf(latchkey.EInvalidRequest, "Send one credential: an API key or a bearer token, not both.")
+	case len(keys) == 1:
+		return s.authenticateAPIKey(r, keys[0])
+	case !hasAuthorization:
 		if p, found, err := s.cookiePrincipal(r); found {
 			return p, err
 		}
@@ -40,7 +66,28 @@ func (s *Server) authenticate(r *http.Request) (*auth.Principal, error) {
 	if err != nil {
 		return nil, err
 	}
+	if apikey.LooksLikeKey(raw) {
+		return s.authenticateAPIKey(r, raw)
+	}
 	return s.auth.AuthenticateAccessToken(r.Context(), raw)
+}
+
+// authenticateAPIKey verifies a key. Failed attempts are rate limited per
+// key prefix and per client address; valid keys are never slowed by that.
+func (s *Server) authenticateAPIKey(r *http.Request, key string) (*auth.Principal, error) {
+	if len(key) > MaxAuthorizationLength {
+		return nil, latchkey.Errorf(latchkey.EInvalidAPIKey, "The API key is invalid.")
+	}
+	p, err := s.auth.AuthenticateAPIKey(r.Context(), key)
+	if latchkey.IsCode(err, latchkey.EInvalidAPIKey) && s.limits != nil {
+		prefix := key[:min(len(key), apikey.DisplayLen)]
+		for _, c := range []limitCheck{{s.rules.APIKeyFailurePrefix, prefix}, {s.rules.APIKeyFailureIP, s.ipKey(r)}} {
+			if d, lerr := s.limits.Allow(r.Context(), c.rule, c.key); lerr == nil && !d.Allowed {
+				return nil, &rateLimited{rule: c.rule, decision: d}
+			}
+		}
+	}
+	return p, err
 }
 
 // bearerToken extracts the token of an `Authorization: Bearer` header.

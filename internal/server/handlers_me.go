@@ -10,13 +10,29 @@ import (
 
 type meResponse struct {
 	userJSON
-	SessionID string `json:"session_id,omitempty"`
+	SessionID string        `json:"session_id,omitempty"`
+	APIKey    *meAPIKeyJSON `json:"api_key,omitempty"`
+}
+
+// meAPIKeyJSON names the key a request authenticated with.
+type meAPIKeyJSON struct {
+	ID     string   `json:"id"`
+	Name   string   `json:"name"`
+	Scopes []string `json:"scopes"`
 }
 
 func (s *Server) handleMe() userHandler {
 	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+		out := meResponse{userJSON: toUserJSON(p.User), SessionID: p.SessionID}
+		if k := p.APIKey; k != nil {
+			scopes := k.Scopes
+			if scopes == nil {
+				scopes = []string{}
+			}
+			out.APIKey = &meAPIKeyJSON{ID: k.ID, Name: k.Name, Scopes: scopes}
+		}
 		noStore(w)
-		writeJSON(w, http.StatusOK, meResponse{userJSON: toUserJSON(p.User), SessionID: p.SessionID})
+		writeJSON(w, http.StatusOK, out)
 	}
 }
 

@@ -12,10 +12,15 @@ func (s *Server) routes(mux *http.ServeMux) {
 
 	// The caller.
 	mux.Handle("GET /v1/me", s.requireUser(s.handleMe()))
-	mux.Handle("PATCH /v1/me", s.requireUser(s.handleUpdateMe()))
-	mux.Handle("POST /v1/me/password", s.requireUser(s.handleChangePassword()))
-	mux.Handle("GET /v1/sessions", s.requireUser(s.handleListSessions()))
-	mux.Handle("DELETE /v1/sessions/{id}", s.requireUser(s.handleRevokeSession()))
+	mux.Handle("PATCH /v1/me", s.requireUser(s.requireScopeFor(ScopeProfileWrite, s.handleUpdateMe())))
+	mux.Handle("POST /v1/me/password", s.requireUser(s.sessionOnly(s.handleChangePassword())))
+	mux.Handle("GET /v1/sessions", s.requireUser(s.sessionOnly(s.handleListSessions())))
+	mux.Handle("DELETE /v1/sessions/{id}", s.requireUser(s.sessionOnly(s.handleRevokeSession())))
+
+	// API keys. A key can manage keys only with the apikeys:write scope.
+	mux.Handle("POST /v1/api-keys", s.requireUser(s.handleCreateAPIKey()))
+	mux.Handle("GET /v1/api-keys", s.requireUser(s.handleListAPIKeys()))
+	mux.Handle("DELETE /v1/api-keys/{id}", s.requireUser(s.handleRevokeAPIKey()))
 
 	// Public documents and operations.
 	mux.Handle("GET /.well-known/jwks.json", s.handleJWKS())

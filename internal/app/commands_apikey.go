@@ -1,0 +1,115 @@
+package app
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/auth"
+)
+
+// stringList is a repeatable, comma-separable flag (--scope a --scope b,c).
+type stringList []string
+
+func (l *stringList) String() string { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error {
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*l = append(*l, p)
+		}
+	}
+	return nil
+}
+
+const apikeyUsage = "usage: latchkey apikey create --user EMAIL --name N [--scope S]... [--expires-in 720h] | apikey list --user EMAIL | apikey revoke ID"
+
+func apikeyCommand(ctx context.Context, args []string, env Env) error {
+	if len(args) == 0 {
+		return usageError{apikeyUsage}
+	}
+	fs := flag.NewFlagSet("apikey "+args[0], flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	email := fs.String("user", "", "the owner's email address")
+	name := fs.String("name", "", "a name for the key")
+	expires := fs.Duration("expires-in", 0, "lifetime, e.g. 720h (default: no expiry)")
+	var scopes stringList
+	fs.Var(&scopes, "scope", "a scope; repeat or separate with commas (default: all the owner's rights)")
+	flagArgs, id := args[1:], ""
+	if args[0] == "revoke" && len(flagArgs) > 0 && !strings.HasPrefix(flagArgs[0], "-") {
+		id, flagArgs = flagArgs[0], flagArgs[1:] // apikey revoke ID [flags]
+	}
+	own, shared := splitOwnFlags(fs, flagArgs)
+	if err := fs.Parse(own); err != nil {
+		return usageError{err.Error()}
+	}
+	cfg, err := loadConfig("apikey "+args[0], shared, env)
+	if err != nil {
+		return err
+	}
+	c, err := build(ctx, cfg, newLogger(cfg, env.Stderr))
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	meta := auth.Meta{UserAgent: "latchkey-cli"}
+	switch args[0] {
+	case "create":
+		u, err := cliUser(ctx, c, *email)
+		if err != nil {
+			return err
+		}
+		k, secret, err := c.auth.CreateAPIKeyFor(ctx, u, "", auth.APIKeyInput{Name: *name, Scopes: scopes, ExpiresIn: *expires}, meta)
+		if err != nil {
+			return fmt.Errorf("apikey create: %s", latchkey.ErrorMessage(err))
+		}
+		fmt.Fprintf(env.Stderr, "created API key %s (%s); it is shown this once:\n", k.ID, k.Prefix)
+		fmt.Fprintln(env.Stdout, secret.Reveal())
+		return nil
+	case "list":
+		u, err := cliUser(ctx, c, *email)
+		if err != nil {
+			return err
+		}
+		keys, err := c.store.ListAPIKeys(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tPREFIX\tSCOPES\tCREATED\tEXPIRES\tLAST USED")
+		for _, k := range keys {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Name, k.Prefix, strings.Join(k.Scopes, ","),
+				k.CreatedAt.UTC().Format(time.RFC3339), fmtTime(k.ExpiresAt), fmtTime(k.LastUsedAt))
+		}
+		return tw.Flush()
+	case "revoke":
+		if id == "" {
+			return usageError{apikeyUsage}
+		}
+		k, err := c.store.APIKeyByID(ctx, id)
+		if err != nil {
+			return fmt.Errorf("apikey revoke: %s", latchkey.ErrorMessage(err))
+		}
+		if err := c.auth.RevokeAPIKeyOf(ctx, k.UserID, "", k.ID, meta); err != nil {
+			return fmt.Errorf("apikey revoke: %s", latchkey.ErrorMessage(err))
+		}
+		fmt.Fprintf(env.Stdout, "revoked %s\n", k.ID)
+		return nil
+	}
+	return usageError{apikeyUsage}
+}
+
+func cliUser(ctx context.Context, c *components, email string) (*latchkey.User, error) {
+	canonical, err := auth.CanonicalEmail(email)
+	if err != nil {
+		return nil, usageError{"--user: " + latchkey.ErrorMessage(err)}
+	}
+	u, err := c.store.UserByEmail(ctx, canonical)
+	if err != nil {
+		return nil, fmt.Errorf("--user %s: %s", canonical, latchkey.ErrorMessage(err))
+	}
+	return u, nil
+}

@@ -1,0 +1,120 @@
+package server
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/auth"
+)
+
+// ScopeProfileWrite lets a scoped credential change the caller's profile.
+const ScopeProfileWrite = "profile:write"
+
+type createAPIKeyRequest struct {
+	Name      string   `json:"name"`
+	Scopes    []string `json:"scopes"`
+	ExpiresIn int64    `json:"expires_in"` // seconds; 0 or absent: never
+}
+
+type apiKeyJSON struct {
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	Key        string     `json:"key,omitempty"` // only in the creation response
+	Prefix     string     `json:"prefix"`
+	Scopes     []string   `json:"scopes"`
+	CreatedAt  time.Time  `json:"created_at"`
+	ExpiresAt  *time.Time `json:"expires_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+}
+
+func toAPIKeyJSON(k *latchkey.APIKey) apiKeyJSON {
+	scopes := k.Scopes
+	if scopes == nil {
+		scopes = []string{}
+	}
+	return apiKeyJSON{ID: k.ID, Name: k.Name, Prefix: k.Prefix, Scopes: scopes, CreatedAt: k.CreatedAt.UTC(),
+		ExpiresAt: utc(k.ExpiresAt), LastUsedAt: utc(k.LastUsedAt)}
+}
+
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+func (s *Server) handleCreateAPIKey() userHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+		req, err := decode[createAPIKeyRequest](w, r)
+		if err != nil {
+			s.writeProblem(w, r, err)
+			return
+		}
+		if req.ExpiresIn < 0 || req.ExpiresIn > int64(auth.MaxAPIKeyLifetime/time.Second) {
+			s.writeProblem(w, r, latchkey.Errorf(latchkey.EInvalidRequest, "expires_in must be between 1 second and 10 years."))
+			return
+		}
+		k, secret, err := s.auth.CreateAPIKey(r.Context(), p,
+			auth.APIKeyInput{Name: req.Name, Scopes: req.Scopes, ExpiresIn: time.Duration(req.ExpiresIn) * time.Second}, s.meta(r))
+		if err != nil {
+			s.writeProblem(w, r, err)
+			return
+		}
+		out := toAPIKeyJSON(k)
+		out.Key = secret.Reveal()
+		noStore(w)
+		writeJSON(w, http.StatusCreated, out)
+	}
+}
+
+func (s *Server) handleListAPIKeys() userHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+		keys, err := s.auth.ListAPIKeys(r.Context(), p)
+		if err != nil {
+			s.writeProblem(w, r, err)
+			return
+		}
+		out := make([]apiKeyJSON, 0, len(keys))
+		for i := range keys {
+			out = append(out, toAPIKeyJSON(&keys[i]))
+		}
+		noStore(w)
+		writeJSON(w, http.StatusOK, map[string]any{"api_keys": out})
+	}
+}
+
+func (s *Server) handleRevokeAPIKey() userHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+		if err := s.auth.RevokeAPIKey(r.Context(), p, r.PathValue("id"), s.meta(r)); err != nil {
+			s.writeProblem(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// sessionOnly refuses API keys on endpoints that act on a sign-in: a key
+// cannot change the password or manage sessions (AK-06).
+func (s *Server) sessionOnly(h userHandler) userHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+		if p.APIKey != nil {
+			s.writeProblem(w, r, latchkey.Errorf(latchkey.EForbidden, "This endpoint needs a signed-in session; an API key cannot use it."))
+			return
+		}
+		h(w, r, p)
+	}
+}
+
+// requireScopeFor refuses a scoped credential without scope; unscoped
+// credentials carry all of their owner's rights.
+func (s *Server) requireScopeFor(scope string, h userHandler) userHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+		if !p.HasScope(scope) {
+			s.writeProblem(w, r, latchkey.Errorf(latchkey.EForbidden, "This credential lacks the scope %s.", scope))
+			return
+		}
+		h(w, r, p)
+	}
+}
