@@ -225,8 +225,11 @@ func (cs *contractServer) verify(w http.ResponseWriter, r *http.Request) {
 func (cs *contractServer) healthz(w http.ResponseWriter, r *http.Request) {
 	n := cs.healthzN.Add(1)
 	if cs.dropEvery > 0 && n%cs.dropEvery == 0 {
+		// A response cut off mid-body: unlike a connection closed before
+		// any answer, the client cannot silently retry it.
 		conn, _, err := http.NewResponseController(w).Hijack()
 		if err == nil {
+			_, _ = conn.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"status\""))
 			conn.Close()
 		}
 		return
