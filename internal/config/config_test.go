@@ -1,0 +1,99 @@
+package config
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestDefaults(t *testing.T) {
+	c, err := Load("serve", nil, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:8080" || c.Issuer != "http://127.0.0.1:8080" || c.Database != filepath.Join("latchkey-data", "latchkey.db") ||
+		c.AccessTokenTTL != 15*time.Minute || c.RefreshTokenTTL != 168*time.Hour || c.SessionIdleTimeout != 72*time.Hour ||
+		c.RefreshReuseGrace != 10*time.Second || c.SigningAlg != "ES256" || c.HashMemoryKiB != 19456 || c.HashIterations != 2 ||
+		c.DisableRateLimits || c.Secure() {
+		t.Errorf("defaults: %+v", c)
+	}
+}
+
+func TestPrecedenceFlagEnvFileDefault(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "latchkey.yaml")
+	if err := os.WriteFile(file, []byte("access-token-ttl: 5m\nrefresh-token-ttl: 24h\nsession-idle-timeout: 2h\ncors-origins: [\"https://a.example\", \"https://b.example\"]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load("serve", []string{"--config", file, "--access-token-ttl", "1m", "--disable-rate-limits"},
+		env(map[string]string{"LATCHKEY_ACCESS_TOKEN_TTL": "2m", "LATCHKEY_REFRESH_TOKEN_TTL": "12h"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AccessTokenTTL != time.Minute {
+		t.Errorf("flag should win: %v", c.AccessTokenTTL)
+	}
+	if c.RefreshTokenTTL != 12*time.Hour {
+		t.Errorf("env should beat the file: %v", c.RefreshTokenTTL)
+	}
+	if c.SessionIdleTimeout != 2*time.Hour {
+		t.Errorf("file should beat the default: %v", c.SessionIdleTimeout)
+	}
+	if len(c.CORSOrigins) != 2 || !c.DisableRateLimits {
+		t.Errorf("lists and bools: %+v", c)
+	}
+}
+
+func TestBadSettingsNameThemselves(t *testing.T) {
+	cases := []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"--access-token-ttl", "soon"}, nil, "--access-token-ttl"},
+		{nil, map[string]string{"LATCHKEY_REFRESH_REUSE_GRACE": "-1s"}, "LATCHKEY_REFRESH_REUSE_GRACE"},
+		{[]string{"--refresh-reuse-grace", "5m"}, nil, "--refresh-reuse-grace"},
+		{[]string{"--signing-alg", "none"}, nil, "--signing-alg"},
+		{[]string{"--issuer", "ftp://x"}, nil, "--issuer"},
+		{[]string{"--trusted-proxies", "10.0.0.0/99"}, nil, "--trusted-proxies"},
+		{[]string{"--cors-origins", "*"}, nil, "--cors-origins"},
+		{[]string{"--cors-origins", "https://a.example/path"}, nil, "--cors-origins"},
+		{[]string{"--redirect-allowlist", "javascript:alert(1)"}, nil, "--redirect-allowlist"},
+		{[]string{"--tls-cert", "x.pem"}, nil, "--tls-cert"},
+		{[]string{"--password-min-length", "4"}, nil, "--password-min-length"},
+		{[]string{"--password-hash-memory", "lots"}, nil, "--password-hash-memory"},
+		{[]string{"--log-level", "loud"}, nil, "--log-level"},
+		{[]string{"--redis", "http://x"}, nil, "--redis"},
+		{[]string{"--disable-rate-limits=maybe"}, nil, "--disable-rate-limits"},
+		{[]string{"extra"}, nil, "unexpected argument"},
+		{[]string{"--config", "/nonexistent/latchkey.yaml"}, nil, "--config"},
+	}
+	for _, c := range cases {
+		_, err := Load("serve", c.args, env(c.env), io.Discard)
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%v %v: error %v, want one line naming %s", c.args, c.env, err, c.want)
+		}
+	}
+}
+
+func TestUnknownFileSettingIsRefused(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "latchkey.yaml")
+	_ = os.WriteFile(file, []byte("acces-token-ttl: 5m\n"), 0o600)
+	if _, err := Load("serve", []string{"--config", file}, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), "acces-token-ttl") {
+		t.Errorf("typo in the file: %v", err)
+	}
+}
+
+func TestIssuerFollowsTLS(t *testing.T) {
+	c, err := Load("serve", []string{"--tls-cert", "c.pem", "--tls-key", "k.pem", "--addr", "127.0.0.1:8443"}, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Issuer != "https://127.0.0.1:8443" || !c.Secure() {
+		t.Errorf("issuer %q secure %v", c.Issuer, c.Secure())
+	}
+}
