@@ -12,6 +12,7 @@ import (
 
 	"github.com/latchkey/latchkey/internal/clientip"
 	"github.com/latchkey/latchkey/internal/config"
+	"github.com/latchkey/latchkey/internal/janitor"
 	"github.com/latchkey/latchkey/internal/ratelimit"
 	"github.com/latchkey/latchkey/internal/server"
 )
@@ -71,6 +72,7 @@ func serve(ctx context.Context, args []string, env Env) error {
 	defer stopBackground()
 	go c.keys.Run(bg, time.Minute, cfg.KeyRotation)
 	go c.limits.run(bg)
+	go janitor.New(c.store, cfg.AuditRetention, c.clock, logger).Run(bg, janitor.Interval)
 
 	errc := make(chan error, 1)
 	go func() {

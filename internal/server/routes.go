@@ -17,6 +17,17 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /v1/sessions", s.requireUser(s.handleListSessions()))
 	mux.Handle("DELETE /v1/sessions/{id}", s.requireUser(s.handleRevokeSession()))
 
+	// Administration: roles, users, audit log, signing keys (role admin).
+	mux.Handle("GET /v1/admin/users", s.admin(s.handleAdminListUsers()))
+	mux.Handle("GET /v1/admin/users/{id}", s.admin(s.handleAdminGetUser()))
+	mux.Handle("PATCH /v1/admin/users/{id}", s.admin(s.handleAdminUpdateUser()))
+	mux.Handle("DELETE /v1/admin/users/{id}", s.admin(s.handleAdminDeleteUser()))
+	mux.Handle("GET /v1/admin/users/{id}/sessions", s.admin(s.handleAdminUserSessions()))
+	mux.Handle("DELETE /v1/admin/users/{id}/sessions", s.admin(s.handleAdminRevokeUserSessions()))
+	mux.Handle("GET /v1/admin/audit", s.admin(s.handleAdminAudit()))
+	mux.Handle("GET /v1/admin/keys", s.admin(s.handleAdminListKeys()))
+	mux.Handle("POST /v1/admin/keys/rotate", s.admin(s.handleAdminRotateKeys()))
+
 	// Public documents and operations.
 	mux.Handle("GET /.well-known/jwks.json", s.handleJWKS())
 	mux.Handle("GET /openapi.yaml", s.handleOpenAPI())
