@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/clientip"
@@ -72,7 +73,9 @@ func serve(ctx context.Context, args []string, env Env) error {
 	defer stopBackground()
 	go c.keys.Run(bg, time.Minute, cfg.KeyRotation)
 	go c.limits.run(bg)
-	go janitor.New(c.store, cfg.AuditRetention, c.clock, logger).Run(bg, janitor.Interval)
+	var cleaning sync.WaitGroup // the janitor finishes before the store closes
+	cleaning.Go(func() { janitor.New(c.store, cfg.AuditRetention, c.clock, logger).Run(bg, janitor.Interval) })
+	defer func() { stopBackground(); cleaning.Wait() }()
 
 	errc := make(chan error, 1)
 	go func() {
