@@ -149,9 +149,9 @@ func (s *Service) UpdateUser(ctx context.Context, id string, c UserChanges, a Ac
 		}
 		reason := "changed " + strings.Join(changed, ",")
 		if u.Disabled && slices.Contains(changed, "disabled") {
-			reason += fmt.Sprintf(" (disabled; %d sessions ended)", len(revoked))
+			reason += fmt.Sprintf("; disabled: %d sessions and every API key ended", len(revoked))
 		}
-		return s.audit(ctx, tx, latchkey.AuditUserUpdated, latchkey.OutcomeSuccess, reason+" "+a.describe(), u.ID, "", a.Meta)
+		return s.audit(ctx, tx, latchkey.AuditUserUpdated, latchkey.OutcomeSuccess, reason+"; "+a.describe(), u.ID, "", a.Meta)
 	})
 	if err != nil {
 		return nil, err
