@@ -1,9 +1,15 @@
 package app_test
 
 import (
+	"bytes"
+	"context"
+	"io"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/latchkey/latchkey/internal/app"
 	"github.com/latchkey/latchkey/internal/apptest"
 )
 
@@ -77,4 +83,53 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// lockedBuffer is written by the command while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestCLIAuditTailFollow(t *testing.T) {
+	dir := t.TempDir()
+	if _, errOut, err := runCLI(t, "", "migrate", "--data-dir", dir); err != nil {
+		t.Fatal(err, errOut)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := &lockedBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- app.Run(ctx, []string{"audit", "tail", "--follow", "--data-dir", dir}, nil, strings.NewReader(""), out, io.Discard)
+	}()
+	// An event written after tail started appears in its output.
+	args := append([]string{"user", "create", "--email", "late@example.com", "--password-stdin", "--data-dir", dir}, apptest.FastHashing...)
+	if _, errOut, err := runCLI(t, goodPassword+"\n", args...); err != nil {
+		t.Fatal(err, errOut)
+	}
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(out.String(), "signup"); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("audit tail --follow did not print the new event:\n%s", out.String())
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("audit tail --follow ended with %v", err)
+	}
+	if n := strings.Count(out.String(), "signup"); n != 1 {
+		t.Errorf("the event was printed %d times", n)
+	}
 }
