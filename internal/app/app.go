@@ -55,6 +55,9 @@ Usage:
   latchkey serve [flags]                       run the server (zero configuration: SQLite in ./latchkey-data)
   latchkey migrate [flags]                     apply database migrations and exit
   latchkey user create --email E [--role R] [--name N] [--password-stdin]
+  latchkey user list [--query Q] | user show ID|EMAIL | user delete ID|EMAIL
+  latchkey user update ID|EMAIL [--role a,b] [--disable|--enable] [--name N]
+  latchkey audit tail [--user ID] [--type T] [--limit N] [--follow]
   latchkey keys rotate | keys list             signing-key rotation and listing
   latchkey apikey create --user E --name N [--scope S]... | apikey list --user E | apikey revoke ID
   latchkey version                             version, commit and Go version
@@ -82,6 +85,8 @@ func Run(ctx context.Context, args []string, environ []string, stdin io.Reader, 
 		return keysCommand(ctx, rest, env)
 	case "apikey":
 		return apikeyCommand(ctx, rest, env)
+	case "audit":
+		return auditCommand(ctx, rest, env)
 	case "version", "--version":
 		return version(env)
 	case "help", "-h", "--help":

@@ -54,8 +54,20 @@ func splitOwnFlags(fs *flag.FlagSet, args []string) (own, shared []string) {
 }
 
 func userCommand(ctx context.Context, args []string, env Env) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "list":
+			return userList(ctx, args[1:], env)
+		case "show":
+			return userShow(ctx, args[1:], env)
+		case "update":
+			return userUpdate(ctx, args[1:], env)
+		case "delete":
+			return userDelete(ctx, args[1:], env)
+		}
+	}
 	if len(args) == 0 || args[0] != "create" {
-		return usageError{"usage: latchkey user create --email E [--role R] [--name N] [--password-stdin]"}
+		return usageError{userUsage}
 	}
 	fs := flag.NewFlagSet("user create", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)

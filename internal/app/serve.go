@@ -8,10 +8,12 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/clientip"
 	"github.com/latchkey/latchkey/internal/config"
+	"github.com/latchkey/latchkey/internal/janitor"
 	"github.com/latchkey/latchkey/internal/ratelimit"
 	"github.com/latchkey/latchkey/internal/server"
 )
@@ -74,6 +76,9 @@ func serve(ctx context.Context, args []string, env Env) error {
 	keysFlushed := make(chan struct{})
 	go func() { _ = c.apiKeys.Run(bg); close(keysFlushed) }()
 	defer func() { stopBackground(); <-keysFlushed }() // last-used times are written before the store closes
+	var cleaning sync.WaitGroup // the janitor finishes before the store closes
+	cleaning.Go(func() { janitor.New(c.store, cfg.AuditRetention, c.clock, logger).Run(bg, janitor.Interval) })
+	defer func() { stopBackground(); cleaning.Wait() }()
 
 	errc := make(chan error, 1)
 	go func() {

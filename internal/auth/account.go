@@ -45,6 +45,9 @@ func (s *Service) CreateUser(ctx context.Context, in SignupInput, m Meta) (*latc
 	if len(roles) == 0 {
 		roles = []string{latchkey.RoleUser}
 	}
+	if roles, err = ValidateRoles(roles); err != nil {
+		return nil, err
+	}
 	now := s.now().UTC()
 	u := &latchkey.User{ID: latchkey.NewID(now), Email: email, Name: name, Roles: roles, PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
 	err = s.store.InTx(ctx, func(tx latchkey.Tx) error {

@@ -28,6 +28,17 @@ func (s *Server) routes(mux router) {
 	mux.Handle("GET /v1/api-keys", s.requireUser(s.handleListAPIKeys()))
 	mux.Handle("DELETE /v1/api-keys/{id}", s.requireUser(s.handleRevokeAPIKey()))
 
+	// Administration: roles, users, audit log, signing keys (role admin).
+	mux.Handle("GET /v1/admin/users", s.admin(s.handleAdminListUsers()))
+	mux.Handle("GET /v1/admin/users/{id}", s.admin(s.handleAdminGetUser()))
+	mux.Handle("PATCH /v1/admin/users/{id}", s.admin(s.handleAdminUpdateUser()))
+	mux.Handle("DELETE /v1/admin/users/{id}", s.admin(s.handleAdminDeleteUser()))
+	mux.Handle("GET /v1/admin/users/{id}/sessions", s.admin(s.handleAdminUserSessions()))
+	mux.Handle("DELETE /v1/admin/users/{id}/sessions", s.admin(s.handleAdminRevokeUserSessions()))
+	mux.Handle("GET /v1/admin/audit", s.admin(s.handleAdminAudit()))
+	mux.Handle("GET /v1/admin/keys", s.admin(s.handleAdminListKeys()))
+	mux.Handle("POST /v1/admin/keys/rotate", s.admin(s.handleAdminRotateKeys()))
+
 	// Public documents and operations.
 	mux.Handle("GET /.well-known/jwks.json", s.handleJWKS())
 	mux.Handle("GET /openapi.yaml", s.handleOpenAPI())

@@ -1,0 +1,223 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/auth"
+)
+
+// maxCursorLength bounds a page cursor (an ID) before it reaches a query.
+const maxCursorLength = 64
+
+func actor(p *auth.Principal, m auth.Meta) auth.Actor {
+	return auth.Actor{UserID: p.User.ID, SessionID: p.SessionID, Meta: m}
+}
+
+// page reads ?cursor= and ?limit= (1 to 200, default 50).
+func page(r *http.Request) (latchkey.Page, error) {
+	q := r.URL.Query()
+	pg := latchkey.Page{Cursor: q.Get("cursor")}
+	if len(pg.Cursor) > maxCursorLength {
+		return pg, latchkey.Errorf(latchkey.EInvalidRequest, "The cursor is invalid.")
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 200 {
+			return pg, latchkey.Errorf(latchkey.EInvalidRequest, "limit must be a whole number from 1 to 200.")
+		}
+		pg.Limit = n
+	}
+	return pg, nil
+}
+
+func (s *Server) handleAdminListUsers() userHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+		pg, err := page(r)
+		if err != nil {
+			s.writeProblem(w, r, err)
+			return
+		}
+		query := r.URL.Query().Get("q")
+		if len(query) > 320 {
+			s.writeProblem(w, r, latchkey.Errorf(latchkey.EInvalidRequest, "q is too long."))
+			return
+		}
+		users, next, err := s.auth.ListUsers(r.Context(), latchkey.UserFilter{Query: query, Page: pg})
+		if err != nil {
+			s.writeProblem(w, r, err)
+			return
+		}
+		out := make([]userJSON, 0, len(users))
+		for i := range users {
+			out = append(out, toUserJSON(&users[i]))
+		}
+		noStore(w)
+		writeJSON(w, http.StatusOK, map[string]any{"users": out, "next_cursor": next})
+	}
+}
+
+func (s *Server) handleAdminGetUser() userHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+		u, err := s.auth.GetUser(r.Context(), r.PathValue("id"))
+		if err != nil {
+			s.writeProblem(w, r, err)
+			return
+		}
+		noStore(w)
+		writeJSON(w, http.StatusOK, toUserJSON(u))
+	}
+}
+
+type adminUpdateUserRequest struct {
+	Roles    *[]string `json:"roles"`
+	Disabled *bool     `json:"disabled"`
+	Name     *string   `json:"name"`
+}
+
+func (s *Server) handleAdminUpdateUser() userHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+		req, err := decode[adminUpdateUserRequest](w, r)
+		if err != nil {
+			s.writeProblem(w, r, err)
+			return
+		}
+		u, err := s.auth.UpdateUser(r.Context(), r.PathValue("id"),
+			auth.UserChanges{Roles: req.Roles, Disabled: req.Disabled, Name: req.Name}, actor(p, s.meta(r)))
+		if err != nil {
+			s.writeProblem(w, r, err)
+			return
+		}
+		noStore(w)
+		writeJSON(w, http.StatusOK, toUserJSON(u))
+	}
+}
+
+func (s *Server) handleAdminDeleteUser() userHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+		if err := s.auth.DeleteUser(r.Context(), r.PathValue("id"), actor(p, s.meta(r))); err != nil {
+			s.writeProblem(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+func (s *Server) handleAdminUserSessions() userHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+		list, err := s.auth.UserSessions(r.Context(), r.PathValue("id"))
+		if err != nil {
+			s.writeProblem(w, r, err)
+			return
+		}
+		noStore(w)
+		writeJSON(w, http.StatusOK, map[string]any{"sessions": s.toSessionsJSON(list, p.SessionID)})
+	}
+}
+
+func (s *Server) handleAdminRevokeUserSessions() userHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+		if _, err := s.auth.RevokeUserSessions(r.Context(), r.PathValue("id"), actor(p, s.meta(r))); err != nil {
+			s.writeProblem(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+type auditEventJSON struct {
+	ID        string    `json:"id"`
+	Time      time.Time `json:"time"`
+	Type      string    `json:"type"`
+	UserID    string    `json:"user_id"`
+	SessionID string    `json:"session_id"`
+	APIKeyID  string    `json:"api_key_id"`
+	IP        string    `json:"ip"`
+	UserAgent string    `json:"user_agent"`
+	Outcome   string    `json:"outcome"`
+	Reason    string    `json:"reason"`
+}
+
+func (s *Server) handleAdminAudit() userHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+		pg, err := page(r)
+		if err != nil {
+			s.writeProblem(w, r, err)
+			return
+		}
+		q := r.URL.Query()
+		f := latchkey.AuditFilter{UserID: q.Get("user_id"), Type: q.Get("type"), Page: pg}
+		if len(f.UserID) > maxCursorLength || len(f.Type) > 64 {
+			s.writeProblem(w, r, latchkey.Errorf(latchkey.EInvalidRequest, "user_id or type is too long."))
+			return
+		}
+		if v := q.Get("since"); v != "" {
+			if f.Since, err = time.Parse(time.RFC3339, v); err != nil {
+				s.writeProblem(w, r, latchkey.Errorf(latchkey.EInvalidRequest, "since must be an RFC 3339 time, e.g. 2024-01-02T15:04:05Z."))
+				return
+			}
+		}
+		events, next, err := s.auth.ListAudit(r.Context(), f)
+		if err != nil {
+			s.writeProblem(w, r, err)
+			return
+		}
+		out := make([]auditEventJSON, 0, len(events))
+		for _, e := range events {
+			out = append(out, auditEventJSON{ID: e.ID, Time: e.Time.UTC(), Type: e.Type, UserID: e.UserID, SessionID: e.SessionID,
+				APIKeyID: e.APIKeyID, IP: e.IP, UserAgent: e.UserAgent, Outcome: e.Outcome, Reason: e.Reason})
+		}
+		noStore(w)
+		writeJSON(w, http.StatusOK, map[string]any{"events": out, "next_cursor": next})
+	}
+}
+
+type signingKeyJSON struct {
+	KID         string     `json:"kid"`
+	Alg         string     `json:"alg"`
+	State       string     `json:"state"`
+	CreatedAt   time.Time  `json:"created_at"`
+	ActivatedAt *time.Time `json:"activated_at"`
+	RetiredAt   *time.Time `json:"retired_at"`
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// writeKeys answers the key list: public facts only, never key material.
+func (s *Server) writeKeys(w http.ResponseWriter, status int) {
+	keys := s.keys.Keys()
+	out := make([]signingKeyJSON, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, signingKeyJSON{KID: k.ID, Alg: k.Algorithm, State: k.State, CreatedAt: k.CreatedAt.UTC(),
+			ActivatedAt: utcPtr(k.ActivatedAt), RetiredAt: utcPtr(k.RetiredAt)})
+	}
+	noStore(w)
+	writeJSON(w, status, map[string]any{"keys": out})
+}
+
+func (s *Server) handleAdminListKeys() userHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+		s.writeKeys(w, http.StatusOK)
+	}
+}
+
+func (s *Server) handleAdminRotateKeys() userHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+		m := s.meta(r)
+		_, err := s.keys.Rotate(r.Context(), latchkey.AuditEvent{UserID: p.User.ID, SessionID: p.SessionID,
+			IP: m.IP, UserAgent: auth.TruncateUserAgent(m.UserAgent), Outcome: latchkey.OutcomeSuccess})
+		if err != nil {
+			s.writeProblem(w, r, err)
+			return
+		}
+		s.writeKeys(w, http.StatusOK)
+	}
+}
