@@ -10,13 +10,19 @@ import (
 
 type meResponse struct {
 	userJSON
-	SessionID string `json:"session_id,omitempty"`
+	SessionID  string         `json:"session_id,omitempty"`
+	Identities []identityJSON `json:"identities"`
 }
 
 func (s *Server) handleMe() userHandler {
 	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+		ids, err := s.auth.ListIdentities(r.Context(), p.User.ID)
+		if err != nil {
+			s.writeProblem(w, r, err)
+			return
+		}
 		noStore(w)
-		writeJSON(w, http.StatusOK, meResponse{userJSON: toUserJSON(p.User), SessionID: p.SessionID})
+		writeJSON(w, http.StatusOK, meResponse{userJSON: toUserJSON(p.User), SessionID: p.SessionID, Identities: toIdentitiesJSON(ids)})
 	}
 }
 

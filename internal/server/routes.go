@@ -17,6 +17,12 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /v1/sessions", s.requireUser(s.handleListSessions()))
 	mux.Handle("DELETE /v1/sessions/{id}", s.requireUser(s.handleRevokeSession()))
 
+	// Social login (OAuth 2.0 / OpenID Connect).
+	mux.Handle("GET /v1/oauth/{provider}/authorize", s.handleOAuthAuthorize())
+	mux.Handle("GET /v1/oauth/{provider}/callback", s.handleOAuthCallback())
+	mux.Handle("POST /v1/oauth/token", s.handleOAuthToken())
+	mux.Handle("DELETE /v1/me/identities/{id}", s.requireUser(s.handleUnlinkIdentity()))
+
 	// Public documents and operations.
 	mux.Handle("GET /.well-known/jwks.json", s.handleJWKS())
 	mux.Handle("GET /openapi.yaml", s.handleOpenAPI())
