@@ -44,7 +44,7 @@ func (s *Server) handleOAuthAuthorize() http.Handler {
 		}
 		http.SetCookie(w, oauth.NewFlowCookie(v, s.cfg.Secure()))
 		noStore(w)
-		http.Redirect(w, r, p.AuthCodeURL(f), http.StatusFound)
+		found(w, p.AuthCodeURL(f))
 	})
 }
 
@@ -162,7 +162,7 @@ func (s *Server) deliver(w http.ResponseWriter, r *http.Request, f oauth.Flow, u
 			return
 		}
 		s.setSessionCookie(w, value, sess)
-		http.Redirect(w, r, f.RedirectTo, http.StatusFound)
+		found(w, f.RedirectTo)
 		return
 	}
 	code, err := s.auth.CreateOneTimeCode(r.Context(), u.ID, f.Provider)
@@ -170,7 +170,14 @@ func (s *Server) deliver(w http.ResponseWriter, r *http.Request, f oauth.Flow, u
 		s.writeProblem(w, r, err)
 		return
 	}
-	http.Redirect(w, r, withQueryParam(f.RedirectTo, "code", code.Reveal()), http.StatusFound)
+	found(w, withQueryParam(f.RedirectTo, "code", code.Reveal()))
+}
+
+// found redirects with an empty body (http.Redirect would repeat the URL,
+// and with it a one-time code, in an HTML body).
+func found(w http.ResponseWriter, location string) {
+	w.Header().Set("Location", location)
+	w.WriteHeader(http.StatusFound)
 }
 
 // withQueryParam appends key=value to target's query, keeping the rest of
