@@ -241,9 +241,9 @@ func (s *Server) handleOAuthToken() http.Handler {
 }
 
 type identityJSON struct {
-	ID        string `json:"id"`
-	Provider  string `json:"provider"`
-	Email     string `json:"email"`
+	ID        string    `json:"id"`
+	Provider  string    `json:"provider"`
+	Email     string    `json:"email"`
 	CreatedAt time.Time `json:"created_at"`
 }
 
