@@ -35,6 +35,10 @@ func serve(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	logger := newLogger(cfg, env.Stderr)
+	social, err := loadSocialLogin(cfg, env.Environ)
+	if err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -57,6 +61,7 @@ func serve(ctx context.Context, args []string, env Env) error {
 		Handler: server.NewServer(server.Deps{
 			Config: cfg, Store: c.store, Auth: c.auth, Keys: c.keys, Metrics: c.metrics, Logger: logger, Clock: c.clock,
 			IPs: ips, Limits: c.limits.store, Rules: ratelimit.Defaults(), Ready: c.limits.ready,
+			OAuth: social.registry(ctx, cfg, logger), Sealer: c.sealer, Redirects: social.redirects,
 		}),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,

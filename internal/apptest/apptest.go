@@ -43,8 +43,21 @@ func Start(t testing.TB, args ...string) *Instance {
 	return StartIn(t, dir, args...)
 }
 
+// StartEnv is Start with extra environment entries ("NAME=value"), e.g.
+// LATCHKEY_OAUTH_* provider settings, given to the server after the test
+// process's own environment.
+func StartEnv(t testing.TB, env []string, args ...string) *Instance {
+	t.Helper()
+	return startIn(t, t.TempDir(), env, args)
+}
+
 // StartIn is Start with a given data directory (to restart on the same data).
 func StartIn(t testing.TB, dir string, args ...string) *Instance {
+	t.Helper()
+	return startIn(t, dir, nil, args)
+}
+
+func startIn(t testing.TB, dir string, extraEnv []string, args []string) *Instance {
 	t.Helper()
 	all := append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dir, "--log-level", "debug", "--disable-rate-limits"}, FastHashing...)
 	all = append(all, args...)
@@ -60,6 +73,7 @@ func StartIn(t testing.TB, dir string, args ...string) *Instance {
 			environ = append(environ, kv)
 		}
 	}
+	environ = append(environ, extraEnv...)
 	go func() {
 		err := app.Run(ctx, all, environ, strings.NewReader(""), stdoutW, inst.logs)
 		stdoutW.CloseWithError(io.EOF)

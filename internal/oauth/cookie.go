@@ -45,6 +45,7 @@ type flowCookie struct {
 	State      string `json:"s"`
 	Nonce      string `json:"n"`
 	Verifier   string `json:"v"`
+	Mode       string `json:"m,omitempty"`
 	Expires    int64  `json:"e"` // Unix seconds
 }
 
@@ -56,7 +57,7 @@ func EncodeFlowCookie(f Flow, s Sealer, now time.Time) (string, error) {
 	}
 	plain, err := json.Marshal(flowCookie{
 		Provider: f.Provider, RedirectTo: f.RedirectTo,
-		State: f.State, Nonce: f.Nonce, Verifier: f.Verifier,
+		State: f.State, Nonce: f.Nonce, Verifier: f.Verifier, Mode: f.Mode,
 		Expires: now.Add(FlowTTL).Unix(),
 	})
 	if err != nil {
@@ -109,7 +110,7 @@ func DecodeFlowCookie(v string, s Sealer, now time.Time) (Flow, error) {
 	if exp.After(now.Add(FlowTTL + time.Minute)) {
 		return bad("expiry too far in the future")
 	}
-	f := Flow{Provider: c.Provider, RedirectTo: c.RedirectTo, State: c.State, Nonce: c.Nonce, Verifier: c.Verifier}
+	f := Flow{Provider: c.Provider, RedirectTo: c.RedirectTo, State: c.State, Nonce: c.Nonce, Verifier: c.Verifier, Mode: c.Mode}
 	if err := f.validate(); err != nil {
 		return bad(err.Error())
 	}

@@ -22,6 +22,7 @@ type Flow struct {
 	State      string // binds the callback to this browser (CSRF)
 	Nonce      string // binds the id_token to this flow (replay)
 	Verifier   string // PKCE code_verifier; only its S256 hash leaves the server
+	Mode       string // how the login is delivered: "" (caller's default), "cookie" or "code"
 }
 
 // randomBytes is the size of state, nonce and verifier: 256 bits each.
@@ -74,6 +75,11 @@ func (f Flow) LogValue() slog.Value {
 func (f Flow) validate() error {
 	if !nameRE.MatchString(f.Provider) {
 		return errors.New("bad provider name")
+	}
+	switch f.Mode {
+	case "", "cookie", "code":
+	default:
+		return errors.New("bad delivery mode")
 	}
 	for _, v := range []string{f.State, f.Nonce, f.Verifier} {
 		if len(v) != randomLen {

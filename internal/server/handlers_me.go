@@ -10,8 +10,9 @@ import (
 
 type meResponse struct {
 	userJSON
-	SessionID string        `json:"session_id,omitempty"`
-	APIKey    *meAPIKeyJSON `json:"api_key,omitempty"`
+	SessionID  string         `json:"session_id,omitempty"`
+	APIKey     *meAPIKeyJSON  `json:"api_key,omitempty"`
+	Identities []identityJSON `json:"identities"`
 }
 
 // meAPIKeyJSON names the key a request authenticated with.
@@ -23,7 +24,12 @@ type meAPIKeyJSON struct {
 
 func (s *Server) handleMe() userHandler {
 	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-		out := meResponse{userJSON: toUserJSON(p.User), SessionID: p.SessionID}
+		ids, err := s.auth.ListIdentities(r.Context(), p.User.ID)
+		if err != nil {
+			s.writeProblem(w, r, err)
+			return
+		}
+		out := meResponse{userJSON: toUserJSON(p.User), SessionID: p.SessionID, Identities: toIdentitiesJSON(ids)}
 		if k := p.APIKey; k != nil {
 			scopes := k.Scopes
 			if scopes == nil {

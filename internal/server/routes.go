@@ -39,6 +39,12 @@ func (s *Server) routes(mux router) {
 	mux.Handle("GET /v1/admin/keys", s.admin(s.handleAdminListKeys()))
 	mux.Handle("POST /v1/admin/keys/rotate", s.admin(s.handleAdminRotateKeys()))
 
+	// Social login (OAuth 2.0 / OpenID Connect).
+	mux.Handle("GET /v1/oauth/{provider}/authorize", s.handleOAuthAuthorize())
+	mux.Handle("GET /v1/oauth/{provider}/callback", s.handleOAuthCallback())
+	mux.Handle("POST /v1/oauth/token", s.handleOAuthToken())
+	mux.Handle("DELETE /v1/me/identities/{id}", s.requireUser(s.handleUnlinkIdentity()))
+
 	// Public documents and operations.
 	mux.Handle("GET /.well-known/jwks.json", s.handleJWKS())
 	mux.Handle("GET /openapi.yaml", s.handleOpenAPI())

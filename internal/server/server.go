@@ -13,7 +13,9 @@ import (
 	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/clientip"
 	"github.com/latchkey/latchkey/internal/config"
+	"github.com/latchkey/latchkey/internal/oauth"
 	"github.com/latchkey/latchkey/internal/ratelimit"
+	"github.com/latchkey/latchkey/internal/redirect"
 	"github.com/latchkey/latchkey/internal/token"
 )
 
@@ -35,6 +37,11 @@ type Deps struct {
 	// Limits is the rate limiter and failure back-off; nil turns them off.
 	Limits ratelimit.Store
 	Rules  ratelimit.Rules
+	// Social login: the providers, the sealer of the flow cookie (AEAD under
+	// the master key) and the redirect allow-list. OAuth nil serves no provider.
+	OAuth     *oauth.Registry
+	Sealer    oauth.Sealer
+	Redirects *redirect.Allowlist
 }
 
 // Server is latchkey's http.Handler.
@@ -52,6 +59,10 @@ type Server struct {
 	rules   ratelimit.Rules
 	csrf    *http.CrossOriginProtection
 	handler http.Handler
+
+	oauth     *oauth.Registry
+	sealer    oauth.Sealer
+	redirects *redirect.Allowlist
 }
 
 // NewServer wires the routes and middleware.
@@ -67,6 +78,7 @@ func NewServer(d Deps) *Server {
 	}
 	s := &Server{cfg: d.Config, store: d.Store, auth: d.Auth, keys: d.Keys, metrics: d.Metrics,
 		log: d.Logger, clock: d.Clock, ready: d.Ready, ips: d.IPs, limits: d.Limits, rules: d.Rules}
+	s.oauth, s.sealer, s.redirects = d.OAuth, d.Sealer, d.Redirects
 	s.csrf = http.NewCrossOriginProtection()
 	for _, o := range d.Config.CORSOrigins {
 		_ = s.csrf.AddTrustedOrigin(o) // validated by config

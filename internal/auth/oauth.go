@@ -1,0 +1,240 @@
+package auth
+
+import (
+	"context"
+	"time"
+
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/crypt"
+)
+
+// OneTimeCodeTTL is how long a one-time login code can be exchanged.
+const OneTimeCodeTTL = 60 * time.Second
+
+// MaxOneTimeCodeLength bounds what is hashed and looked up.
+const MaxOneTimeCodeLength = 128
+
+// OAuthProfile is who a social login provider says the user is. Email may
+// be trusted for linking only when EmailVerified.
+type OAuthProfile struct {
+	Provider      string
+	Subject       string
+	Email         string
+	EmailVerified bool
+	Name          string
+}
+
+// OAuth login refusals. Their reasons go to the audit log as
+// "oauth:<reason>".
+var (
+	errOAuthDisabled = latchkey.Errorf(latchkey.EForbidden, "This account is disabled.")
+	errOAuthNoEmail  = latchkey.Errorf(latchkey.EInvalidCredentials,
+		"The provider did not share an email address; allow latchkey to read it and try again.")
+	errOAuthUnverified = latchkey.Errorf(latchkey.EConflict,
+		"An account with this email address already exists, and the provider has not verified that the address is yours. "+
+			"Sign in with your password, or verify the address with the provider first.")
+	errCodeInvalid = latchkey.Errorf(latchkey.EInvalidGrant, "The code is invalid, expired or already used.")
+)
+
+// OAuthLogin finds or makes the account of a provider identity, in one
+// audited transaction. The identity (provider, subject) is the key:
+//   - a known identity signs in to its user;
+//   - a new identity whose provider-verified email is an existing
+//     account's is linked to it (oauth.linked);
+//   - an unverified email that matches an existing account never links or
+//     signs in: whoever controls the provider account could claim any
+//     address there;
+//   - otherwise a new user (roles [user], no password) is created.
+//
+// Failures are audited as login.failed with reason "oauth:<reason>".
+func (s *Service) OAuthLogin(ctx context.Context, p OAuthProfile, m Meta) (*latchkey.User, error) {
+	if p.Provider == "" || p.Subject == "" {
+		return nil, s.OAuthFailed(ctx, "", "no_subject", m, latchkey.Errorf(latchkey.EInvalidCredentials, "The sign-in with this provider failed."))
+	}
+	var (
+		u       *latchkey.User
+		refused string
+		refusal error
+	)
+	err := s.store.InTx(ctx, func(tx latchkey.Tx) error {
+		u, refused, refusal = nil, "", nil
+		now := s.now().UTC()
+		id, err := tx.IdentityByProviderSubject(ctx, p.Provider, p.Subject)
+		switch {
+		case err == nil:
+			if u, err = tx.UserByID(ctx, id.UserID); err != nil {
+				return err
+			}
+			if u.Disabled {
+				refused, refusal = "disabled", errOAuthDisabled
+				return nil
+			}
+			return s.audit(ctx, tx, latchkey.AuditOAuthLogin, latchkey.OutcomeSuccess, p.Provider, u.ID, "", m)
+		case !latchkey.IsCode(err, latchkey.ENotFound):
+			return err
+		}
+
+		email, err := CanonicalEmail(p.Email)
+		if err != nil {
+			refused, refusal = "no_email", errOAuthNoEmail
+			return nil
+		}
+		existing, err := tx.UserByEmail(ctx, email)
+		switch {
+		case err == nil && !p.EmailVerified:
+			u, refused, refusal = existing, "unverified_email", errOAuthUnverified
+			return nil
+		case err == nil && existing.Disabled:
+			u, refused, refusal = existing, "disabled", errOAuthDisabled
+			return nil
+		case err == nil:
+			u = existing
+			if err := s.createIdentity(ctx, tx, u.ID, p, email, now); err != nil {
+				return err
+			}
+			if err := s.audit(ctx, tx, latchkey.AuditOAuthLinked, latchkey.OutcomeSuccess, p.Provider, u.ID, "", m); err != nil {
+				return err
+			}
+			return s.audit(ctx, tx, latchkey.AuditOAuthLogin, latchkey.OutcomeSuccess, p.Provider, u.ID, "", m)
+		case !latchkey.IsCode(err, latchkey.ENotFound):
+			return err
+		}
+
+		name, err := CleanName(p.Name)
+		if err != nil {
+			name = "" // a provider's odd display name is no reason to refuse the login
+		}
+		u = &latchkey.User{ID: latchkey.NewID(now), Email: email, Name: name, Roles: []string{latchkey.RoleUser}, CreatedAt: now, UpdatedAt: now}
+		if err := tx.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		if err := s.createIdentity(ctx, tx, u.ID, p, email, now); err != nil {
+			return err
+		}
+		if err := s.audit(ctx, tx, latchkey.AuditSignup, latchkey.OutcomeSuccess, "oauth:"+p.Provider, u.ID, "", m); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, latchkey.AuditOAuthLogin, latchkey.OutcomeSuccess, p.Provider, u.ID, "", m)
+	})
+	if latchkey.IsCode(err, latchkey.EConflict) {
+		// A concurrent login of the same identity or email won the race.
+		refused, refusal, err = "conflict", latchkey.WrapError(latchkey.EConflict, "The sign-in collided with another one; please try again.", err), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if refusal != nil {
+		userID := ""
+		if u != nil {
+			userID = u.ID
+		}
+		return nil, s.OAuthFailed(ctx, userID, refused, m, refusal)
+	}
+	s.events.Login("success")
+	return u, nil
+}
+
+func (s *Service) createIdentity(ctx context.Context, tx latchkey.Tx, userID string, p OAuthProfile, email string, now time.Time) error {
+	return tx.CreateIdentity(ctx, &latchkey.Identity{ID: latchkey.NewID(now), UserID: userID, Provider: p.Provider,
+		Subject: p.Subject, Email: email, CreatedAt: now})
+}
+
+// OAuthFailed audits a failed social login as login.failed with reason
+// "oauth:<reason>" and returns refusal, or the audit error: an unrecorded
+// failure is not answered as a plain refusal (fail closed).
+func (s *Service) OAuthFailed(ctx context.Context, userID, reason string, m Meta, refusal error) error {
+	s.events.Login("failure")
+	err := s.Audit(ctx, latchkey.AuditEvent{Type: latchkey.AuditLoginFailed, UserID: userID, IP: m.IP, UserAgent: m.UserAgent,
+		Outcome: latchkey.OutcomeFailure, Reason: truncate("oauth:"+reason, 200)})
+	if err != nil {
+		return err
+	}
+	return refusal
+}
+
+// CreateOneTimeCode makes the code that carries a social login back to an
+// app: 256 bits from crypto/rand, single use, valid OneTimeCodeTTL. Only
+// its SHA-256 is stored.
+func (s *Service) CreateOneTimeCode(ctx context.Context, userID, provider string) (latchkey.Secret, error) {
+	code := crypt.RandomToken(32)
+	now := s.now().UTC()
+	err := s.store.CreateOneTimeCode(ctx, &latchkey.OneTimeCode{Hash: crypt.Hash(code), UserID: userID, Provider: provider,
+		CreatedAt: now, ExpiresAt: now.Add(OneTimeCodeTTL)})
+	if err != nil {
+		return "", err
+	}
+	return latchkey.Secret(code), nil
+}
+
+// ExchangeOneTimeCode consumes a one-time code (atomically: a second use
+// finds nothing) and starts a session for its user. An unknown, used or
+// expired code, or one whose user is gone or disabled, is invalid_grant.
+func (s *Service) ExchangeOneTimeCode(ctx context.Context, code string, m Meta) (*Tokens, error) {
+	if code == "" || len(code) > MaxOneTimeCodeLength {
+		return nil, s.OAuthFailed(ctx, "", "code_malformed", m, errCodeInvalid)
+	}
+	c, err := s.store.ConsumeOneTimeCode(ctx, crypt.Hash(code), s.now().UTC())
+	if latchkey.IsCode(err, latchkey.ENotFound) {
+		return nil, s.OAuthFailed(ctx, "", "code_invalid", m, errCodeInvalid)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !s.now().Before(c.ExpiresAt) {
+		return nil, s.OAuthFailed(ctx, c.UserID, "code_expired", m, errCodeInvalid)
+	}
+	u, err := s.store.UserByID(ctx, c.UserID)
+	if latchkey.IsCode(err, latchkey.ENotFound) {
+		return nil, s.OAuthFailed(ctx, c.UserID, "user_gone", m, errCodeInvalid)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if u.Disabled {
+		return nil, s.OAuthFailed(ctx, u.ID, "disabled", m, errCodeInvalid)
+	}
+	return s.StartSession(ctx, u, m, "")
+}
+
+// ListIdentities returns the social-login identities linked to the user.
+func (s *Service) ListIdentities(ctx context.Context, userID string) ([]latchkey.Identity, error) {
+	return s.store.ListIdentities(ctx, userID)
+}
+
+var errLastLoginMethod = latchkey.Errorf(latchkey.EConflict,
+	"This is your only way to sign in; set a password or link another provider before unlinking it.")
+
+// UnlinkIdentity removes one of the user's identities, unless it is their
+// last way to sign in (no password and no other identity). Another user's
+// identity is reported as not found.
+func (s *Service) UnlinkIdentity(ctx context.Context, userID, identityID string, m Meta) error {
+	return s.store.InTx(ctx, func(tx latchkey.Tx) error {
+		u, err := tx.UserByID(ctx, userID)
+		if err != nil {
+			return err
+		}
+		ids, err := tx.ListIdentities(ctx, userID)
+		if err != nil {
+			return err
+		}
+		var found *latchkey.Identity
+		for i := range ids {
+			if ids[i].ID == identityID {
+				found = &ids[i]
+			}
+		}
+		if found == nil {
+			return latchkey.Errorf(latchkey.ENotFound, "No such identity.")
+		}
+		if u.PasswordHash == "" && len(ids) < 2 {
+			return errLastLoginMethod
+		}
+		if err := tx.DeleteIdentity(ctx, userID, identityID); err != nil {
+			if latchkey.IsCode(err, latchkey.ENotFound) {
+				return latchkey.Errorf(latchkey.ENotFound, "No such identity.")
+			}
+			return err
+		}
+		return s.audit(ctx, tx, latchkey.AuditUserUpdated, latchkey.OutcomeSuccess, "identity_unlinked:"+found.Provider, userID, "", m)
+	})
+}

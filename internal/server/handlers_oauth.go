@@ -1,0 +1,268 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/oauth"
+	"github.com/latchkey/latchkey/internal/redirect"
+)
+
+// Delivery modes of a social login (docs/oauth.md).
+const (
+	deliverCookie = "cookie" // session cookie, then a redirect: browser apps on latchkey's own origin
+	deliverCode   = "code"   // redirect with ?code=: SPAs and mobile apps exchange it at /v1/oauth/token
+)
+
+// handleOAuthAuthorize starts a social login: it checks redirect_to against
+// the allow-list, seals a fresh flow (state, nonce, PKCE verifier) into a
+// short-lived cookie and sends the browser to the provider.
+func (s *Server) handleOAuthAuthorize() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := s.oauthProvider(r.PathValue("provider"))
+		if err != nil {
+			s.writeProblem(w, r, err)
+			return
+		}
+		q := r.URL.Query()
+		target, mode, err := s.checkRedirect(q)
+		if err != nil {
+			s.writeProblem(w, r, err)
+			return
+		}
+		f := oauth.NewFlow(p.Name(), target)
+		f.Mode = mode
+		v, err := oauth.EncodeFlowCookie(f, s.sealer, s.now())
+		if err != nil {
+			s.writeProblem(w, r, err)
+			return
+		}
+		http.SetCookie(w, oauth.NewFlowCookie(v, s.cfg.Secure()))
+		noStore(w)
+		found(w, p.AuthCodeURL(f))
+	})
+}
+
+// checkRedirect validates redirect_to and chooses the delivery mode: mode
+// may be asked for; by default a target on latchkey's own origin gets the
+// cookie and any other target the one-time code. A cookie is refused for a
+// target on another origin, which could not use it.
+func (s *Server) checkRedirect(q url.Values) (target, mode string, err error) {
+	targets := q["redirect_to"]
+	if len(targets) != 1 || targets[0] == "" {
+		return "", "", latchkey.Errorf(latchkey.EInvalidRequest, "redirect_to is required, once.")
+	}
+	target = targets[0]
+	if !s.redirects.Allowed(target) {
+		return "", "", latchkey.Errorf(latchkey.EInvalidRequest, "redirect_to is not on the redirect allow-list.")
+	}
+	if u, err := url.Parse(target); err != nil || u.Query().Has("code") {
+		return "", "", latchkey.Errorf(latchkey.EInvalidRequest, "redirect_to must not carry a code parameter of its own.")
+	}
+	sameOrigin := redirect.SameOrigin(target, s.cfg.Issuer)
+	switch mode = q.Get("mode"); mode {
+	case "":
+		mode = deliverCode
+		if sameOrigin {
+			mode = deliverCookie
+		}
+	case deliverCookie:
+		if !sameOrigin {
+			return "", "", latchkey.Errorf(latchkey.EInvalidRequest, "mode=cookie needs a redirect_to on latchkey's own origin.")
+		}
+	case deliverCode:
+	default:
+		return "", "", latchkey.Errorf(latchkey.EInvalidRequest, "mode must be cookie or code.")
+	}
+	return target, mode, nil
+}
+
+func (s *Server) oauthProvider(name string) (*oauth.Provider, error) {
+	if s.oauth == nil {
+		return nil, latchkey.Errorf(latchkey.ENotFound, "Unknown sign-in provider.")
+	}
+	return s.oauth.Provider(name)
+}
+
+func (s *Server) flowCookieName() string {
+	if s.cfg.Secure() {
+		return oauth.FlowCookieName
+	}
+	return oauth.FlowCookieNameInsecure
+}
+
+// handleOAuthCallback finishes a social login: flow cookie and state,
+// provider error, code exchange with the PKCE verifier, id_token or API
+// profile; then the account, and the delivery chosen at authorize. Every
+// failure is audited with its reason; no token ever goes into a URL.
+func (s *Server) handleOAuthCallback() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Whatever happens, this browser's flow is used up.
+		http.SetCookie(w, oauth.ClearFlowCookie(s.cfg.Secure()))
+		noStore(w)
+		if !s.allow(w, r, "", limitCheck{s.rules.OAuthCallbackIP, s.ipKey(r)}) {
+			return
+		}
+		ctx, m := r.Context(), s.meta(r)
+		fail := func(err error) {
+			s.writeProblem(w, r, s.auth.OAuthFailed(ctx, "", oauthReason(err), m, err))
+		}
+		p, err := s.oauthProvider(r.PathValue("provider"))
+		if err != nil {
+			fail(err)
+			return
+		}
+		value := ""
+		if c, err := r.Cookie(s.flowCookieName()); err == nil {
+			value = c.Value
+		}
+		f, err := oauth.DecodeFlowCookie(value, s.sealer, s.now())
+		if err != nil {
+			fail(err)
+			return
+		}
+		code, err := p.CallbackCode(f, r.URL.Query())
+		if err != nil {
+			fail(err)
+			return
+		}
+		prof, err := p.Exchange(ctx, f, code)
+		if err != nil {
+			fail(err)
+			return
+		}
+		// The allow-list may have changed since authorize.
+		if !s.redirects.Allowed(f.RedirectTo) || (f.Mode == deliverCookie && !redirect.SameOrigin(f.RedirectTo, s.cfg.Issuer)) {
+			fail(latchkey.WrapError(latchkey.EInvalidRequest, "redirect_to is not on the redirect allow-list.",
+				errors.New("redirect_not_allowed")))
+			return
+		}
+		u, err := s.auth.OAuthLogin(ctx, auth.OAuthProfile{Provider: prof.Provider, Subject: prof.Subject, Email: prof.Email,
+			EmailVerified: prof.EmailVerified, Name: prof.Name}, m)
+		if err != nil {
+			s.writeProblem(w, r, err)
+			return
+		}
+		s.deliver(w, r, f, u)
+	})
+}
+
+// deliver hands a finished login to the app: a session cookie for a target
+// on latchkey's own origin, otherwise a one-time code in the redirect.
+func (s *Server) deliver(w http.ResponseWriter, r *http.Request, f oauth.Flow, u *latchkey.User) {
+	if f.Mode == deliverCookie {
+		value, sess, err := s.auth.StartCookieSession(r.Context(), u, s.meta(r), "")
+		if err != nil {
+			s.writeProblem(w, r, err)
+			return
+		}
+		s.setSessionCookie(w, value, sess)
+		found(w, f.RedirectTo)
+		return
+	}
+	code, err := s.auth.CreateOneTimeCode(r.Context(), u.ID, f.Provider)
+	if err != nil {
+		s.writeProblem(w, r, err)
+		return
+	}
+	found(w, withQueryParam(f.RedirectTo, "code", code.Reveal()))
+}
+
+// found redirects with an empty body (http.Redirect would repeat the URL,
+// and with it a one-time code, in an HTML body).
+func found(w http.ResponseWriter, location string) {
+	w.Header().Set("Location", location)
+	w.WriteHeader(http.StatusFound)
+}
+
+// withQueryParam appends key=value to target's query, keeping the rest of
+// the URL (its own query and fragment) exactly as the app wrote it.
+func withQueryParam(target, key, value string) string {
+	base, frag, hasFrag := strings.Cut(target, "#")
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+		if strings.HasSuffix(base, "?") || strings.HasSuffix(base, "&") {
+			sep = ""
+		}
+	}
+	out := base + sep + url.QueryEscape(key) + "=" + url.QueryEscape(value)
+	if hasFrag {
+		out += "#" + frag
+	}
+	return out
+}
+
+// oauthReason is the audit reason of a failed social login: the operator
+// detail of the error (which names what was wrong, never a code or token),
+// or its code.
+func oauthReason(err error) string {
+	var e *latchkey.Error
+	if errors.As(err, &e) && e.Err != nil {
+		return strings.TrimPrefix(e.Err.Error(), "oauth: ")
+	}
+	return latchkey.ErrorCode(err)
+}
+
+type oauthTokenRequest struct {
+	Code string `json:"code"`
+}
+
+func (r oauthTokenRequest) Validate() error {
+	if r.Code == "" {
+		return latchkey.Errorf(latchkey.EInvalidRequest, "code is required.")
+	}
+	return nil
+}
+
+// handleOAuthToken exchanges a one-time code for the token response.
+func (s *Server) handleOAuthToken() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.allow(w, r, "", limitCheck{s.rules.CodeExchangeIP, s.ipKey(r)}) {
+			return
+		}
+		req, err := decode[oauthTokenRequest](w, r)
+		if err != nil {
+			s.writeProblem(w, r, err)
+			return
+		}
+		t, err := s.auth.ExchangeOneTimeCode(r.Context(), req.Code, s.meta(r))
+		if err != nil {
+			s.writeProblem(w, r, err)
+			return
+		}
+		s.writeTokens(w, http.StatusOK, t)
+	})
+}
+
+type identityJSON struct {
+	ID        string    `json:"id"`
+	Provider  string    `json:"provider"`
+	Email     string    `json:"email"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func toIdentitiesJSON(ids []latchkey.Identity) []identityJSON {
+	out := make([]identityJSON, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, identityJSON{ID: id.ID, Provider: id.Provider, Email: id.Email,
+			CreatedAt: id.CreatedAt.UTC()})
+	}
+	return out
+}
+
+// handleUnlinkIdentity removes one of the caller's social-login identities.
+func (s *Server) handleUnlinkIdentity() userHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+		if err := s.auth.UnlinkIdentity(r.Context(), p.User.ID, r.PathValue("id"), s.meta(r)); err != nil {
+			s.writeProblem(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
