@@ -15,6 +15,7 @@ import (
 	"github.com/latchkey/latchkey/internal/config"
 	"github.com/latchkey/latchkey/internal/ratelimit"
 	"github.com/latchkey/latchkey/internal/token"
+	"github.com/latchkey/latchkey/internal/web"
 )
 
 // Deps are everything the HTTP layer needs. NewServer takes them all; the
@@ -35,6 +36,10 @@ type Deps struct {
 	// Limits is the rate limiter and failure back-off; nil turns them off.
 	Limits ratelimit.Store
 	Rules  ratelimit.Rules
+	// APIKeys backs the account page's API-key list; nil uses the store.
+	APIKeys web.APIKeys
+	// Providers are the social-login providers shown on the login page.
+	Providers []string
 }
 
 // Server is latchkey's http.Handler.
@@ -52,6 +57,13 @@ type Server struct {
 	rules   ratelimit.Rules
 	csrf    *http.CrossOriginProtection
 	handler http.Handler
+
+	// Browser sessions.
+	pages       *web.Pages
+	redirects   *web.Redirects
+	apiKeys     web.APIKeys
+	providers   []string
+	corsOrigins map[string]bool
 }
 
 // NewServer wires the routes and middleware.
@@ -71,9 +83,10 @@ func NewServer(d Deps) *Server {
 	for _, o := range d.Config.CORSOrigins {
 		_ = s.csrf.AddTrustedOrigin(o) // validated by config
 	}
+	s.initWeb(d)
 	mux := http.NewServeMux()
 	s.routes(mux)
-	var h http.Handler = s.withProblemFallback(mux)
+	var h http.Handler = s.cors(s.withProblemFallback(mux))
 	h = s.accessLog(h)
 	h = s.securityHeaders(h)
 	h = withRequestID(h)
