@@ -72,7 +72,7 @@ func startOAuthWorld(t *testing.T, extraEnv ...string) *oauthWorld {
 }
 
 // browser keeps cookies and lets the test follow every redirect itself.
-func browser(t *testing.T) *http.Client {
+func cookieClient(t *testing.T) *http.Client {
 	t.Helper()
 	jar, err := cookiejar.New(nil)
 	if err != nil {
@@ -89,7 +89,7 @@ type hop struct {
 	body     []byte
 }
 
-func get(t *testing.T, c *http.Client, u string) hop {
+func hopGet(t *testing.T, c *http.Client, u string) hop {
 	t.Helper()
 	resp, err := c.Get(u)
 	if err != nil {
@@ -118,7 +118,7 @@ func (w *oauthWorld) flow(t *testing.T, c *http.Client, provider, redirectTo, mo
 	if mode != "" {
 		q.Set("mode", mode)
 	}
-	auth := get(t, c, w.srv.URL+"/v1/oauth/"+provider+"/authorize?"+q.Encode())
+	auth := hopGet(t, c, w.srv.URL+"/v1/oauth/"+provider+"/authorize?"+q.Encode())
 	if auth.status != http.StatusFound {
 		t.Fatalf("authorize: %d %s", auth.status, auth.body)
 	}
@@ -132,7 +132,7 @@ func (w *oauthWorld) flow(t *testing.T, c *http.Client, provider, redirectTo, mo
 	if strings.Contains(auth.location, "code_verifier") {
 		t.Error("the PKCE verifier left the server")
 	}
-	back := get(t, c, auth.location)
+	back := hopGet(t, c, auth.location)
 	if back.status != http.StatusFound || !strings.HasPrefix(back.location, w.self+"/v1/oauth/"+provider+"/callback") {
 		t.Fatalf("provider: %d %s %s", back.status, back.location, back.body)
 	}
@@ -147,7 +147,7 @@ func (w *oauthWorld) flow(t *testing.T, c *http.Client, provider, redirectTo, mo
 	if tamper != nil {
 		tamper(cb)
 	}
-	res := get(t, c, cb.String())
+	res := hopGet(t, c, cb.String())
 	for _, ck := range res.header.Values("Set-Cookie") {
 		if strings.HasPrefix(ck, "latchkey_session=") {
 			v, _, _ := strings.Cut(strings.TrimPrefix(ck, "latchkey_session="), ";")
@@ -184,7 +184,7 @@ func (w *oauthWorld) exchange(t *testing.T, code string) *apptest.Response {
 // me reads /v1/me with the browser's session cookie.
 func me(t *testing.T, w *oauthWorld, c *http.Client) map[string]any {
 	t.Helper()
-	h := get(t, c, w.srv.URL+"/v1/me")
+	h := hopGet(t, c, w.srv.URL+"/v1/me")
 	if h.status != 200 {
 		t.Fatalf("/v1/me with the session cookie: %d %s", h.status, h.body)
 	}
@@ -244,7 +244,7 @@ func (w *oauthWorld) checkNoSecretsLeaked(t *testing.T) {
 
 func TestOAuthCookieDelivery(t *testing.T) {
 	w := startOAuthWorld(t)
-	c := browser(t)
+	c := cookieClient(t)
 	target := w.self + "/app/home?tab=1"
 	res := w.flow(t, c, "idp", target, "", nil)
 	if res.status != http.StatusFound || res.location != target {
@@ -272,7 +272,7 @@ func TestOAuthCookieDelivery(t *testing.T) {
 	}
 
 	// The same subject again is the same user, with one identity.
-	c2 := browser(t)
+	c2 := cookieClient(t)
 	if res := w.flow(t, c2, "idp", target, "", nil); res.status != http.StatusFound {
 		t.Fatalf("second login: %d %s", res.status, res.body)
 	}
@@ -292,7 +292,7 @@ func TestOAuthCodeDelivery(t *testing.T) {
 		{"own origin, code asked for", w.self + "/app/spa", "code"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := browser(t)
+			c := cookieClient(t)
 			res := w.flow(t, c, "idp", tc.target, tc.mode, nil)
 			code := w.codeFrom(t, res, strings.Split(tc.target, "?")[0])
 			if tc.mode == "" && !strings.Contains(res.location, "from=login") {
@@ -329,7 +329,7 @@ func TestOAuthCodeDelivery(t *testing.T) {
 
 func TestOAuthGitHubPreset(t *testing.T) {
 	w := startOAuthWorld(t)
-	c := browser(t)
+	c := cookieClient(t)
 	res := w.flow(t, c, "github", spaCallback, "", nil)
 	r := w.exchange(t, w.codeFrom(t, res, spaCallback))
 	if r.Status != 200 {
@@ -371,7 +371,7 @@ func TestOAuthCallbackRefusals(t *testing.T) {
 				w.idp.Misbehave(tt.misbehave)
 				defer w.idp.Misbehave()
 			}
-			c := browser(t)
+			c := cookieClient(t)
 			tamper := tt.tamper
 			if tt.dropCookie {
 				tamper = func(*url.URL) { c.Jar, _ = cookiejar.New(nil) }
@@ -431,7 +431,7 @@ func reasons(events []latchkey.AuditEvent) []string {
 
 func TestOAuthAuthorizeRefusals(t *testing.T) {
 	w := startOAuthWorld(t)
-	c := browser(t)
+	c := cookieClient(t)
 	for _, tc := range []struct{ name, query string }{
 		{"missing redirect_to", ""},
 		{"off the allow-list", "redirect_to=" + url.QueryEscape("https://evil.test/app")},
@@ -445,13 +445,13 @@ func TestOAuthAuthorizeRefusals(t *testing.T) {
 		{"unknown mode", "mode=token&redirect_to=" + url.QueryEscape(spaCallback)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := get(t, c, w.srv.URL+"/v1/oauth/idp/authorize?"+tc.query)
+			h := hopGet(t, c, w.srv.URL+"/v1/oauth/idp/authorize?"+tc.query)
 			if h.status != 400 || h.location != "" || len(h.header.Values("Set-Cookie")) != 0 {
 				t.Errorf("authorize: %d %q %q %s", h.status, h.location, h.header.Values("Set-Cookie"), h.body)
 			}
 		})
 	}
-	if h := get(t, c, w.srv.URL+"/v1/oauth/nosuch/authorize?redirect_to="+url.QueryEscape(spaCallback)); h.status != 404 {
+	if h := hopGet(t, c, w.srv.URL+"/v1/oauth/nosuch/authorize?redirect_to="+url.QueryEscape(spaCallback)); h.status != 404 {
 		t.Errorf("unknown provider: %d %s", h.status, h.body)
 	}
 }
@@ -461,8 +461,8 @@ func TestOAuthDiscoveryFailureKeepsOthersWorking(t *testing.T) {
 	down.Misbehave(oauthtest.DiscoveryDown)
 	w := startOAuthWorld(t, "LATCHKEY_OAUTH_DOWN_CLIENT_ID=down-client", "LATCHKEY_OAUTH_DOWN_CLIENT_SECRET=down-secret",
 		"LATCHKEY_OAUTH_DOWN_ISSUER="+down.Issuer)
-	c := browser(t)
-	if h := get(t, c, w.srv.URL+"/v1/oauth/down/authorize?redirect_to="+url.QueryEscape(spaCallback)); h.status != 503 || h.problemCode(t) != "unavailable" {
+	c := cookieClient(t)
+	if h := hopGet(t, c, w.srv.URL+"/v1/oauth/down/authorize?redirect_to="+url.QueryEscape(spaCallback)); h.status != 503 || h.problemCode(t) != "unavailable" {
 		t.Errorf("undiscovered provider: %d %s", h.status, h.body)
 	}
 	if res := w.flow(t, c, "idp", spaCallback, "", nil); res.status != http.StatusFound {
@@ -492,7 +492,7 @@ func TestOAuthLinking(t *testing.T) {
 	// An unverified email that matches an account neither links nor signs in.
 	alice := signup(t, w.srv, "alice@example.test")
 	w.idp.SetUser(oauthtest.User{Subject: "sub-alice-unverified", Email: "Alice@Example.test", EmailVerified: false, Name: "Mallory"})
-	res := w.flow(t, browser(t), "idp", spaCallback, "", nil)
+	res := w.flow(t, cookieClient(t), "idp", spaCallback, "", nil)
 	if res.status != http.StatusConflict || res.location != "" || res.problemCode(t) != "conflict" {
 		t.Fatalf("unverified email: %d %q %s", res.status, res.location, res.body)
 	}
@@ -507,7 +507,7 @@ func TestOAuthLinking(t *testing.T) {
 	// A verified email links to the existing account.
 	bob := signup(t, w.srv, "bob@example.test")
 	w.idp.SetUser(oauthtest.User{Subject: "sub-bob", Email: "bob@example.test", EmailVerified: true, Name: "Bob"})
-	c := browser(t)
+	c := cookieClient(t)
 	if res := w.flow(t, c, "idp", w.self+"/app", "", nil); res.status != http.StatusFound {
 		t.Fatalf("verified email: %d %s", res.status, res.body)
 	}
@@ -531,7 +531,7 @@ func TestOAuthLinking(t *testing.T) {
 
 	// A user made by social login has no password: the last identity stays.
 	w.idp.SetUser(oauthtest.User{Subject: "sub-carol", Email: "carol@example.test", EmailVerified: true, Name: "Carol"})
-	res = w.flow(t, browser(t), "idp", spaCallback, "", nil)
+	res = w.flow(t, cookieClient(t), "idp", spaCallback, "", nil)
 	tok := w.exchange(t, w.codeFrom(t, res, spaCallback))
 	cm := w.srv.Do(t, "GET", "/v1/me", nil, bearer(tok.String(t, "access_token"))...)
 	carolIdentity := cm.JSON(t)["identities"].([]any)[0].(map[string]any)["id"].(string)

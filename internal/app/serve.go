@@ -81,7 +81,7 @@ func serve(ctx context.Context, args []string, env Env) error {
 	keysFlushed := make(chan struct{})
 	go func() { _ = c.apiKeys.Run(bg); close(keysFlushed) }()
 	defer func() { stopBackground(); <-keysFlushed }() // last-used times are written before the store closes
-	var cleaning sync.WaitGroup // the janitor finishes before the store closes
+	var cleaning sync.WaitGroup                        // the janitor finishes before the store closes
 	cleaning.Go(func() { janitor.New(c.store, cfg.AuditRetention, c.clock, logger).Run(bg, janitor.Interval) })
 	defer func() { stopBackground(); cleaning.Wait() }()
 

@@ -302,7 +302,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	for _, r := range c.RedirectAllowlist {
-		if u, err := url.Parse(r); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		if u, err := url.Parse(r); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
 			bad("redirect-allowlist", "%q is not an absolute http(s) URL", r)
 		}
 	}

@@ -158,6 +158,9 @@ func (s *Server) handleLogout() userHandler {
 			s.writeProblem(w, r, err)
 			return
 		}
+		if p.Via == "cookie" && req.Scope != auth.LogoutOthers {
+			s.clearSessionCookie(w)
+		}
 		w.WriteHeader(http.StatusNoContent)
 	}
 }

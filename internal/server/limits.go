@@ -46,6 +46,12 @@ func (s *Server) allow(w http.ResponseWriter, r *http.Request, userID string, ch
 
 // refuse answers 429 and records it.
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, ruleName, key, userID string, retry time.Duration) {
+	s.writeProblem(w, r, s.refusal(w, r, ruleName, key, userID, retry))
+}
+
+// refusal sets Retry-After, audits the refusal (at most once a minute per
+// rule and key) and returns the rate_limited error to answer.
+func (s *Server) refusal(w http.ResponseWriter, r *http.Request, ruleName, key, userID string, retry time.Duration) error {
 	w.Header().Set("Retry-After", strconv.FormatInt(ratelimit.RetryAfterSeconds(retry), 10))
 	if d, err := s.limits.Allow(r.Context(), auditRefusals, ruleName+"\x00"+key); err == nil && d.Allowed {
 		m := s.meta(r)
@@ -54,7 +60,7 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, ruleName, key, u
 			s.log.WarnContext(r.Context(), "auditing a rate limit", "err", err)
 		}
 	}
-	s.writeProblem(w, r, latchkey.Errorf(latchkey.ERateLimited, "Too many requests; try again in %d seconds.", ratelimit.RetryAfterSeconds(retry)))
+	return latchkey.Errorf(latchkey.ERateLimited, "Too many requests; try again in %d seconds.", ratelimit.RetryAfterSeconds(retry))
 }
 
 // ipKey is the rate-limit key of the request's client address.

@@ -13,7 +13,9 @@ import (
 
 type routeRecorder struct{ patterns []string }
 
-func (r *routeRecorder) Handle(pattern string, _ http.Handler) { r.patterns = append(r.patterns, pattern) }
+func (r *routeRecorder) Handle(pattern string, _ http.Handler) {
+	r.patterns = append(r.patterns, pattern)
+}
 
 // TestOpenAPIDescribesEveryRoute keeps /openapi.yaml honest: every route
 // that routes.go registers is documented with its method, and the document

@@ -1,6 +1,10 @@
 package server
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/latchkey/latchkey/internal/web"
+)
 
 // router is what routes registers on: an *http.ServeMux, or a recorder in
 // the test that checks every route is in the OpenAPI document.
@@ -44,6 +48,18 @@ func (s *Server) routes(mux router) {
 	mux.Handle("GET /v1/oauth/{provider}/callback", s.handleOAuthCallback())
 	mux.Handle("POST /v1/oauth/token", s.handleOAuthToken())
 	mux.Handle("DELETE /v1/me/identities/{id}", s.requireUser(s.handleUnlinkIdentity()))
+
+	// Browser sessions: hosted login and account pages (cookie + CSRF).
+	mux.Handle("GET /login", s.handleLoginPage())
+	mux.Handle("POST /login", s.handleLoginForm())
+	mux.Handle("POST /logout", s.handleLogoutForm())
+	mux.Handle("GET /account", s.webPage(s.handleAccountPage()))
+	mux.Handle("POST /account/password", s.webPage(s.handleChangePasswordForm()))
+	mux.Handle("POST /account/sessions/{id}/revoke", s.webPage(s.handleRevokeSessionForm()))
+	mux.Handle("POST /account/sessions/revoke-others", s.webPage(s.handleRevokeOthersForm()))
+	mux.Handle("POST /account/api-keys", s.webPage(s.handleCreateKeyForm()))
+	mux.Handle("POST /account/api-keys/{id}/revoke", s.webPage(s.handleRevokeKeyForm()))
+	mux.Handle("GET "+web.StylesheetPath, web.Static())
 
 	// Public documents and operations.
 	mux.Handle("GET /.well-known/jwks.json", s.handleJWKS())

@@ -17,6 +17,7 @@ import (
 	"github.com/latchkey/latchkey/internal/ratelimit"
 	"github.com/latchkey/latchkey/internal/redirect"
 	"github.com/latchkey/latchkey/internal/token"
+	"github.com/latchkey/latchkey/internal/web"
 )
 
 // Deps are everything the HTTP layer needs. NewServer takes them all; the
@@ -63,6 +64,11 @@ type Server struct {
 	oauth     *oauth.Registry
 	sealer    oauth.Sealer
 	redirects *redirect.Allowlist
+	// Browser sessions.
+	pages         *web.Pages
+	pageRedirects *web.Redirects
+	providers     []string
+	corsOrigins   map[string]bool
 }
 
 // NewServer wires the routes and middleware.
@@ -83,9 +89,10 @@ func NewServer(d Deps) *Server {
 	for _, o := range d.Config.CORSOrigins {
 		_ = s.csrf.AddTrustedOrigin(o) // validated by config
 	}
+	s.initWeb(d)
 	mux := http.NewServeMux()
 	s.routes(mux)
-	var h http.Handler = s.withProblemFallback(mux)
+	var h http.Handler = s.cors(s.withProblemFallback(mux))
 	h = s.accessLog(h)
 	h = s.securityHeaders(h)
 	h = withRequestID(h)

@@ -1,0 +1,251 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/latchkey/latchkey/internal/apptest"
+	"github.com/latchkey/latchkey/internal/testenv"
+)
+
+// browser starts Debian's headless Chromium for one test. Without it the
+// test is skipped, or fails when LATCHKEY_TEST_REQUIRE_SERVICES=1 (CI).
+func chromium(t *testing.T) context.Context {
+	t.Helper()
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		if testenv.Required() {
+			t.Fatalf("chromium is not installed, and LATCHKEY_TEST_REQUIRE_SERVICES=1")
+		}
+		t.Skip("chromium is not installed; apt-get install chromium")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.NoFirstRun, chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900))
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(alloc)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	return ctx
+}
+
+func run(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// waitForLocation polls the page's URL until it contains want.
+func waitForLocation(t *testing.T, ctx context.Context, want string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		loc := get(t, ctx, "location", chromedp.Location())
+		if strings.Contains(loc, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the page stayed at %s, want a URL containing %q", loc, want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// get runs one action that returns a value.
+func get[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+// screenshots saves docs/screenshots/<name>.png (desktop) and
+// <name>-phone.png when LATCHKEY_UPDATE_SCREENSHOTS=1.
+func screenshots(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	if os.Getenv("LATCHKEY_UPDATE_SCREENSHOTS") != "1" {
+		return
+	}
+	dir := filepath.Join("..", "..", "docs", "screenshots")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []struct {
+		suffix string
+		w, h   int64
+	}{{"", 1280, 800}, {"-phone", 390, 844}} {
+		run(t, ctx, "viewport "+name+v.suffix, chromedp.EmulateViewport(v.w, v.h))
+		png := get(t, ctx, "screenshot "+name+v.suffix, chromedp.FullScreenshot(100))
+		if err := os.WriteFile(filepath.Join(dir, name+v.suffix+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(t, ctx, "reset viewport", chromedp.EmulateViewport(1280, 800))
+}
+
+func TestBrowserAccountWalkthrough(t *testing.T) {
+	srv := apptest.Start(t)
+	ctx := chromium(t)
+	signup(t, srv, "browser@example.com")
+	// Another device's session, to revoke from the page.
+	other := webLogin(t, srv, "browser@example.com", "User-Agent", "Other device/1.0")
+	otherID := srv.Do(t, "GET", "/v1/me", nil, withCookie(other)...).String(t, "session_id")
+	if otherID == "" {
+		t.Fatal("no session id for the other device")
+	}
+
+	var loc string
+	run(t, ctx, "open the login page", chromedp.Navigate(srv.URL+"/login"), chromedp.WaitVisible(chromedp.CSS("#email")))
+	screenshots(t, ctx, "login")
+	run(t, ctx, "sign in",
+		chromedp.SendKeys(chromedp.CSS("#email"), "browser@example.com"),
+		chromedp.SendKeys(chromedp.CSS("#password"), goodPassword),
+		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS("#account-email")))
+	loc = get(t, ctx, "location", chromedp.Location())
+	if loc != srv.URL+"/account" {
+		t.Fatalf("after sign-in the browser is at %s", loc)
+	}
+
+	// Create an API key: shown once, then never again.
+	var key, body string
+	run(t, ctx, "create an API key",
+		chromedp.SendKeys(chromedp.CSS("#key-name"), "deploy bot"),
+		chromedp.Click(chromedp.CSS("#create-key")),
+		chromedp.WaitVisible(chromedp.CSS("#new-key")))
+	key = get(t, ctx, "value", chromedp.Value(chromedp.CSS("#new-key")))
+	if !strings.HasPrefix(key, "lk_") {
+		t.Fatalf("new key = %q", key)
+	}
+	if r := srv.Do(t, "GET", "/v1/me", nil, "X-API-Key", key); r.Status == http.StatusInternalServerError {
+		t.Errorf("using the new key: %d", r.Status)
+	}
+	run(t, ctx, "back to the account page", chromedp.Navigate(srv.URL+"/account"),
+		chromedp.WaitVisible(chromedp.CSS("#api-keys")))
+	body = get(t, ctx, "html", chromedp.OuterHTML(chromedp.CSS("html")))
+	if strings.Contains(body, key) || !strings.Contains(body, "deploy bot") {
+		t.Fatalf("the account page shows the key again, or not its name")
+	}
+	screenshots(t, ctx, "account")
+
+	// Revoke the other device's session.
+	run(t, ctx, "revoke the other session",
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(`li[data-session=%q] button`, otherID))),
+		chromedp.WaitVisible(chromedp.CSS("p.alert.ok")))
+	body = get(t, ctx, "html", chromedp.OuterHTML(chromedp.CSS("html")))
+	if strings.Contains(body, otherID) {
+		t.Error("the revoked session is still listed")
+	}
+	if r := srv.Do(t, "GET", "/v1/me", nil, withCookie(other)...); r.Status != http.StatusUnauthorized {
+		t.Errorf("the revoked session still works: %d", r.Status)
+	}
+
+	// Change the password.
+	const newPassword = "a brand new passphrase"
+	var notice string
+	run(t, ctx, "change the password",
+		chromedp.SendKeys(chromedp.CSS("#current-password"), goodPassword),
+		chromedp.SendKeys(chromedp.CSS("#new-password"), newPassword),
+		chromedp.Click(chromedp.CSS("#change-password")))
+	// The revoke notice is still on screen until the new page loads: wait
+	// for the redirect that only a finished change produces.
+	waitForLocation(t, ctx, "done=password")
+	notice = get(t, ctx, "text", chromedp.Text(chromedp.CSS("p.alert.ok")))
+	if !strings.Contains(notice, "password was changed") {
+		t.Errorf("notice after changing the password: %q", notice)
+	}
+	if r := srv.Do(t, "POST", "/v1/auth/login", map[string]string{"email": "browser@example.com", "password": newPassword}); r.Status != 200 {
+		t.Errorf("login with the new password: %d", r.Status)
+	}
+
+	// Sign out.
+	run(t, ctx, "sign out", chromedp.Click(chromedp.CSS("#sign-out")), chromedp.WaitVisible(chromedp.CSS("#email")))
+	loc = get(t, ctx, "location", chromedp.Location())
+	if loc != srv.URL+"/login" {
+		t.Errorf("after sign-out the browser is at %s", loc)
+	}
+	run(t, ctx, "account after sign-out", chromedp.Navigate(srv.URL+"/account"), chromedp.WaitVisible(chromedp.CSS("#email")))
+	loc = get(t, ctx, "location", chromedp.Location())
+	if !strings.HasPrefix(loc, srv.URL+"/login?return_to=") {
+		t.Errorf("/account after sign-out went to %s", loc)
+	}
+}
+
+// attackerSite serves a page on another origin (another loopback port)
+// that submits a form to latchkey as soon as it loads.
+func attackerSite(t *testing.T, action string, fields url.Values) string {
+	t.Helper()
+	var inputs strings.Builder
+	for k, vs := range fields {
+		for _, v := range vs {
+			fmt.Fprintf(&inputs, `<input type="hidden" name=%q value=%q>`, k, v)
+		}
+	}
+	page := `<!doctype html><html><body><form id="f" method="post" action="` + action + `">` + inputs.String() +
+		`</form><script>document.getElementById("f").submit()</script></body></html>`
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write([]byte(page))
+	}))
+	t.Cleanup(evil.Close)
+	return evil.URL
+}
+
+func TestBrowserCrossOriginFormsRefused(t *testing.T) {
+	srv := apptest.Start(t)
+	ctx := chromium(t)
+	signup(t, srv, "victim@example.com")
+	signup(t, srv, "attacker@example.com")
+
+	var loc, title string
+	run(t, ctx, "sign in", chromedp.Navigate(srv.URL+"/login"),
+		chromedp.SendKeys(chromedp.CSS("#email"), "victim@example.com"),
+		chromedp.SendKeys(chromedp.CSS("#password"), goodPassword),
+		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS("#account-email")))
+
+	// Another origin makes the browser post to /logout: refused.
+	evil := attackerSite(t, srv.URL+"/logout", nil)
+	run(t, ctx, "cross-origin logout", chromedp.Navigate(evil), chromedp.WaitVisible(chromedp.CSS("#error-title")))
+	title = get(t, ctx, "text", chromedp.Text(chromedp.CSS("#error-title")))
+	loc = get(t, ctx, "location", chromedp.Location())
+	if title != "Forbidden" || !strings.HasPrefix(loc, srv.URL+"/logout") {
+		t.Errorf("cross-origin logout: at %s, page %q", loc, title)
+	}
+	var email string
+	run(t, ctx, "still signed in", chromedp.Navigate(srv.URL+"/account"), chromedp.WaitVisible(chromedp.CSS("#account-email")))
+	email = get(t, ctx, "text", chromedp.Text(chromedp.CSS("#account-email")))
+	if email != "victim@example.com" {
+		t.Fatalf("signed in as %q after the forged logout", email)
+	}
+
+	// Sign out for real, then another origin tries to sign the browser in
+	// to the attacker's account (login CSRF): refused.
+	run(t, ctx, "sign out", chromedp.Click(chromedp.CSS("#sign-out")), chromedp.WaitVisible(chromedp.CSS("#email")))
+	evil = attackerSite(t, srv.URL+"/login", url.Values{"email": {"attacker@example.com"}, "password": {goodPassword}})
+	run(t, ctx, "cross-origin login", chromedp.Navigate(evil), chromedp.WaitVisible(chromedp.CSS("#error-title")))
+	title = get(t, ctx, "text", chromedp.Text(chromedp.CSS("#error-title")))
+	if title != "Forbidden" {
+		t.Errorf("cross-origin login page: %q", title)
+	}
+	run(t, ctx, "not signed in", chromedp.Navigate(srv.URL+"/account"), chromedp.WaitVisible(chromedp.CSS("#email")))
+	loc = get(t, ctx, "location", chromedp.Location())
+	if !strings.HasPrefix(loc, srv.URL+"/login") {
+		t.Errorf("after the forged login the browser reached %s", loc)
+	}
+}
