@@ -22,6 +22,13 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /v1/api-keys", s.requireUser(s.handleListAPIKeys()))
 	mux.Handle("DELETE /v1/api-keys/{id}", s.requireUser(s.handleRevokeAPIKey()))
 
+	// Protecting other services: forward auth for reverse proxies (any
+	// method: nginx and Envoy send the original one) and RFC 7662
+	// introspection for resource servers.
+	mux.Handle("/v1/verify", s.handleVerify())
+	mux.Handle("POST /v1/introspect", s.requireUser(s.handleIntrospect()))
+	mux.Handle("GET /.well-known/identity-jwks.json", s.handleIdentityJWKS())
+
 	// Public documents and operations.
 	mux.Handle("GET /.well-known/jwks.json", s.handleJWKS())
 	mux.Handle("GET /openapi.yaml", s.handleOpenAPI())

@@ -35,6 +35,8 @@ type Deps struct {
 	// Limits is the rate limiter and failure back-off; nil turns them off.
 	Limits ratelimit.Store
 	Rules  ratelimit.Rules
+	// Identity signs the X-Auth-Identity header of /v1/verify; nil: none.
+	Identity *IdentitySigner
 }
 
 // Server is latchkey's http.Handler.
@@ -52,6 +54,8 @@ type Server struct {
 	rules   ratelimit.Rules
 	csrf    *http.CrossOriginProtection
 	handler http.Handler
+
+	identity *IdentitySigner
 }
 
 // NewServer wires the routes and middleware.
@@ -67,6 +71,7 @@ func NewServer(d Deps) *Server {
 	}
 	s := &Server{cfg: d.Config, store: d.Store, auth: d.Auth, keys: d.Keys, metrics: d.Metrics,
 		log: d.Logger, clock: d.Clock, ready: d.Ready, ips: d.IPs, limits: d.Limits, rules: d.Rules}
+	s.identity = d.Identity
 	s.csrf = http.NewCrossOriginProtection()
 	for _, o := range d.Config.CORSOrigins {
 		_ = s.csrf.AddTrustedOrigin(o) // validated by config
