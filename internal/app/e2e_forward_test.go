@@ -127,6 +127,14 @@ func TestForwardAuthVerify(t *testing.T) {
 		}
 	}
 
+	// Envoy's form: the original path appended, its query the client's.
+	if r := srv.Do(t, "POST", "/v1/verify/orders/7?role=admin", nil, auth...); r.Status != 200 || r.Header.Get("X-Auth-User-Id") != id {
+		t.Errorf("verify under /v1/verify/: %d %v", r.Status, r.Header)
+	}
+	if r := srv.Do(t, "GET", "/v1/verify/orders", nil); r.Status != 401 {
+		t.Errorf("verify under /v1/verify/ without credentials: %d", r.Status)
+	}
+
 	// Revocation is immediate.
 	if r := srv.Do(t, "DELETE", "/v1/api-keys/"+key["id"].(string), nil, auth...); r.Status != 204 {
 		t.Fatalf("revoke: %d", r.Status)

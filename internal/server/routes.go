@@ -26,6 +26,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	// method: nginx and Envoy send the original one) and RFC 7662
 	// introspection for resource servers.
 	mux.Handle("/v1/verify", s.handleVerify())
+	mux.Handle("/v1/verify/", s.handleVerify()) // Envoy ext_authz appends the original path
 	mux.Handle("POST /v1/introspect", s.requireUser(s.handleIntrospect()))
 	mux.Handle("GET /.well-known/identity-jwks.json", s.handleIdentityJWKS())
 
