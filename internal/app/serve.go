@@ -57,11 +57,18 @@ func serve(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return usageError{"invalid " + err.Error()}
 	}
+	var identity *server.IdentitySigner
+	if cfg.IdentityHeaderKey != "" {
+		if identity, err = server.LoadIdentityKey(cfg.IdentityHeaderKey); err != nil {
+			return usageError{"invalid --identity-header-key: " + err.Error()}
+		}
+	}
 	srv := &http.Server{
 		Handler: server.NewServer(server.Deps{
 			Config: cfg, Store: c.store, Auth: c.auth, Keys: c.keys, Metrics: c.metrics, Logger: logger, Clock: c.clock,
 			IPs: ips, Limits: c.limits.store, Rules: ratelimit.Defaults(), Ready: c.limits.ready,
 			OAuth: social.registry(ctx, cfg, logger), Sealer: c.sealer, Redirects: social.redirects,
+			Identity: identity,
 		}),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
@@ -76,7 +83,7 @@ func serve(ctx context.Context, args []string, env Env) error {
 
 	bg, stopBackground := context.WithCancel(ctx)
 	defer stopBackground()
-	go c.keys.Run(bg, time.Minute, cfg.KeyRotation)
+	go c.keys.Run(bg, cfg.KeyReload, cfg.KeyRotation)
 	go c.limits.run(bg)
 	keysFlushed := make(chan struct{})
 	go func() { _ = c.apiKeys.Run(bg); close(keysFlushed) }()

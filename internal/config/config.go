@@ -33,6 +33,7 @@ type Config struct {
 	RefreshReuseGrace  time.Duration
 	SigningAlg         string
 	KeyRotation        time.Duration
+	KeyReload          time.Duration
 	AuditRetention     time.Duration
 	TLSCert            string
 	TLSKey             string
@@ -130,6 +131,7 @@ var settings = []setting{
 	{"refresh-reuse-grace", "a retried refresh inside this window gets the same successor (0s allowed)", "10s", dur(func(c *Config) *time.Duration { return &c.RefreshReuseGrace }), false},
 	{"signing-alg", "access-token signing algorithm: ES256, EdDSA or RS256", "ES256", str(func(c *Config) *string { return &c.SigningAlg }), false},
 	{"key-rotation-interval", "rotate the signing key automatically this often (0 = never)", "720h", dur(func(c *Config) *time.Duration { return &c.KeyRotation }), false},
+	{"key-reload-interval", "re-read the signing keys from the database this often (other instances may have rotated)", "1m", dur(func(c *Config) *time.Duration { return &c.KeyReload }), false},
 	{"audit-retention", "keep audit events this long", "2160h", dur(func(c *Config) *time.Duration { return &c.AuditRetention }), false},
 	{"tls-cert", "PEM certificate file: serve HTTPS directly", "", str(func(c *Config) *string { return &c.TLSCert }), false},
 	{"tls-key", "PEM private-key file for --tls-cert", "", str(func(c *Config) *string { return &c.TLSKey }), false},

@@ -60,6 +60,13 @@ func (s *Server) routes(mux router) {
 	mux.Handle("POST /account/api-keys", s.webPage(s.handleCreateKeyForm()))
 	mux.Handle("POST /account/api-keys/{id}/revoke", s.webPage(s.handleRevokeKeyForm()))
 	mux.Handle("GET "+web.StylesheetPath, web.Static())
+	// Protecting other services: forward auth for reverse proxies (any
+	// method: nginx and Envoy send the original one) and RFC 7662
+	// introspection for resource servers.
+	mux.Handle("/v1/verify", s.handleVerify())
+	mux.Handle("/v1/verify/", s.handleVerify()) // Envoy ext_authz appends the original path
+	mux.Handle("POST /v1/introspect", s.requireUser(s.handleIntrospect()))
+	mux.Handle("GET /.well-known/identity-jwks.json", s.handleIdentityJWKS())
 
 	// Public documents and operations.
 	mux.Handle("GET /.well-known/jwks.json", s.handleJWKS())

@@ -43,6 +43,8 @@ type Deps struct {
 	OAuth     *oauth.Registry
 	Sealer    oauth.Sealer
 	Redirects *redirect.Allowlist
+	// Identity signs the X-Auth-Identity header of /v1/verify; nil: none.
+	Identity *IdentitySigner
 }
 
 // Server is latchkey's http.Handler.
@@ -69,6 +71,7 @@ type Server struct {
 	pageRedirects *web.Redirects
 	providers     []string
 	corsOrigins   map[string]bool
+	identity      *IdentitySigner
 }
 
 // NewServer wires the routes and middleware.
@@ -85,6 +88,7 @@ func NewServer(d Deps) *Server {
 	s := &Server{cfg: d.Config, store: d.Store, auth: d.Auth, keys: d.Keys, metrics: d.Metrics,
 		log: d.Logger, clock: d.Clock, ready: d.Ready, ips: d.IPs, limits: d.Limits, rules: d.Rules}
 	s.oauth, s.sealer, s.redirects = d.OAuth, d.Sealer, d.Redirects
+	s.identity = d.Identity
 	s.csrf = http.NewCrossOriginProtection()
 	for _, o := range d.Config.CORSOrigins {
 		_ = s.csrf.AddTrustedOrigin(o) // validated by config
