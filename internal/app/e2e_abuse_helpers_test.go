@@ -31,7 +31,9 @@ type backend struct {
 
 var backends = []backend{
 	{"memory", func(*testing.T) []string { return nil }},
-	{"redis", func(t *testing.T) []string { return []string{"--redis", testenv.Redis(t), "--redis-prefix", redisPrefix()} }},
+	{"redis", func(t *testing.T) []string {
+		return []string{"--redis", testenv.Redis(t), "--redis-prefix", redisPrefix()}
+	}},
 }
 
 // redisPrefix isolates a test's keys in the shared Redis.
