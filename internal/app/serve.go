@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -58,7 +59,9 @@ func serve(ctx context.Context, args []string, env Env) error {
 		WriteTimeout:      cfg.HTTPWriteTimeout,
 		IdleTimeout:       cfg.HTTPIdleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          nil,
+		// net/http's own complaints (TLS handshake failures from scanners,
+		// malformed requests) go to the structured log, at debug level.
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
 	}
 	if cfg.TLSCert != "" {
 		srv.TLSConfig = tlsConfig()
