@@ -189,7 +189,6 @@ func TestTLS(t *testing.T) {
 	}
 	for _, v := range []uint16{tls.VersionTLS10, tls.VersionTLS11} {
 		if _, err := handshake(&tls.Config{MinVersion: v, MaxVersion: v}); err == nil {
-			t.Log("DEBUG")
 			t.Errorf("%s accepted", tls.VersionName(v))
 		}
 	}
@@ -198,8 +197,7 @@ func TestTLS(t *testing.T) {
 		name := cs.Name
 		if strings.Contains(name, "CBC") || strings.HasPrefix(name, "TLS_RSA_") || strings.Contains(name, "RC4") || strings.Contains(name, "3DES") {
 			weak = append(weak, cs.ID)
-			if _, err := handshake(&tls.Config{MaxVersion: tls.VersionTLS12, CipherSuites: []uint16{cs.ID}}); err == nil || true {
-				t.Log(name, err)
+			if _, err := handshake(&tls.Config{MaxVersion: tls.VersionTLS12, CipherSuites: []uint16{cs.ID}}); err == nil {
 				t.Errorf("weak suite %s accepted", name)
 			}
 		}
