@@ -71,7 +71,7 @@ func startWithAdmin(t *testing.T, db []string) (*apptest.Instance, string) {
 	return srv, dir
 }
 
-func login(t *testing.T, srv *apptest.Instance, email, pw string) map[string]any {
+func loginJSON(t *testing.T, srv *apptest.Instance, email, pw string) map[string]any {
 	t.Helper()
 	r := srv.Do(t, "POST", "/v1/auth/login", map[string]string{"email": email, "password": pw})
 	if r.Status != 200 {
@@ -117,7 +117,7 @@ func adminScenario(t *testing.T, db []string) {
 	srv, dir := startWithAdmin(t, db)
 	var sec secrets
 	sec.add(adminPassword, goodPassword)
-	adm := login(t, srv, "root@example.com", adminPassword)
+	adm := loginJSON(t, srv, "root@example.com", adminPassword)
 	sec.add(adm["access_token"], adm["refresh_token"])
 	admAuth := bearer(adm["access_token"])
 	adminID := userID(adm)
@@ -270,12 +270,12 @@ func adminScenario(t *testing.T, db []string) {
 	}
 	const newPassword = "Canary-Pw-bob-new-83aa1f"
 	sec.add(newPassword)
-	bob = login(t, srv, "bob@example.com", goodPassword)
+	bob = loginJSON(t, srv, "bob@example.com", goodPassword)
 	sec.add(bob["access_token"], bob["refresh_token"])
 	if r := srv.Do(t, "POST", "/v1/me/password", map[string]string{"current_password": goodPassword, "new_password": newPassword}, bearer(bob["access_token"])...); r.Status != 204 {
 		t.Fatalf("password change: %d %s", r.Status, r.Body)
 	}
-	bob2 := login(t, srv, "bob@example.com", newPassword)
+	bob2 := loginJSON(t, srv, "bob@example.com", newPassword)
 	sec.add(bob2["access_token"], bob2["refresh_token"])
 	if r := srv.Do(t, "POST", "/v1/auth/logout", nil, bearer(bob2["access_token"])...); r.Status != 204 {
 		t.Errorf("logout: %d", r.Status)
@@ -475,7 +475,7 @@ func rotationScenario(t *testing.T, srv *apptest.Instance, admAuth []string, adm
 	if got := jwks(); len(got) != 3 || !slices.Contains(got, k1) || !slices.Contains(got, k2) {
 		t.Errorf("JWKS after rotation: %v", got)
 	}
-	fresh := login(t, srv, "root@example.com", adminPassword)
+	fresh := loginJSON(t, srv, "root@example.com", adminPassword)
 	sec.add(fresh["access_token"], fresh["refresh_token"])
 	if kid := jwtPart(t, fresh["access_token"], 0)["kid"]; kid != k2 {
 		t.Errorf("a new token is signed by %v, want the promoted key %s", kid, k2)

@@ -41,16 +41,6 @@ func (rec *recorder) last() (http.Header, int) {
 	return rec.seen[len(rec.seen)-1], len(rec.seen)
 }
 
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // startNginx runs nginx with examples/nginx/nginx.conf, its addresses
 // pointed at latchkey and upstream, and returns nginx's base URL.
 func startNginx(t *testing.T, latchkeyAddr, upstreamAddr string) string {
@@ -78,7 +68,7 @@ func startNginx(t *testing.T, latchkeyAddr, upstreamAddr string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	listen := freePort(t)
+	listen := freeAddr(t)
 	text := string(conf)
 	for old, repl := range map[string]string{
 		"127.0.0.1:8080": latchkeyAddr,

@@ -59,7 +59,7 @@ func TestNodeExpressExample(t *testing.T) {
 	}
 
 	srv := apptest.Start(t)
-	addr := freePort(t)
+	addr := freeAddr(t)
 	host, port, _ := strings.Cut(addr, ":")
 	cmd := exec.CommandContext(ctx, node, "server.js")
 	cmd.Dir = dir

@@ -30,7 +30,8 @@ func (c *components) buildLimits() error {
 		c.log.Warn("rate limiting is disabled (--disable-rate-limits): use this for load tests only")
 		return nil
 	}
-	memory := ratelimit.NewMemory(c.clock)
+	backoff := ratelimit.WithBackoff(ratelimit.DefaultBackoff().Scaled(c.cfg.RateLimitScale))
+	memory := ratelimit.NewMemory(c.clock, backoff)
 	if c.cfg.Redis == "" {
 		c.limits.store = memory
 		return nil
@@ -46,7 +47,7 @@ func (c *components) buildLimits() error {
 		Help: "1 while Redis answers; 0 while rate limits fall back to this instance's memory."})
 	healthy.Set(1)
 	c.metrics.Registry().MustRegister(healthy)
-	c.limits.fallback = ratelimit.NewFallback(ratelimit.NewRedis(c.limits.client, "latchkey:rl:"), memory, c.log,
+	c.limits.fallback = ratelimit.NewFallback(ratelimit.NewRedis(c.limits.client, c.cfg.RedisPrefix+"rl:", backoff), memory, c.log,
 		func(ok bool) {
 			if ok {
 				healthy.Set(1)

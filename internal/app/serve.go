@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -18,15 +19,12 @@ import (
 	"github.com/latchkey/latchkey/internal/server"
 )
 
-// HTTP server limits: slow clients cannot hold connections (slowloris),
-// and oversized headers are refused with 431.
+// HTTP server limits: oversized headers are refused with 431. The timeouts
+// that stop slow clients from holding connections (slowloris) are settings
+// (--http-read-header-timeout and friends; defaults 5s, 15s, 30s, 60s).
 const (
-	readHeaderTimeout = 5 * time.Second
-	readTimeout       = 15 * time.Second
-	writeTimeout      = 30 * time.Second
-	idleTimeout       = 60 * time.Second
-	maxHeaderBytes    = 64 << 10
-	shutdownTimeout   = 20 * time.Second
+	maxHeaderBytes  = 64 << 10
+	shutdownTimeout = 20 * time.Second
 )
 
 func serve(ctx context.Context, args []string, env Env) error {
@@ -66,16 +64,18 @@ func serve(ctx context.Context, args []string, env Env) error {
 	srv := &http.Server{
 		Handler: server.NewServer(server.Deps{
 			Config: cfg, Store: c.store, Auth: c.auth, Keys: c.keys, Metrics: c.metrics, Logger: logger, Clock: c.clock,
-			IPs: ips, Limits: c.limits.store, Rules: ratelimit.Defaults(), Ready: c.limits.ready,
+			IPs: ips, Limits: c.limits.store, Rules: ratelimit.Defaults().Scaled(cfg.RateLimitScale), Ready: c.limits.ready,
 			OAuth: social.registry(ctx, cfg, logger), Sealer: c.sealer, Redirects: social.redirects,
 			Identity: identity,
 		}),
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
+		ReadHeaderTimeout: cfg.HTTPReadHeaderTimeout,
+		ReadTimeout:       cfg.HTTPReadTimeout,
+		WriteTimeout:      cfg.HTTPWriteTimeout,
+		IdleTimeout:       cfg.HTTPIdleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          nil,
+		// net/http's own complaints (TLS handshake failures from scanners,
+		// malformed requests) go to the structured log, at debug level.
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
 	}
 	if cfg.TLSCert != "" {
 		srv.TLSConfig = tlsConfig()

@@ -9,10 +9,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -49,6 +51,15 @@ type Config struct {
 	IdentityHeaderKey  string
 	DisableRateLimits  bool
 	ConfigFile         string
+
+	// Abuse resistance: Redis key prefix, HTTP server timeouts, and a
+	// scale for rate-limit times that exists for tests only.
+	RedisPrefix           string
+	RateLimitScale        float64
+	HTTPReadHeaderTimeout time.Duration
+	HTTPReadTimeout       time.Duration
+	HTTPWriteTimeout      time.Duration
+	HTTPIdleTimeout       time.Duration
 }
 
 // setting describes one configuration name: flag, env var and file key.
@@ -104,6 +115,17 @@ func integer(dst func(*Config) *int) func(*Config, string) error {
 	}
 }
 
+func float(dst func(*Config) *float64) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return fmt.Errorf("%q is not a number", v)
+		}
+		*dst(c) = f
+		return nil
+	}
+}
+
 func boolean(dst func(*Config) *bool) func(*Config, string) error {
 	return func(c *Config, v string) error {
 		switch strings.ToLower(v) {
@@ -146,6 +168,13 @@ var settings = []setting{
 	{"password-hash-iterations", "argon2id iterations (OWASP: 2)", "2", integer(func(c *Config) *int { return &c.HashIterations }), false},
 	{"identity-header-key", "file with a key to sign an X-Auth-Identity JWT on /v1/verify (optional)", "", str(func(c *Config) *string { return &c.IdentityHeaderKey }), false},
 	{"disable-rate-limits", "turn rate limiting off (load tests only; never in production)", "false", boolean(func(c *Config) *bool { return &c.DisableRateLimits }), true},
+	// Abuse resistance.
+	{"redis-prefix", "prefix of every Redis key latchkey writes (to share one Redis between deployments)", "latchkey:", str(func(c *Config) *string { return &c.RedisPrefix }), false},
+	{"rate-limit-scale", "tests only: multiply every rate-limit period and back-off time by this factor", "1", float(func(c *Config) *float64 { return &c.RateLimitScale }), false},
+	{"http-read-header-timeout", "a client must send its request headers within this time (slowloris)", "5s", dur(func(c *Config) *time.Duration { return &c.HTTPReadHeaderTimeout }), false},
+	{"http-read-timeout", "a client must send its whole request within this time", "15s", dur(func(c *Config) *time.Duration { return &c.HTTPReadTimeout }), false},
+	{"http-write-timeout", "a response must be written within this time", "30s", dur(func(c *Config) *time.Duration { return &c.HTTPWriteTimeout }), false},
+	{"http-idle-timeout", "an idle keep-alive connection is closed after this time", "60s", dur(func(c *Config) *time.Duration { return &c.HTTPIdleTimeout }), false},
 }
 
 // EnvName returns the environment variable for a flag name.
@@ -326,6 +355,18 @@ func (c *Config) Validate() error {
 	}
 	if c.HashIterations < 1 || c.HashIterations > 100 {
 		bad("password-hash-iterations", "%d is outside 1..100", c.HashIterations)
+	}
+	if c.RateLimitScale < 0.0001 || c.RateLimitScale > 1 {
+		bad("rate-limit-scale", "%v is outside 0.0001..1 (tests only; leave it at 1)", c.RateLimitScale)
+	}
+	for _, t := range []struct {
+		name string
+		d    time.Duration
+	}{{"http-read-header-timeout", c.HTTPReadHeaderTimeout}, {"http-read-timeout", c.HTTPReadTimeout},
+		{"http-write-timeout", c.HTTPWriteTimeout}, {"http-idle-timeout", c.HTTPIdleTimeout}} {
+		if t.d < 100*time.Millisecond || t.d > time.Hour {
+			bad(t.name, "%s is outside 100ms..1h", t.d)
+		}
 	}
 	if len(errs) > 0 {
 		return errs[0]

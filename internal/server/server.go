@@ -97,6 +97,7 @@ func NewServer(d Deps) *Server {
 	mux := http.NewServeMux()
 	s.routes(mux)
 	var h http.Handler = s.cors(s.withProblemFallback(mux))
+	h = s.strictFraming(h)
 	h = s.accessLog(h)
 	h = s.securityHeaders(h)
 	h = withRequestID(h)
