@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 	"unicode/utf8"
 
@@ -29,6 +30,9 @@ const MaxDepth = 32
 // can act on.
 func Decode(data []byte, v any) error {
 	if err := Check(data); err != nil {
+		return err
+	}
+	if err := exactNames(data, reflect.TypeOf(v)); err != nil {
 		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))

@@ -26,6 +26,8 @@ func TestDecodeRefusesHostileDocuments(t *testing.T) {
 		"duplicate":           `{"email":"b@x","email":"a@x"}`,
 		"case variant":        `{"email":"b@x","EMAIL":"a@x"}`,
 		"case variant alone":  `{"EMAIL":"a@x","Email":"b@x"}`,
+		"lone case variant":   `{"Email":"a@x","password":"p"}`,
+		"lone upper case":     `{"PASSWORD":"p"}`,
 		"nested duplicate":    `{"scopes":[{"a":1,"A":2}]}`,
 		"unknown field":       `{"email":"a@x","isAdmin":true}`,
 		"password number":     `{"password":12345678}`,
