@@ -219,3 +219,32 @@ func TestCLIAPIKeyCreate(t *testing.T) {
 		t.Fatalf("revoked CLI key: %d", r.Status)
 	}
 }
+
+// TestAPIKeysOfDisabledAndDemotedUsers: an admin's change to a user reaches
+// that user's API keys at once, even though verified keys are cached.
+func TestAPIKeysOfDisabledAndDemotedUsers(t *testing.T) {
+	srv, _ := startWithAdmin(t, nil)
+	adm := bearer(loginJSON(t, srv, "root@example.com", adminPassword)["access_token"])
+	owner := signup(t, srv, "keyholder@example.com")
+	key := createKey(t, srv, bearer(owner["access_token"]), map[string]any{"name": "k"})["key"].(string)
+	id := userID(owner)
+
+	if r := srv.Do(t, "PATCH", "/v1/admin/users/"+id, map[string]any{"roles": []string{"user", "billing"}}, adm...); r.Status != 200 {
+		t.Fatalf("grant: %d %s", r.Status, r.Body)
+	}
+	if roles := fmt.Sprint(srv.Do(t, "GET", "/v1/me", nil, "X-API-Key", key).JSON(t)["roles"]); roles != "[user billing]" {
+		t.Errorf("a cached key still reports the old roles: %s", roles)
+	}
+	if r := srv.Do(t, "PATCH", "/v1/admin/users/"+id, map[string]any{"disabled": true}, adm...); r.Status != 200 {
+		t.Fatalf("disable: %d %s", r.Status, r.Body)
+	}
+	if r := srv.Do(t, "GET", "/v1/me", nil, "X-API-Key", key); r.Status != 401 {
+		t.Fatalf("a disabled user's key still works: %d", r.Status)
+	}
+	if r := srv.Do(t, "PATCH", "/v1/admin/users/"+id, map[string]any{"disabled": false}, adm...); r.Status != 200 {
+		t.Fatalf("enable: %d", r.Status)
+	}
+	if r := srv.Do(t, "GET", "/v1/me", nil, "X-API-Key", key); r.Status != 401 {
+		t.Errorf("disabling revoked the keys for good, but one works again: %d", r.Status)
+	}
+}

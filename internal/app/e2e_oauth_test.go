@@ -71,7 +71,7 @@ func startOAuthWorld(t *testing.T, extraEnv ...string) *oauthWorld {
 	return w
 }
 
-// browser keeps cookies and lets the test follow every redirect itself.
+// cookieClient keeps cookies and lets the test follow every redirect itself.
 func cookieClient(t *testing.T) *http.Client {
 	t.Helper()
 	jar, err := cookiejar.New(nil)
@@ -543,4 +543,23 @@ func TestOAuthLinking(t *testing.T) {
 		t.Errorf("unlinking another user's identity: %d %s", r.Status, r.Body)
 	}
 	w.checkNoSecretsLeaked(t)
+}
+
+// The hosted login page offers one button per configured provider, linking
+// to its authorize endpoint with the page's (checked) return_to.
+func TestLoginPageShowsProviders(t *testing.T) {
+	w := startOAuthWorld(t)
+	page := w.srv.Do(t, "GET", "/login?return_to=/account", nil)
+	if page.Status != 200 {
+		t.Fatalf("login page: %d", page.Status)
+	}
+	body := string(page.Body)
+	for _, name := range []string{"idp", "github"} {
+		if !strings.Contains(body, "/v1/oauth/"+name+"/authorize?") {
+			t.Errorf("no button for %s on the login page", name)
+		}
+	}
+	if evil := w.srv.Do(t, "GET", "/login?return_to=//evil.test", nil); strings.Contains(string(evil.Body), "evil.test") {
+		t.Error("an unsafe return_to reached the provider links")
+	}
 }
