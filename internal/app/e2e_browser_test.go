@@ -19,7 +19,7 @@ import (
 	"github.com/latchkey/latchkey/internal/testenv"
 )
 
-// browser starts Debian's headless Chromium for one test. Without it the
+// chromium starts Debian's headless Chromium for one test. Without it the
 // test is skipped, or fails when LATCHKEY_TEST_REQUIRE_SERVICES=1 (CI).
 func chromium(t *testing.T) context.Context {
 	t.Helper()
