@@ -122,6 +122,22 @@ func (c *components) init(ctx context.Context) error {
 	return c.buildLimits()
 }
 
+// withComponents loads the shared settings from args, builds the
+// components, runs fn with them and closes them: the shape of every
+// administration command.
+func withComponents(ctx context.Context, name string, args []string, env Env, fn func(c *components) error) error {
+	cfg, err := loadConfig(name, args, env)
+	if err != nil {
+		return err
+	}
+	c, err := build(ctx, cfg, newLogger(cfg, env.Stderr))
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return fn(c)
+}
+
 // loadConfig parses a command's flags with the shared settings.
 func loadConfig(name string, args []string, env Env) (*config.Config, error) {
 	cfg, err := config.Load(name, args, env.Getenv, env.Stderr)

@@ -15,17 +15,10 @@ import (
 )
 
 func migrate(ctx context.Context, args []string, env Env) error {
-	cfg, err := loadConfig("migrate", args, env)
-	if err != nil {
-		return err
-	}
-	c, err := build(ctx, cfg, newLogger(cfg, env.Stderr))
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	fmt.Fprintln(env.Stdout, "migrations applied")
-	return nil
+	return withComponents(ctx, "migrate", args, env, func(c *components) error {
+		fmt.Fprintln(env.Stdout, "migrations applied")
+		return nil
+	})
 }
 
 // splitOwnFlags separates a subcommand's own flags from the shared
@@ -89,27 +82,20 @@ func userCommand(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfig("user create", shared, env)
-	if err != nil {
-		return err
-	}
-	c, err := build(ctx, cfg, newLogger(cfg, env.Stderr))
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	var roleList []string
-	for _, r := range strings.Split(*roles, ",") {
-		if r = strings.TrimSpace(r); r != "" {
-			roleList = append(roleList, r)
+	return withComponents(ctx, "user create", shared, env, func(c *components) error {
+		var roleList []string
+		for _, r := range strings.Split(*roles, ",") {
+			if r = strings.TrimSpace(r); r != "" {
+				roleList = append(roleList, r)
+			}
 		}
-	}
-	u, err := c.auth.CreateUser(ctx, auth.SignupInput{Email: *email, Password: pw, Name: *name, Roles: roleList}, auth.Meta{UserAgent: "latchkey-cli"})
-	if err != nil {
-		return fmt.Errorf("user create: %s", latchkey.ErrorMessage(err))
-	}
-	fmt.Fprintf(env.Stdout, "created user %s (%s) with roles %s\n", u.ID, u.Email, strings.Join(u.Roles, ","))
-	return nil
+		u, err := c.auth.CreateUser(ctx, auth.SignupInput{Email: *email, Password: pw, Name: *name, Roles: roleList}, auth.Meta{UserAgent: "latchkey-cli"})
+		if err != nil {
+			return fmt.Errorf("user create: %s", latchkey.ErrorMessage(err))
+		}
+		fmt.Fprintf(env.Stdout, "created user %s (%s) with roles %s\n", u.ID, u.Email, strings.Join(u.Roles, ","))
+		return nil
+	})
 }
 
 // readPassword reads one line; the trailing newline is not part of it.
@@ -125,23 +111,16 @@ func keysCommand(ctx context.Context, args []string, env Env) error {
 	if len(args) == 0 || (args[0] != "rotate" && args[0] != "list") {
 		return usageError{"usage: latchkey keys rotate | latchkey keys list"}
 	}
-	cfg, err := loadConfig("keys "+args[0], args[1:], env)
-	if err != nil {
-		return err
-	}
-	c, err := build(ctx, cfg, newLogger(cfg, env.Stderr))
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	if args[0] == "rotate" {
-		k, err := c.keys.Rotate(ctx, latchkey.AuditEvent{Type: latchkey.AuditKeysRotated, UserAgent: "latchkey-cli", Outcome: latchkey.OutcomeSuccess})
-		if err != nil {
-			return err
+	return withComponents(ctx, "keys "+args[0], args[1:], env, func(c *components) error {
+		if args[0] == "rotate" {
+			k, err := c.keys.Rotate(ctx, latchkey.AuditEvent{Type: latchkey.AuditKeysRotated, UserAgent: "latchkey-cli", Outcome: latchkey.OutcomeSuccess})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "rotated: %s (%s) now signs\n", k.ID, k.Algorithm)
 		}
-		fmt.Fprintf(env.Stdout, "rotated: %s (%s) now signs\n", k.ID, k.Algorithm)
-	}
-	return printKeys(env.Stdout, c.keys.Keys())
+		return printKeys(env.Stdout, c.keys.Keys())
+	})
 }
 
 func printKeys(w io.Writer, keys []latchkey.SigningKey) error {

@@ -40,22 +40,15 @@ func adminCommand(ctx context.Context, name string, fs *flag.FlagSet, args []str
 		positional, shared = append(positional, shared[0]), shared[1:]
 	}
 	positional = append(positional, fs.Args()...)
-	cfg, err := loadConfig(name, shared, env)
-	if err != nil {
-		return err
-	}
-	c, err := build(ctx, cfg, newLogger(cfg, env.Stderr))
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	if err := fn(c, positional); err != nil {
-		if latchkey.ErrorCode(err) != latchkey.EInternal {
-			return fmt.Errorf("%s: %s", name, latchkey.ErrorMessage(err))
+	return withComponents(ctx, name, shared, env, func(c *components) error {
+		if err := fn(c, positional); err != nil {
+			if latchkey.ErrorCode(err) != latchkey.EInternal {
+				return fmt.Errorf("%s: %s", name, latchkey.ErrorMessage(err))
+			}
+			return fmt.Errorf("%s: %w", name, err)
 		}
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	return nil
+		return nil
+	})
 }
 
 func oneRef(name string, positional []string) (string, error) {

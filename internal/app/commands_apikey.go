@@ -46,60 +46,53 @@ func apikeyCommand(ctx context.Context, args []string, env Env) error {
 	if err := fs.Parse(own); err != nil {
 		return usageError{err.Error()}
 	}
-	cfg, err := loadConfig("apikey "+args[0], shared, env)
-	if err != nil {
-		return err
-	}
-	c, err := build(ctx, cfg, newLogger(cfg, env.Stderr))
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	meta := auth.Meta{UserAgent: "latchkey-cli"}
-	switch args[0] {
-	case "create":
-		u, err := cliUser(ctx, c, *email)
-		if err != nil {
-			return err
+	return withComponents(ctx, "apikey "+args[0], shared, env, func(c *components) error {
+		meta := auth.Meta{UserAgent: "latchkey-cli"}
+		switch args[0] {
+		case "create":
+			u, err := cliUser(ctx, c, *email)
+			if err != nil {
+				return err
+			}
+			k, secret, err := c.auth.CreateAPIKeyFor(ctx, u, "", auth.APIKeyInput{Name: *name, Scopes: scopes, ExpiresIn: *expires}, meta)
+			if err != nil {
+				return fmt.Errorf("apikey create: %s", latchkey.ErrorMessage(err))
+			}
+			fmt.Fprintf(env.Stderr, "created API key %s (%s); it is shown this once:\n", k.ID, k.Prefix)
+			fmt.Fprintln(env.Stdout, secret.Reveal())
+			return nil
+		case "list":
+			u, err := cliUser(ctx, c, *email)
+			if err != nil {
+				return err
+			}
+			keys, err := c.store.ListAPIKeys(ctx, u.ID)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tNAME\tPREFIX\tSCOPES\tCREATED\tEXPIRES\tLAST USED")
+			for _, k := range keys {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Name, k.Prefix, strings.Join(k.Scopes, ","),
+					k.CreatedAt.UTC().Format(time.RFC3339), fmtTime(k.ExpiresAt), fmtTime(k.LastUsedAt))
+			}
+			return tw.Flush()
+		case "revoke":
+			if id == "" {
+				return usageError{apikeyUsage}
+			}
+			k, err := c.store.APIKeyByID(ctx, id)
+			if err != nil {
+				return fmt.Errorf("apikey revoke: %s", latchkey.ErrorMessage(err))
+			}
+			if err := c.auth.RevokeAPIKeyOf(ctx, k.UserID, "", k.ID, meta); err != nil {
+				return fmt.Errorf("apikey revoke: %s", latchkey.ErrorMessage(err))
+			}
+			fmt.Fprintf(env.Stdout, "revoked %s\n", k.ID)
+			return nil
 		}
-		k, secret, err := c.auth.CreateAPIKeyFor(ctx, u, "", auth.APIKeyInput{Name: *name, Scopes: scopes, ExpiresIn: *expires}, meta)
-		if err != nil {
-			return fmt.Errorf("apikey create: %s", latchkey.ErrorMessage(err))
-		}
-		fmt.Fprintf(env.Stderr, "created API key %s (%s); it is shown this once:\n", k.ID, k.Prefix)
-		fmt.Fprintln(env.Stdout, secret.Reveal())
-		return nil
-	case "list":
-		u, err := cliUser(ctx, c, *email)
-		if err != nil {
-			return err
-		}
-		keys, err := c.store.ListAPIKeys(ctx, u.ID)
-		if err != nil {
-			return err
-		}
-		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME\tPREFIX\tSCOPES\tCREATED\tEXPIRES\tLAST USED")
-		for _, k := range keys {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Name, k.Prefix, strings.Join(k.Scopes, ","),
-				k.CreatedAt.UTC().Format(time.RFC3339), fmtTime(k.ExpiresAt), fmtTime(k.LastUsedAt))
-		}
-		return tw.Flush()
-	case "revoke":
-		if id == "" {
-			return usageError{apikeyUsage}
-		}
-		k, err := c.store.APIKeyByID(ctx, id)
-		if err != nil {
-			return fmt.Errorf("apikey revoke: %s", latchkey.ErrorMessage(err))
-		}
-		if err := c.auth.RevokeAPIKeyOf(ctx, k.UserID, "", k.ID, meta); err != nil {
-			return fmt.Errorf("apikey revoke: %s", latchkey.ErrorMessage(err))
-		}
-		fmt.Fprintf(env.Stdout, "revoked %s\n", k.ID)
-		return nil
-	}
-	return usageError{apikeyUsage}
+		return usageError{apikeyUsage}
+	})
 }
 
 func cliUser(ctx context.Context, c *components, email string) (*latchkey.User, error) {

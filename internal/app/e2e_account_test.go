@@ -142,17 +142,7 @@ func TestRefreshReuseRevokesTheSession(t *testing.T) {
 func TestRefreshGraceReturnsTheSameSuccessor(t *testing.T) {
 	srv := apptest.Start(t) // default grace: 10s
 	tok := signup(t, srv, "dave@example.com")
-	const n = 20
-	var wg sync.WaitGroup
-	got := make([]*apptest.Response, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			got[i] = srv.Do(t, "POST", "/v1/auth/refresh", map[string]any{"refresh_token": tok["refresh_token"]})
-		}()
-	}
-	wg.Wait()
+	got := refreshConcurrently(t, srv, tok["refresh_token"], 20)
 	successors := map[string]bool{}
 	for _, r := range got {
 		if r.Status != 200 {
@@ -170,26 +160,32 @@ func TestRefreshGraceReturnsTheSameSuccessor(t *testing.T) {
 	}
 }
 
-func TestConcurrentRefreshWithoutGraceHasOneWinner(t *testing.T) {
-	srv := apptest.Start(t, "--refresh-reuse-grace", "0s")
-	tok := signup(t, srv, "erin@example.com")
-	const n = 20
+// refreshConcurrently sends n refreshes of one token at the same time.
+func refreshConcurrently(t *testing.T, srv *apptest.Instance, rt any, n int) []*apptest.Response {
+	t.Helper()
 	var wg sync.WaitGroup
-	statuses := make([]int, n)
+	got := make([]*apptest.Response, n)
 	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			statuses[i] = srv.Do(t, "POST", "/v1/auth/refresh", map[string]any{"refresh_token": tok["refresh_token"]}).Status
+			got[i] = srv.Do(t, "POST", "/v1/auth/refresh", map[string]any{"refresh_token": rt})
 		}()
 	}
 	wg.Wait()
+	return got
+}
+
+func TestConcurrentRefreshWithoutGraceHasOneWinner(t *testing.T) {
+	srv := apptest.Start(t, "--refresh-reuse-grace", "0s")
+	tok := signup(t, srv, "erin@example.com")
+	got := refreshConcurrently(t, srv, tok["refresh_token"], 20)
 	ok := 0
-	for _, s := range statuses {
-		if s == 200 {
+	for _, r := range got {
+		if r.Status == 200 {
 			ok++
-		} else if s != 400 {
-			t.Errorf("status %d", s)
+		} else if r.Status != 400 {
+			t.Errorf("status %d", r.Status)
 		}
 	}
 	if ok != 1 {

@@ -53,20 +53,10 @@ func TestPostgresAccountsAndRefresh(t *testing.T) {
 	if r := srv.Do(t, "GET", "/v1/me", nil, bearer(tok["access_token"])...); r.Status != 200 {
 		t.Fatalf("me: %d", r.Status)
 	}
-	const n = 20
-	var wg sync.WaitGroup
-	statuses := make([]int, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			statuses[i] = srv.Do(t, "POST", "/v1/auth/refresh", map[string]any{"refresh_token": tok["refresh_token"]}).Status
-		}()
-	}
-	wg.Wait()
-	ok := 0
-	for _, s := range statuses {
-		if s == 200 {
+	ok, statuses := 0, []int{}
+	for _, r := range refreshConcurrently(t, srv, tok["refresh_token"], 20) {
+		statuses = append(statuses, r.Status)
+		if r.Status == 200 {
 			ok++
 		}
 	}
