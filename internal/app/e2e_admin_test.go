@@ -103,7 +103,7 @@ func TestAdminEndToEnd(t *testing.T) {
 		db   func(t *testing.T) []string
 	}{
 		{"sqlite", func(*testing.T) []string { return nil }},
-		{"postgres", func(t *testing.T) []string { return []string{"--database", freshSchema(t, testenv.Postgres(t))} }},
+		{"postgres", func(t *testing.T) []string { return []string{"--database", testenv.PostgresSchema(t)} }},
 	}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {

@@ -1,53 +1,18 @@
 package app_test
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"io"
 	"net"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/latchkey/latchkey/internal/apptest"
 	"github.com/latchkey/latchkey/internal/testenv"
 )
 
-// freshSchema returns a DSN for a new, empty schema that is dropped when
-// the test ends, so tests can share one PostgreSQL database.
-func freshSchema(t *testing.T, base string) string {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connecting to PostgreSQL: %v", err)
-	}
-	defer conn.Close(ctx)
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "lk_e2e_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), base)
-		if err == nil {
-			_, _ = c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-			c.Close(context.Background())
-		}
-	})
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	return base + sep + "search_path=" + schema
-}
-
 func TestPostgresAccountsAndRefresh(t *testing.T) {
-	dsn := freshSchema(t, testenv.Postgres(t))
+	dsn := testenv.PostgresSchema(t)
 	srv := apptest.Start(t, "--database", dsn, "--refresh-reuse-grace", "0s")
 	tok := signup(t, srv, "pg@example.com")
 	if r := srv.Do(t, "GET", "/v1/me", nil, bearer(tok["access_token"])...); r.Status != 200 {
@@ -115,8 +80,7 @@ func (p *proxy) Close() {
 }
 
 func TestDatabaseGoneFailsClosed(t *testing.T) {
-	base := testenv.Postgres(t)
-	dsn := freshSchema(t, base)
+	dsn := testenv.PostgresSchema(t)
 	px := startProxy(t, "127.0.0.1:5432")
 	proxied := strings.Replace(dsn, "127.0.0.1:5432", px.ln.Addr().String(), 1)
 	if proxied == dsn {

@@ -1,14 +1,8 @@
 package postgres_test
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
 	"sync"
 	"testing"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/store/postgres"
@@ -16,43 +10,8 @@ import (
 	"github.com/latchkey/latchkey/internal/testenv"
 )
 
-// freshSchema creates a schema with a random name, drops it at cleanup, and
-// returns the test database's URL with search_path set to it.
-func freshSchema(t testing.TB) string {
-	t.Helper()
-	base := testenv.Postgres(t)
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	schema := "t_" + hex.EncodeToString(b)
-	conn, err := pgx.Connect(t.Context(), base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(t.Context(), `CREATE SCHEMA `+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx := context.Background()
-		c, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, `DROP SCHEMA `+schema+` CASCADE`); err != nil {
-			t.Error(err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+// freshSchema is a new schema of the test database, dropped at cleanup.
+func freshSchema(t testing.TB) string { return testenv.PostgresSchema(t) }
 
 func open(t testing.TB, dsn string) *postgres.DB {
 	t.Helper()
