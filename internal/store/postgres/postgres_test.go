@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/store/postgres"
@@ -91,4 +92,58 @@ func TestOpenRefusesBadDSN(t *testing.T) {
 // LATCHKEY_TEST_POSTGRES=… go test -run '^$' -bench . ./internal/store/postgres/
 func BenchmarkStore(b *testing.B) {
 	storetest.Bench(b, openMigrated(b))
+}
+
+// Two transactions each demote a different one of two admins and then
+// count the admins left: at most one may commit, or no admin would remain.
+func TestLastHolderOfARoleUnderConcurrency(t *testing.T) {
+	db := openMigrated(t)
+	ctx := t.Context()
+	now := time.Now().UTC()
+	var admins []*latchkey.User
+	for _, email := range []string{"a1@example.com", "a2@example.com"} {
+		u := &latchkey.User{ID: latchkey.NewID(now), Email: email, Roles: []string{"admin"}, CreatedAt: now, UpdatedAt: now}
+		if err := db.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		admins = append(admins, u)
+	}
+	var both sync.WaitGroup // both have demoted their admin before either counts
+	both.Add(2)
+	errs := make([]error, 2)
+	var done sync.WaitGroup
+	for i, u := range admins {
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			errs[i] = db.InTx(ctx, func(tx latchkey.Tx) error {
+				u.Roles = []string{"user"}
+				err := tx.UpdateUser(ctx, u)
+				both.Done()
+				if err != nil {
+					return err
+				}
+				both.Wait()
+				n, err := tx.CountActiveUsersWithRole(ctx, "admin")
+				if err != nil {
+					return err
+				}
+				if n == 0 {
+					return latchkey.Errorf(latchkey.EConflict, "last admin")
+				}
+				return nil
+			})
+		}()
+	}
+	done.Wait()
+	n, err := db.CountActiveUsersWithRole(ctx, "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		t.Fatalf("both demotions committed (errors %v): no admin left", errs)
+	}
+	if errs[0] == nil && errs[1] == nil {
+		t.Fatalf("both transactions committed")
+	}
 }

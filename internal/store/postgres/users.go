@@ -121,9 +121,14 @@ func (q *queries) ListUsers(ctx context.Context, f latchkey.UserFilter) ([]latch
 	return out, next, nil
 }
 
+// CountActiveUsersWithRole locks the rows it counts (FOR UPDATE), so that
+// two transactions that each remove a different holder of the role and
+// then count the rest cannot both see one left: one waits for the other,
+// or PostgreSQL breaks the deadlock by failing one of them. (The last-admin
+// rule depends on this; SQLite serialises write transactions anyway.)
 func (q *queries) CountActiveUsersWithRole(ctx context.Context, role string) (int, error) {
 	var n int
-	err := q.q.QueryRow(ctx, `SELECT count(*) FROM users WHERE NOT disabled AND $1 = ANY (roles)`, role).Scan(&n)
+	err := q.q.QueryRow(ctx, `SELECT count(*) FROM (SELECT id FROM users WHERE NOT disabled AND $1 = ANY (roles) FOR UPDATE) AS holders`, role).Scan(&n)
 	if err != nil {
 		return 0, mapErr("count users", err)
 	}
