@@ -78,6 +78,7 @@ func mentions(h string, a netip.Addr) bool {
 	for _, tok := range strings.FieldsFunc(h, func(r rune) bool {
 		return strings.ContainsRune(`,;" []=`, r)
 	}) {
+		tok = strings.TrimSpace(tok) // as the resolver trims each hop (\v, \t, …)
 		if b, ok := parseHost(tok); ok && b == a {
 			return true
 		}
