@@ -54,7 +54,7 @@ func serve(ctx context.Context, args []string, env Env) error {
 	srv := &http.Server{
 		Handler: server.NewServer(server.Deps{
 			Config: cfg, Store: c.store, Auth: c.auth, Keys: c.keys, Metrics: c.metrics, Logger: logger, Clock: c.clock,
-			IPs: ips, Limits: c.limits.store, Rules: ratelimit.Defaults(), Ready: c.limits.ready,
+			IPs: ips, Limits: c.limits.store, Rules: ratelimit.Defaults(), Ready: c.ready,
 		}),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
@@ -69,8 +69,12 @@ func serve(ctx context.Context, args []string, env Env) error {
 
 	bg, stopBackground := context.WithCancel(ctx)
 	defer stopBackground()
-	go c.keys.Run(bg, time.Minute, cfg.KeyRotation)
+	go c.keys.Run(bg, cfg.KeyReloadInterval, cfg.KeyRotation)
 	go c.limits.run(bg)
+	go c.rev.run(bg)
+	if err := startPprof(bg, cfg.PprofAddr, logger); err != nil {
+		return err
+	}
 	keysFlushed := make(chan struct{})
 	go func() { _ = c.apiKeys.Run(bg); close(keysFlushed) }()
 	defer func() { stopBackground(); <-keysFlushed }() // last-used times are written before the store closes
