@@ -74,7 +74,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		// of a request's time waiting for a connection while another
 		// waits for a round trip; more connections also let PostgreSQL
 		// flush many commits with one WAL write.
-		cfg.MaxConns = int32(max(16, 8*runtime.NumCPU()))
+		cfg.MaxConns = int32(min(64, max(16, 8*runtime.NumCPU())))
 	}
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
