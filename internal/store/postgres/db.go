@@ -128,19 +128,20 @@ func (d *DB) InTx(ctx context.Context, fn func(tx latchkey.Tx) error) error {
 	// A connection left inside a transaction is destroyed, not reused,
 	// by pgxpool's Release.
 	defer conn.Release()
-	if _, err := conn.Exec(ctx, "begin"); err != nil {
-		return mapErr("begin", err)
-	}
 	tc := &txConn{conn: conn}
 	committed := false
 	defer func() {
-		if !committed {
+		if !committed && tc.begun {
 			// A context that is already done must not stop the rollback.
 			_, _ = conn.Exec(context.WithoutCancel(ctx), "rollback")
 		}
 	}()
 	if err := fn(&queries{q: tc}); err != nil {
 		return err
+	}
+	if !tc.begun && tc.pending == nil {
+		committed = true // nothing was sent: nothing to commit
+		return nil
 	}
 	if err := tc.flush(ctx, "commit"); err != nil {
 		return mapErr("commit", err)

@@ -25,6 +25,7 @@ type txConn struct {
 	// (no row touched = not found), which the server cannot see, so COMMIT
 	// must wait for that judgement instead of riding in the same batch.
 	checked bool
+	begun   bool // BEGIN has been sent (it rides with the first statement)
 }
 
 // errRow is a pgx.Row that fails with err.
@@ -33,10 +34,15 @@ type errRow struct{ err error }
 func (r errRow) Scan(...any) error { return r.err }
 
 func (c *txConn) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	if err := c.flush(ctx); err != nil {
+	br, err := c.send(ctx, sql, args)
+	if err != nil {
 		return pgconn.CommandTag{}, err
 	}
-	return c.conn.Exec(ctx, sql, args...)
+	tag, err := br.Exec()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return tag, err
 }
 
 func (c *txConn) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
@@ -47,10 +53,64 @@ func (c *txConn) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, 
 }
 
 func (c *txConn) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	if err := c.flush(ctx); err != nil {
+	br, err := c.send(ctx, sql, args)
+	if err != nil {
 		return errRow{err}
 	}
-	return c.conn.QueryRow(ctx, sql, args...)
+	return &batchRow{br: br, row: br.QueryRow()}
+}
+
+// send sends BEGIN (on the transaction's first statement) and the
+// held-back writes together with one more statement, whose results are
+// left for the caller to read from br (and br to close).
+func (c *txConn) send(ctx context.Context, sql string, args []any) (pgx.BatchResults, error) {
+	b := c.take()
+	b.Queue(sql, args...)
+	br := c.conn.SendBatch(ctx, b)
+	// Run the held-back writes' handlers; all but the last result.
+	for _, qq := range b.QueuedQueries[:len(b.QueuedQueries)-1] {
+		if qq.Fn != nil {
+			_ = qq.Fn(br)
+		} else if _, err := br.Exec(); err != nil && c.first == nil {
+			c.first = mapErr("begin", err)
+		}
+	}
+	if err := c.first; err != nil {
+		c.first = nil
+		_ = br.Close()
+		return nil, err
+	}
+	return br, nil
+}
+
+// take returns the pending batch (with BEGIN in front on the first
+// call) and starts a new one.
+func (c *txConn) take() *pgx.Batch {
+	b := c.pending
+	if b == nil {
+		b = &pgx.Batch{}
+	}
+	if !c.begun {
+		c.begun = true
+		b.QueuedQueries = append([]*pgx.QueuedQuery{{SQL: "begin"}}, b.QueuedQueries...)
+	}
+	c.pending, c.checked = nil, false
+	return b
+}
+
+// batchRow is the row of a statement sent in a batch: scanning it also
+// closes the batch.
+type batchRow struct {
+	br  pgx.BatchResults
+	row pgx.Row
+}
+
+func (r *batchRow) Scan(dest ...any) error {
+	err := r.row.Scan(dest...)
+	if cerr := r.br.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // later queues a write; check judges its command tag (nil: any is fine).
@@ -75,9 +135,10 @@ func (c *txConn) later(op string, check func(pgconn.CommandTag) error, sql strin
 	}
 }
 
-// flush sends the held-back writes, followed by tail when it is not "".
+// flush sends the held-back writes (and BEGIN if not yet sent),
+// followed by tail.
 func (c *txConn) flush(ctx context.Context, tail ...string) error {
-	if c.pending == nil && len(tail) == 0 {
+	if c.pending == nil && len(tail) == 0 && c.begun {
 		return nil
 	}
 	if c.checked && len(tail) > 0 {
@@ -85,17 +146,14 @@ func (c *txConn) flush(ctx context.Context, tail ...string) error {
 			return err
 		}
 	}
-	b := c.pending
-	if b == nil {
-		b = &pgx.Batch{}
-	}
-	c.pending, c.first, c.checked = nil, nil, false
+	b := c.take()
 	for _, sql := range tail {
 		b.Queue(sql)
 	}
+	c.first = nil
 	err := c.conn.SendBatch(ctx, b).Close()
 	if c.first != nil {
-		return c.first
+		err, c.first = c.first, nil
 	}
 	return err
 }
