@@ -96,4 +96,3 @@ func walkValue(dec *json.Decoder, depth int) error {
 	}
 	return nil
 }
-
