@@ -66,6 +66,9 @@ type Verifier struct {
 	// gen counts invalidations. A lookup that an invalidation overtook
 	// does not cache what it read, which may be the state from before.
 	gen atomic.Uint64
+	// paused turns the cache off while revocations from other instances
+	// could be missed (their channel is down): every key goes to the store.
+	paused atomic.Bool
 }
 
 // NewVerifier returns a Verifier that reads keys from store.
@@ -106,7 +109,7 @@ func (v *Verifier) Verify(ctx context.Context, key string) (*Result, error) {
 	}
 	h := Hash(key)
 	now := v.clock()
-	if v.cache != nil {
+	if v.cache != nil && !v.paused.Load() {
 		if e := v.cache.get(&h); e != nil && now.UnixNano() < e.until {
 			if !e.res.Key.Usable(now) {
 				// Revocation drops the entry; what is left is expiry.
@@ -169,6 +172,17 @@ func (v *Verifier) Invalidate(keyID string) {
 	if v.cache != nil {
 		v.gen.Add(1) // before removing: see put
 		v.cache.removeIf(func(r *Result) bool { return r.Key.ID == keyID })
+	}
+}
+
+// PauseCache stops (true) or resumes (false) answering from the cache.
+// Either way it is emptied: nothing read while revocations could be missed
+// is trusted afterwards.
+func (v *Verifier) PauseCache(paused bool) {
+	v.paused.Store(paused)
+	if v.cache != nil {
+		v.gen.Add(1)
+		v.cache.removeIf(func(*Result) bool { return true })
 	}
 }
 

@@ -31,11 +31,15 @@ type components struct {
 	metrics *server.Metrics
 	apiKeys *apikey.Verifier
 	limits  limits
+	rev     *revocations
 	clock   func() time.Time
 }
 
 func (c *components) Close() error {
 	c.limits.close()
+	if c.rev != nil && c.rev.client != nil {
+		_ = c.rev.client.Close()
+	}
 	return c.store.Close()
 }
 
@@ -103,6 +107,10 @@ func (c *components) init(ctx context.Context) error {
 	}
 	c.apiKeys = apikey.NewVerifier(newCountingKeyStore(c.store, c.metrics.Registry()), c.clock,
 		apikey.Options{Toucher: c.store, Logger: c.log})
+	sessions := auth.NewSessionCache(cfg.SessionCacheTTL, 0)
+	if err := c.buildRevocations(sessions); err != nil {
+		return err
+	}
 	policy := password.DefaultPolicy()
 	policy.MinLength = cfg.PasswordMinLength
 	c.auth = auth.New(auth.Config{
@@ -116,8 +124,9 @@ func (c *components) init(ctx context.Context) error {
 		Verifier: token.NewVerifier(c.keys.Keyring, cfg.Issuer, cfg.Audience, c.clock),
 		Clock:    c.clock,
 		Logger:   c.log,
-		Events:   events{metrics: c.metrics, keys: c.apiKeys},
+		Events:   events{metrics: c.metrics, rev: c.rev},
 		APIKeys:  c.apiKeys,
+		Sessions: sessions,
 	})
 	return c.buildLimits()
 }
@@ -145,4 +154,12 @@ func loadConfig(name string, args []string, env Env) (*config.Config, error) {
 		return nil, usageError{err.Error()}
 	}
 	return cfg, err
+}
+
+// ready is /readyz's check of the shared services.
+func (c *components) ready(ctx context.Context) error {
+	if err := c.limits.ready(ctx); err != nil {
+		return err
+	}
+	return c.rev.ready(ctx)
 }

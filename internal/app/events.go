@@ -14,21 +14,20 @@ import (
 // that must forget revoked credentials at once.
 type events struct {
 	metrics *server.Metrics
-	keys    *apikey.Verifier
+	rev     *revocations
 }
 
-func (e events) Login(outcome string)         { e.metrics.Login(outcome) }
-func (e events) TokensIssued(kind string)     { e.metrics.TokensIssued(kind) }
-func (e events) Refresh(outcome string)       { e.metrics.Refresh(outcome) }
-func (e events) SessionsRevoked(ids []string) { e.metrics.SessionsRevoked(ids) }
-
-func (e events) APIKeysRevoked(ids []string) {
-	for _, id := range ids {
-		e.keys.Invalidate(id)
-	}
+func (e events) Login(outcome string)     { e.metrics.Login(outcome) }
+func (e events) TokensIssued(kind string) { e.metrics.TokensIssued(kind) }
+func (e events) Refresh(outcome string)   { e.metrics.Refresh(outcome) }
+func (e events) SessionsRevoked(ids []string) {
+	e.rev.sessionsRevoked(ids)
+	e.metrics.SessionsRevoked(ids)
 }
 
-func (e events) UserChanged(userID string) { e.keys.InvalidateUser(userID) }
+func (e events) APIKeysRevoked(ids []string) { e.rev.apiKeysRevoked(ids) }
+
+func (e events) UserChanged(userID string) { e.rev.userChanged(userID) }
 
 // countingKeyStore counts the API-key lookups that reach the database, so
 // operators (and tests) can see that malformed keys and cache hits never do.

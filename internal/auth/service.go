@@ -24,16 +24,18 @@ type Config struct {
 
 // Service runs the use cases.
 type Service struct {
-	store    latchkey.Store
-	hasher   *password.Hasher
-	policy   password.Policy
-	issuer   *token.Issuer
-	verifier *token.Verifier
-	cfg      Config
-	now      func() time.Time
-	log      *slog.Logger
-	events   Events
-	keys     *apikey.Verifier
+	store      latchkey.Store
+	hasher     *password.Hasher
+	policy     password.Policy
+	issuer     *token.Issuer
+	verifier   *token.Verifier
+	cfg        Config
+	now        func() time.Time
+	log        *slog.Logger
+	events     Events
+	keys       *apikey.Verifier
+	tokenCache *token.Cache
+	sessions   *SessionCache // nil: every token-authenticated request reads its session
 }
 
 // Events receives what happened, for metrics and cross-instance
@@ -60,6 +62,10 @@ type Deps struct {
 	Logger   *slog.Logger
 	Events   Events
 	APIKeys  *apikey.Verifier
+	// Sessions, when set, answers session lookups of token-authenticated
+	// requests for a few seconds; whoever owns it must invalidate it on
+	// every revocation (see Events).
+	Sessions *SessionCache
 }
 
 // New returns a Service.
@@ -71,7 +77,8 @@ func New(cfg Config, d Deps) *Service {
 		d.Events = noEvents{}
 	}
 	return &Service{store: d.Store, hasher: d.Hasher, policy: d.Policy, issuer: d.Issuer, verifier: d.Verifier,
-		cfg: cfg, now: d.Clock, log: d.Logger, events: d.Events, keys: d.APIKeys}
+		cfg: cfg, now: d.Clock, log: d.Logger, events: d.Events, keys: d.APIKeys,
+		tokenCache: token.NewCache(d.Verifier, d.Clock, 0), sessions: d.Sessions}
 }
 
 // Config returns the lifetimes the service runs with.

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/latchkey/latchkey"
 )
@@ -28,22 +29,42 @@ var errRevoked = latchkey.Errorf(latchkey.EInvalidToken, "The access token is in
 // server, that its session is still alive and its user still enabled, so
 // logout and revocation take effect at once for latchkey's own endpoints.
 func (s *Service) AuthenticateAccessToken(ctx context.Context, raw string) (*Principal, error) {
-	claims, err := s.verifier.Verify(raw)
+	claims, err := s.tokenCache.Verify(raw)
 	if err != nil {
 		return nil, err
 	}
-	sess, u, why, err := s.liveSession(ctx, s.store, claims.SessionID, s.now())
+	now := s.now()
+	sess, u, err := s.cachedLiveSession(ctx, claims.SessionID, now)
 	if err != nil {
 		return nil, err
 	}
-	if why != "" || sess.UserID != claims.Subject {
+	if sess == nil || sess.UserID != claims.Subject {
 		return nil, errRevoked
 	}
-	p := &Principal{User: u, SessionID: sess.ID, Via: "bearer"}
+	user := *u // the cached user is shared; hand out a copy
+	p := &Principal{User: &user, SessionID: sess.ID, Via: "bearer"}
 	if claims.Scope != "" {
 		p.Scopes = splitScope(claims.Scope)
 	}
 	return p, nil
+}
+
+// cachedLiveSession is liveSession through the session cache: a live
+// session and user (nil, nil when they cannot be used).
+func (s *Service) cachedLiveSession(ctx context.Context, id string, now time.Time) (*latchkey.Session, *latchkey.User, error) {
+	sess, u, epoch, hit := s.sessions.get(id, now)
+	if hit {
+		if !sess.Active(now, s.cfg.SessionIdleTimeout) {
+			return nil, nil, nil
+		}
+		return sess, u, nil
+	}
+	sess, u, why, err := s.liveSession(ctx, s.store, id, now)
+	if err != nil || why != "" {
+		return nil, nil, err
+	}
+	s.sessions.put(sess, u, epoch, now)
+	return sess, u, nil
 }
 
 func splitScope(s string) []string {

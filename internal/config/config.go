@@ -35,7 +35,6 @@ type Config struct {
 	RefreshReuseGrace  time.Duration
 	SigningAlg         string
 	KeyRotation        time.Duration
-	KeyReload          time.Duration
 	AuditRetention     time.Duration
 	TLSCert            string
 	TLSKey             string
@@ -60,6 +59,9 @@ type Config struct {
 	HTTPReadTimeout       time.Duration
 	HTTPWriteTimeout      time.Duration
 	HTTPIdleTimeout       time.Duration
+	SessionCacheTTL       time.Duration
+	KeyReloadInterval     time.Duration
+	PprofAddr             string
 }
 
 // setting describes one configuration name: flag, env var and file key.
@@ -153,7 +155,6 @@ var settings = []setting{
 	{"refresh-reuse-grace", "a retried refresh inside this window gets the same successor (0s allowed)", "10s", dur(func(c *Config) *time.Duration { return &c.RefreshReuseGrace }), false},
 	{"signing-alg", "access-token signing algorithm: ES256, EdDSA or RS256", "ES256", str(func(c *Config) *string { return &c.SigningAlg }), false},
 	{"key-rotation-interval", "rotate the signing key automatically this often (0 = never)", "720h", dur(func(c *Config) *time.Duration { return &c.KeyRotation }), false},
-	{"key-reload-interval", "re-read the signing keys from the database this often (other instances may have rotated)", "1m", dur(func(c *Config) *time.Duration { return &c.KeyReload }), false},
 	{"audit-retention", "keep audit events this long", "2160h", dur(func(c *Config) *time.Duration { return &c.AuditRetention }), false},
 	{"tls-cert", "PEM certificate file: serve HTTPS directly", "", str(func(c *Config) *string { return &c.TLSCert }), false},
 	{"tls-key", "PEM private-key file for --tls-cert", "", str(func(c *Config) *string { return &c.TLSKey }), false},
@@ -167,6 +168,9 @@ var settings = []setting{
 	{"password-hash-memory", "argon2id memory in KiB (OWASP: 19456)", "19456", integer(func(c *Config) *int { return &c.HashMemoryKiB }), false},
 	{"password-hash-iterations", "argon2id iterations (OWASP: 2)", "2", integer(func(c *Config) *int { return &c.HashIterations }), false},
 	{"identity-header-key", "file with a key to sign an X-Auth-Identity JWT on /v1/verify (optional)", "", str(func(c *Config) *string { return &c.IdentityHeaderKey }), false},
+	{"session-cache-ttl", "trust a live session this long between database reads (revocations still apply at once; 0 = off)", "2s", dur(func(c *Config) *time.Duration { return &c.SessionCacheTTL }), false},
+	{"key-reload-interval", "re-read the signing keys from the database this often (rotations by other instances)", "1m", dur(func(c *Config) *time.Duration { return &c.KeyReloadInterval }), false},
+	{"pprof-addr", "loopback address for a pprof debug listener (off when empty; never expose it)", "", str(func(c *Config) *string { return &c.PprofAddr }), false},
 	{"disable-rate-limits", "turn rate limiting off (load tests only; never in production)", "false", boolean(func(c *Config) *bool { return &c.DisableRateLimits }), true},
 	// Abuse resistance.
 	{"redis-prefix", "prefix of every Redis key latchkey writes (to share one Redis between deployments)", "latchkey:", str(func(c *Config) *string { return &c.RedisPrefix }), false},
@@ -314,6 +318,17 @@ func (c *Config) Validate() error {
 	if c.RefreshReuseGrace > time.Minute {
 		bad("refresh-reuse-grace", "%s is longer than a minute", c.RefreshReuseGrace)
 	}
+	if c.SessionCacheTTL < 0 || c.SessionCacheTTL > time.Minute {
+		bad("session-cache-ttl", "%s is outside 0s..1m", c.SessionCacheTTL)
+	}
+	if c.KeyReloadInterval < 100*time.Millisecond || c.KeyReloadInterval > time.Hour {
+		bad("key-reload-interval", "%s is outside 100ms..1h", c.KeyReloadInterval)
+	}
+	if c.PprofAddr != "" {
+		if host, _, err := net.SplitHostPort(c.PprofAddr); err != nil || !isLoopbackHost(host) {
+			bad("pprof-addr", "%q is not a loopback host:port", c.PprofAddr)
+		}
+	}
 	switch c.SigningAlg {
 	case "ES256", "EdDSA", "RS256":
 	default:
@@ -394,3 +409,13 @@ var ErrHelp = flag.ErrHelp
 
 // IsHelp reports whether err is a request for help.
 func IsHelp(err error) bool { return errors.Is(err, flag.ErrHelp) }
+
+// isLoopbackHost reports whether host is localhost or a loopback IP: the
+// profiler shows memory contents and must never face the network.
+func isLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

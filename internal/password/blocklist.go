@@ -2,6 +2,8 @@ package password
 
 import (
 	_ "embed"
+	"slices"
+	"sort"
 	"strings"
 )
 
@@ -13,13 +15,20 @@ var commonPasswords string
 
 // Blocklist is a set of common passwords, matched case-insensitively after
 // normalisation. A nil *Blocklist contains nothing.
+//
+// The entries live in one sorted string with an offset table, searched by
+// bisection: about 1 MB for the bundled list instead of the 6 MB a map of
+// strings takes, and nothing for the garbage collector to scan (no
+// pointers but the two backing arrays), which matters on a server whose
+// argon2id hashing triggers many collections.
 type Blocklist struct {
-	set map[string]struct{}
+	blob string   // the entries, sorted, each followed by '\n'
+	ends []uint32 // ends[i] is the offset just past entry i (before its '\n')
 }
 
 // LoadBlocklist returns the bundled list of the most common passwords
-// from public breach corpora (about 96,000 entries). Each call builds a new
-// set of a few megabytes: load it once and share it.
+// from public breach corpora (about 96,000 entries). Load it once and
+// share it.
 func LoadBlocklist() *Blocklist {
 	return NewBlocklist(strings.Split(commonPasswords, "\n"))
 }
@@ -27,12 +36,25 @@ func LoadBlocklist() *Blocklist {
 // NewBlocklist returns a Blocklist of the given passwords, normalised and
 // lower-cased; empty entries are ignored.
 func NewBlocklist(passwords []string) *Blocklist {
-	b := &Blocklist{set: make(map[string]struct{}, len(passwords))}
+	folded := make([]string, 0, len(passwords))
+	size := 0
 	for _, p := range passwords {
 		if p = fold(p); p != "" {
-			b.set[p] = struct{}{}
+			folded = append(folded, p)
+			size += len(p) + 1
 		}
 	}
+	slices.Sort(folded)
+	folded = slices.Compact(folded)
+	var sb strings.Builder
+	sb.Grow(size)
+	b := &Blocklist{ends: make([]uint32, len(folded))}
+	for i, p := range folded {
+		sb.WriteString(p)
+		b.ends[i] = uint32(sb.Len())
+		sb.WriteByte('\n')
+	}
+	b.blob = sb.String()
 	return b
 }
 
@@ -47,7 +69,16 @@ func (b *Blocklist) Len() int {
 	if b == nil {
 		return 0
 	}
-	return len(b.set)
+	return len(b.ends)
+}
+
+// entry returns the i-th entry (sorted order) without allocating.
+func (b *Blocklist) entry(i int) string {
+	start := uint32(0)
+	if i > 0 {
+		start = b.ends[i-1] + 1
+	}
+	return b.blob[start:b.ends[i]]
 }
 
 // contains looks up an already folded password.
@@ -55,8 +86,8 @@ func (b *Blocklist) contains(folded string) bool {
 	if b == nil {
 		return false
 	}
-	_, ok := b.set[folded]
-	return ok
+	i, found := sort.Find(len(b.ends), func(i int) int { return strings.Compare(folded, b.entry(i)) })
+	return found && i < len(b.ends)
 }
 
 // fold is the form in which passwords are compared with the list and with

@@ -14,9 +14,8 @@ func (q *queries) AppendAudit(ctx context.Context, e *latchkey.AuditEvent) error
 	if e.ID == "" {
 		e.ID = latchkey.NewID(e.Time)
 	}
-	_, err := q.q.Exec(ctx, `INSERT INTO audit_events (`+auditCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+	return q.deferredExec(ctx, "append audit", nil, `INSERT INTO audit_events (`+auditCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		e.ID, e.Time, e.Type, e.UserID, e.SessionID, e.APIKeyID, e.IP, e.UserAgent, e.Outcome, e.Reason)
-	return mapErr("append audit", err)
 }
 
 // ListAudit builds its WHERE clause from the filters that are set, so that

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/latchkey/latchkey"
 )
@@ -25,9 +26,8 @@ func (q *queries) CreateSession(ctx context.Context, s *latchkey.Session) error 
 	if s.ID == "" {
 		s.ID = latchkey.NewID(s.CreatedAt)
 	}
-	_, err := q.q.Exec(ctx, `INSERT INTO sessions (`+sessionCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+	return q.deferredExec(ctx, "create session", nil, `INSERT INTO sessions (`+sessionCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		s.ID, s.UserID, s.CreatedAt, s.LastUsedAt, s.ExpiresAt, s.RevokedAt, s.IP, s.UserAgent, nullBytes(s.CookieHash))
-	return mapErr("create session", err)
 }
 
 func (q *queries) SessionByID(ctx context.Context, id string) (*latchkey.Session, error) {
@@ -50,8 +50,9 @@ func (q *queries) SessionByCookieHash(ctx context.Context, hash []byte) (*latchk
 }
 
 func (q *queries) TouchSession(ctx context.Context, id string, at time.Time) error {
-	tag, err := q.q.Exec(ctx, `UPDATE sessions SET last_used_at = $1 WHERE id = $2`, at, id)
-	return affected("touch session", "Session", tag, err)
+	return q.deferredExec(ctx, "touch session", func(tag pgconn.CommandTag) error {
+		return affected("touch session", "Session", tag, nil)
+	}, `UPDATE sessions SET last_used_at = $1 WHERE id = $2`, at, id)
 }
 
 func (q *queries) SetSessionCookieHash(ctx context.Context, id string, hash []byte) error {

@@ -10,9 +10,8 @@ import (
 const refreshCols = `hash, session_id, user_id, created_at, expires_at, used_at, sealed_successor`
 
 func (q *queries) CreateRefreshToken(ctx context.Context, t *latchkey.RefreshToken) error {
-	_, err := q.q.Exec(ctx, `INSERT INTO refresh_tokens (`+refreshCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+	return q.deferredExec(ctx, "create refresh token", nil, `INSERT INTO refresh_tokens (`+refreshCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		t.Hash, t.SessionID, t.UserID, t.CreatedAt, t.ExpiresAt, t.UsedAt, nullBytes(t.SealedSuccessor))
-	return mapErr("create refresh token", err)
 }
 
 func (q *queries) RefreshTokenByHash(ctx context.Context, hash []byte) (*latchkey.RefreshToken, error) {
