@@ -15,10 +15,10 @@ import (
 	"github.com/latchkey/latchkey/internal/auth"
 )
 
-// revocationChannel carries revocations between instances. A message is
-// "<kind>:<id>[,<id>…]" with kind s (sessions), k (API keys) or u (a user
-// changed). Ids are opaque identifiers, never secrets.
-const revocationChannel = "latchkey:revocations"
+// The revocation channel (<--redis-prefix>revocations, by default
+// "latchkey:revocations") carries revocations between instances. A message
+// is "<kind>:<id>[,<id>…]" with kind s (sessions), k (API keys) or u (a
+// user changed). Ids are opaque identifiers, never secrets.
 
 // revocations keeps this instance's caches honest: it empties them at
 // once on a local revocation, publishes the revocation for the other
@@ -30,12 +30,13 @@ type revocations struct {
 	sessions *auth.SessionCache
 	keys     *apikey.Verifier
 	client   *redis.Client // nil without --redis
+	channel  string
 	log      *slog.Logger
 	up       atomic.Bool
 }
 
-func newRevocations(sessions *auth.SessionCache, keys *apikey.Verifier, client *redis.Client, log *slog.Logger) *revocations {
-	r := &revocations{sessions: sessions, keys: keys, client: client, log: log}
+func newRevocations(sessions *auth.SessionCache, keys *apikey.Verifier, client *redis.Client, channel string, log *slog.Logger) *revocations {
+	r := &revocations{sessions: sessions, keys: keys, client: client, channel: channel, log: log}
 	if client != nil {
 		r.setUp(false) // until the subscription is confirmed
 	}
@@ -66,7 +67,7 @@ func (r *revocations) publish(kind string, ids []string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), redisTimeout)
 	defer cancel()
-	if err := r.client.Publish(ctx, revocationChannel, kind+":"+strings.Join(ids, ",")).Err(); err != nil {
+	if err := r.client.Publish(ctx, r.channel, kind+":"+strings.Join(ids, ",")).Err(); err != nil {
 		// The revocation is committed; instances that missed it have
 		// lost their subscription too and cache nothing meanwhile.
 		r.log.Warn("publishing a revocation failed", "kind", kind, "err", err)
@@ -116,7 +117,7 @@ func (r *revocations) run(ctx context.Context) {
 	if r.client == nil {
 		return
 	}
-	ps := r.client.Subscribe(ctx, revocationChannel)
+	ps := r.client.Subscribe(ctx, r.channel)
 	defer ps.Close()
 	for ctx.Err() == nil {
 		msg, err := ps.ReceiveTimeout(ctx, time.Second)
@@ -152,6 +153,20 @@ func (r *revocations) run(ctx context.Context) {
 	}
 }
 
+// awaitUp waits a little for the first subscription, so that an instance
+// whose Redis is healthy is ready as soon as it says it is listening. If
+// Redis does not answer in time, the server starts anyway with caching off
+// and /readyz saying why.
+func (r *revocations) awaitUp(ctx context.Context, limit time.Duration) {
+	if r.client == nil {
+		return
+	}
+	deadline := time.Now().Add(limit)
+	for !r.up.Load() && ctx.Err() == nil && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // ready reports a lost revocation channel to /readyz.
 func (r *revocations) ready(context.Context) error {
 	if r.client != nil && !r.up.Load() {
@@ -174,7 +189,7 @@ func (c *components) buildRevocations(sessions *auth.SessionCache) error {
 		opts.MaxRetries = 0
 		client = redis.NewClient(opts)
 	}
-	c.rev = newRevocations(sessions, c.apiKeys, client, c.log)
+	c.rev = newRevocations(sessions, c.apiKeys, client, c.cfg.RedisPrefix+"revocations", c.log)
 	if client == nil && (strings.HasPrefix(c.cfg.Database, "postgres://") || strings.HasPrefix(c.cfg.Database, "postgresql://")) {
 		sessions.Enable(false)
 	}

@@ -10,12 +10,10 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/clientip"
 	"github.com/latchkey/latchkey/internal/config"
-	"github.com/latchkey/latchkey/internal/janitor"
 	"github.com/latchkey/latchkey/internal/ratelimit"
 	"github.com/latchkey/latchkey/internal/server"
 )
@@ -86,20 +84,11 @@ func serve(ctx context.Context, args []string, env Env) error {
 		srv.TLSConfig = tlsConfig()
 	}
 
-	bg, stopBackground := context.WithCancel(ctx)
-	defer stopBackground()
-	go c.keys.Run(bg, cfg.KeyReloadInterval, cfg.KeyRotation)
-	go c.limits.run(bg)
-	go c.rev.run(bg)
-	if err := startPprof(bg, cfg.PprofAddr, logger); err != nil {
+	stopBackground, err := c.startBackground(ctx, logger)
+	if err != nil {
 		return err
 	}
-	keysFlushed := make(chan struct{})
-	go func() { _ = c.apiKeys.Run(bg); close(keysFlushed) }()
-	defer func() { stopBackground(); <-keysFlushed }() // last-used times are written before the store closes
-	var cleaning sync.WaitGroup                        // the janitor finishes before the store closes
-	cleaning.Go(func() { janitor.New(c.store, cfg.AuditRetention, c.clock, logger).Run(bg, janitor.Interval) })
-	defer func() { stopBackground(); cleaning.Wait() }()
+	defer stopBackground()
 
 	errc := make(chan error, 1)
 	go func() {

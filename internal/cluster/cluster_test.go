@@ -6,10 +6,8 @@ package cluster_test
 
 import (
 	"bufio"
-	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -21,8 +19,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/latchkey/latchkey/internal/apptest"
 	"github.com/latchkey/latchkey/internal/testenv"
@@ -51,15 +47,15 @@ func TestThreeInstancesActAsOne(t *testing.T) {
 }
 
 func startCluster(t *testing.T, n int) *cluster {
-	pg, redisURL := testenv.Postgres(t), testenv.Redis(t)
-	c := &cluster{dataDir: t.TempDir(), dsn: freshSchema(t, pg)}
+	redisURL := testenv.Redis(t)
+	c := &cluster{dataDir: t.TempDir(), dsn: testenv.PostgresSchema(t)}
 	c.bin = filepath.Join(t.TempDir(), "latchkey")
 	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", c.bin, "github.com/latchkey/latchkey/cmd/latchkey")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", c.dataDir, "--database", c.dsn,
-		"--redis", redisURL, "--issuer", "http://127.0.0.1:9", "--disable-rate-limits=false",
+		"--redis", redisURL, "--redis-prefix", "lk-cluster-" + strings.ToLower(rand.Text()[:10]) + ":", "--issuer", "http://127.0.0.1:9", "--disable-rate-limits=false",
 		"--trusted-proxies", "127.0.0.1/32", "--key-reload-interval", "200ms", "--refresh-reuse-grace", "0s",
 		"--log-level", "warn"}, apptest.FastHashing...)
 	// One after another: the first migrates the schema and writes the
@@ -334,41 +330,12 @@ func (c *cluster) concurrentRefreshHasOneWinner(t *testing.T) {
 	}
 }
 
-// freshSchema returns a DSN for a new, empty schema dropped when the test ends.
-func freshSchema(t *testing.T, base string) string {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connecting to PostgreSQL: %v", err)
-	}
-	defer conn.Close(ctx)
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "lk_cluster_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), base)
-		if err == nil {
-			_, _ = c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-			c.Close(context.Background())
-		}
-	})
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	return base + sep + "search_path=" + schema
-}
-
 func base64URL(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
 
 // With the revocation channel down, instances cache no sessions or keys:
 // a logout on one is refused on the other at once, and /readyz says why.
 func TestRevocationChannelDownFailsClosed(t *testing.T) {
-	dsn := freshSchema(t, testenv.Postgres(t))
+	dsn := testenv.PostgresSchema(t)
 	dir := t.TempDir()
 	dead := []string{"--database", dsn, "--redis", "redis://127.0.0.1:1/0", "--issuer", "http://127.0.0.1:9"}
 	a := apptest.StartIn(t, dir, dead...)
