@@ -117,6 +117,14 @@ func TestRedact(t *testing.T) {
 	}
 }
 
+// reencoded is a URL as url.URL.String writes it back, escapes and all.
+func reencoded(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		return u.String()
+	}
+	return raw
+}
+
 // FuzzRedact checks that the password of a URL never survives Redact.
 func FuzzRedact(f *testing.F) {
 	f.Add("u", "hunter2", "db:5432", "x")
@@ -128,7 +136,9 @@ func FuzzRedact(f *testing.F) {
 		}
 		rest := "postgres://" + url.User(user).String() + "@" + host + "/" + path
 		for _, form := range []string{pass, url.QueryEscape(pass), url.PathEscape(pass)} {
-			if strings.Contains(rest, form) {
+			// The same text may stand in the non-secret parts, as given or as
+			// Redact re-encodes them ("\xf0" + "0000" becomes "%F00000").
+			if strings.Contains(rest, form) || strings.Contains(reencoded(rest), form) {
 				return // the "password" also stands in the user, host or path, which are not secret
 			}
 		}
