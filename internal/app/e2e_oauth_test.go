@@ -506,6 +506,12 @@ func TestOAuthLinking(t *testing.T) {
 
 	// A verified email links to the existing account.
 	bob := signup(t, w.srv, "bob@example.test")
+	bobIdentities := func() int { // through bob's own bearer session, whose identities are cached
+		return len(w.srv.Do(t, "GET", "/v1/me", nil, bearer(bob["access_token"])...).JSON(t)["identities"].([]any))
+	}
+	if n := bobIdentities(); n != 0 {
+		t.Fatalf("bob starts with %d identities", n)
+	}
 	w.idp.SetUser(oauthtest.User{Subject: "sub-bob", Email: "bob@example.test", EmailVerified: true, Name: "Bob"})
 	c := cookieClient(t)
 	if res := w.flow(t, c, "idp", w.self+"/app", "", nil); res.status != http.StatusFound {
@@ -519,6 +525,9 @@ func TestOAuthLinking(t *testing.T) {
 	if !hasEvent(audit(t, w), latchkey.AuditOAuthLinked, "idp") {
 		t.Errorf("no oauth.linked: %v", reasons(audit(t, w)))
 	}
+	if n := bobIdentities(); n != 1 {
+		t.Errorf("after linking, bob's other session lists %d identities (a stale cache?)", n)
+	}
 
 	// Bob has a password: he may unlink his only identity.
 	identity := bm["identities"].([]any)[0].(map[string]any)["id"].(string)
@@ -527,6 +536,9 @@ func TestOAuthLinking(t *testing.T) {
 	}
 	if r := w.srv.Do(t, "DELETE", "/v1/me/identities/"+identity, nil, bearer(bob["access_token"])...); r.Status != 404 {
 		t.Errorf("unlink twice: %d %s", r.Status, r.Body)
+	}
+	if n := bobIdentities(); n != 0 {
+		t.Errorf("after unlinking, /v1/me lists %d identities (a stale cache?)", n)
 	}
 
 	// A user made by social login has no password: the last identity stays.

@@ -55,9 +55,10 @@ func (s *Service) OAuthLogin(ctx context.Context, p OAuthProfile, m Meta) (*latc
 		u       *latchkey.User
 		refused string
 		refusal error
+		linked  bool
 	)
 	err := s.store.InTx(ctx, func(tx latchkey.Tx) error {
-		u, refused, refusal = nil, "", nil
+		u, refused, refusal, linked = nil, "", nil, false
 		now := s.now().UTC()
 		id, err := tx.IdentityByProviderSubject(ctx, p.Provider, p.Subject)
 		switch {
@@ -88,7 +89,7 @@ func (s *Service) OAuthLogin(ctx context.Context, p OAuthProfile, m Meta) (*latc
 			u, refused, refusal = existing, "disabled", errOAuthDisabled
 			return nil
 		case err == nil:
-			u = existing
+			u, linked = existing, true
 			if err := s.createIdentity(ctx, tx, u.ID, p, email, now); err != nil {
 				return err
 			}
@@ -129,6 +130,9 @@ func (s *Service) OAuthLogin(ctx context.Context, p OAuthProfile, m Meta) (*latc
 			userID = u.ID
 		}
 		return nil, s.OAuthFailed(ctx, userID, refused, m, refusal)
+	}
+	if linked {
+		s.events.UserChanged(u.ID) // cached identity lists must show the new link
 	}
 	s.events.Login("success")
 	return u, nil
@@ -197,8 +201,21 @@ func (s *Service) ExchangeOneTimeCode(ctx context.Context, code string, m Meta) 
 }
 
 // ListIdentities returns the social-login identities linked to the user.
+// Like sessions, they are cached for a moment (GET /v1/me lists them on
+// every call); linking and unlinking report UserChanged, which empties the
+// cache here and on every other instance.
 func (s *Service) ListIdentities(ctx context.Context, userID string) ([]latchkey.Identity, error) {
-	return s.store.ListIdentities(ctx, userID)
+	now := s.now()
+	if list, _, ok := s.sessions.getIdentities(userID, now); ok {
+		return list, nil
+	}
+	_, epoch, _ := s.sessions.getIdentities(userID, now)
+	list, err := s.store.ListIdentities(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	s.sessions.putIdentities(userID, list, epoch, now)
+	return list, nil
 }
 
 var errLastLoginMethod = latchkey.Errorf(latchkey.EConflict,
@@ -208,7 +225,7 @@ var errLastLoginMethod = latchkey.Errorf(latchkey.EConflict,
 // last way to sign in (no password and no other identity). Another user's
 // identity is reported as not found.
 func (s *Service) UnlinkIdentity(ctx context.Context, userID, identityID string, m Meta) error {
-	return s.store.InTx(ctx, func(tx latchkey.Tx) error {
+	err := s.store.InTx(ctx, func(tx latchkey.Tx) error {
 		u, err := tx.UserByID(ctx, userID)
 		if err != nil {
 			return err
@@ -237,4 +254,8 @@ func (s *Service) UnlinkIdentity(ctx context.Context, userID, identityID string,
 		}
 		return s.audit(ctx, tx, latchkey.AuditUserUpdated, latchkey.OutcomeSuccess, "identity_unlinked:"+found.Provider, userID, "", m)
 	})
+	if err == nil {
+		s.events.UserChanged(userID)
+	}
+	return err
 }

@@ -21,9 +21,15 @@ type SessionCache struct {
 	max     int
 	enabled atomic.Bool
 
-	mu      sync.Mutex
-	epoch   uint64 // bumped by every invalidation; a fill that saw an older one is dropped
-	entries map[string]sessionEntry
+	mu         sync.Mutex
+	epoch      uint64 // bumped by every invalidation; a fill that saw an older one is dropped
+	entries    map[string]sessionEntry
+	identities map[string]identitiesEntry // by user id: GET /v1/me lists them on every call
+}
+
+type identitiesEntry struct {
+	list  []latchkey.Identity
+	until time.Time
 }
 
 type sessionEntry struct {
@@ -41,7 +47,7 @@ func NewSessionCache(ttl time.Duration, size int) *SessionCache {
 	if size <= 0 {
 		size = DefaultSessionCacheSize
 	}
-	c := &SessionCache{ttl: ttl, max: size, entries: make(map[string]sessionEntry)}
+	c := &SessionCache{ttl: ttl, max: size, entries: make(map[string]sessionEntry), identities: make(map[string]identitiesEntry)}
 	c.enabled.Store(ttl > 0)
 	return c
 }
@@ -96,6 +102,36 @@ func (c *SessionCache) put(sess *latchkey.Session, u *latchkey.User, epoch uint6
 	c.entries[sess.ID] = sessionEntry{sess: sess, user: u, until: now.Add(c.ttl)}
 }
 
+// getIdentities returns a user's cached identities, as get does sessions.
+func (c *SessionCache) getIdentities(userID string, now time.Time) ([]latchkey.Identity, uint64, bool) {
+	if !c.Enabled() {
+		return nil, 0, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.identities[userID]
+	if ok && now.Before(e.until) {
+		return e.list, c.epoch, true
+	}
+	return nil, c.epoch, false
+}
+
+// putIdentities stores a user's identities, as put does a session.
+func (c *SessionCache) putIdentities(userID string, list []latchkey.Identity, epoch uint64, now time.Time) {
+	if !c.Enabled() {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if epoch != c.epoch || !c.enabled.Load() {
+		return
+	}
+	if len(c.identities) >= c.max {
+		clear(c.identities) // rare: a cache this size turns over in one ttl anyway
+	}
+	c.identities[userID] = identitiesEntry{list: list, until: now.Add(c.ttl)}
+}
+
 // InvalidateSessions forgets the given sessions.
 func (c *SessionCache) InvalidateSessions(ids []string) {
 	if c == nil {
@@ -117,6 +153,7 @@ func (c *SessionCache) InvalidateUser(userID string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.epoch++
+	delete(c.identities, userID)
 	for id, e := range c.entries {
 		if e.user.ID == userID {
 			delete(c.entries, id)
@@ -133,6 +170,7 @@ func (c *SessionCache) Clear() {
 	defer c.mu.Unlock()
 	c.epoch++
 	clear(c.entries)
+	clear(c.identities)
 }
 
 // Len reports how many sessions are cached.
