@@ -3,12 +3,16 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"html"
 	"io"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -435,7 +439,7 @@ func TestOAuthAuthorizeRefusals(t *testing.T) {
 	for _, tc := range []struct{ name, query string }{
 		{"missing redirect_to", ""},
 		{"off the allow-list", "redirect_to=" + url.QueryEscape("https://evil.test/app")},
-		{"path prefix trick", "redirect_to=" + url.QueryEscape(w.self+"/application")},
+		{"path prefix trick", "redirect_to=" + url.QueryEscape(spaCallback+"x")}, // "/cb" does not allow "/cbx"
 		{"dot segments", "redirect_to=" + url.QueryEscape(w.self+"/app/../v1/me")},
 		{"userinfo", "redirect_to=" + url.QueryEscape("http://127.0.0.1:5173@evil.test/cb")},
 		{"scheme-relative", "redirect_to=" + url.QueryEscape("//evil.test/cb")},
@@ -573,5 +577,30 @@ func TestLoginPageShowsProviders(t *testing.T) {
 	}
 	if evil := w.srv.Do(t, "GET", "/login?return_to=//evil.test", nil); strings.Contains(string(evil.Body), "evil.test") {
 		t.Error("an unsafe return_to reached the provider links")
+	}
+}
+
+// Providers may come from the config file too (CONTRACT: the file holds the
+// same settings); the environment wins where both name one.
+func TestOAuthProviderFromConfigFile(t *testing.T) {
+	idp := oauthtest.NewOIDC(t, "file-client", "file-secret")
+	file := filepath.Join(t.TempDir(), "latchkey.yaml")
+	cfg := fmt.Sprintf("oauth:\n  filed:\n    client_id: file-client\n    client_secret: file-secret\n    issuer: %s\n", idp.Issuer)
+	if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := apptest.StartEnv(t, []string{"LATCHKEY_OAUTH_FILED_CLIENT_ID=env-client"}, "--config", file)
+	body := string(srv.Do(t, "GET", "/login", nil).Body)
+	m := regexp.MustCompile(`href="(/v1/oauth/filed/authorize\?[^"]+)"`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("the provider from the config file has no button on the login page:\n%s", body)
+	}
+	// The button works as it is: it comes back to latchkey's own account page.
+	r := srv.Do(t, "GET", html.UnescapeString(m[1]), nil)
+	if r.Status != http.StatusFound {
+		t.Fatalf("authorize: %d %s", r.Status, r.Body)
+	}
+	if loc := r.Header.Get("Location"); !strings.Contains(loc, "client_id=env-client") {
+		t.Errorf("the environment should win over the file: %s", loc)
 	}
 }

@@ -18,7 +18,9 @@ type socialLogin struct {
 }
 
 func loadSocialLogin(cfg *config.Config, environ []string) (*socialLogin, error) {
-	providers, err := oauth.ParseConfig(environ)
+	// The environment comes first: for a provider setting given both ways,
+	// the first occurrence wins, as flags and variables beat the file.
+	providers, err := oauth.ParseConfig(append(append([]string{}, environ...), cfg.OAuthFromFile...))
 	if err != nil {
 		return nil, usageError{"invalid OAuth provider configuration: " + strings.ReplaceAll(err.Error(), "\n", "; ")}
 	}

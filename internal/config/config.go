@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -50,6 +51,9 @@ type Config struct {
 	IdentityHeaderKey  string
 	DisableRateLimits  bool
 	ConfigFile         string
+	// OAuthFromFile holds the config file's oauth section as the
+	// LATCHKEY_OAUTH_* variables it stands for (the environment wins).
+	OAuthFromFile []string
 
 	// Abuse resistance: Redis key prefix, HTTP server timeouts, and a
 	// scale for rate-limit times that exists for tests only.
@@ -206,11 +210,11 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	explicit := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
 
-	file, err := readFile(*configFile)
+	file, oauthFromFile, err := readFile(*configFile)
 	if err != nil {
 		return nil, err
 	}
-	c := &Config{ConfigFile: *configFile}
+	c := &Config{ConfigFile: *configFile, OAuthFromFile: oauthFromFile}
 	for _, s := range settings {
 		v, source := values[s.name].v, "--"+s.name
 		if !explicit[s.name] {
@@ -236,26 +240,33 @@ func lookup(getenv func(string) string, name string) (string, bool) {
 }
 
 // readFile reads the optional YAML file as a flat map of setting names.
-func readFile(path string) (map[string]string, error) {
+func readFile(path string) (map[string]string, []string, error) {
 	if path == "" {
-		return nil, nil
+		return nil, nil, nil
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("invalid --config: %v", err)
+		return nil, nil, fmt.Errorf("invalid --config: %v", err)
 	}
 	var raw map[string]any
 	if err := yaml.Unmarshal(data, &raw); err != nil {
-		return nil, fmt.Errorf("invalid --config %s: %v", path, err)
+		return nil, nil, fmt.Errorf("invalid --config %s: %v", path, err)
 	}
 	known := map[string]bool{}
 	for _, s := range settings {
 		known[s.name] = true
 	}
 	out := map[string]string{}
+	var oauth []string
 	for k, v := range raw {
+		if k == "oauth" {
+			if oauth, err = oauthEntries(v); err != nil {
+				return nil, nil, fmt.Errorf("invalid --config %s: %v", path, err)
+			}
+			continue
+		}
 		if !known[k] {
-			return nil, fmt.Errorf("invalid --config %s: unknown setting %q", path, k)
+			return nil, nil, fmt.Errorf("invalid --config %s: unknown setting %q", path, k)
 		}
 		if items, ok := v.([]any); ok {
 			parts := make([]string, len(items))
@@ -267,6 +278,45 @@ func readFile(path string) (map[string]string, error) {
 		}
 		out[k] = fmt.Sprint(v)
 	}
+	return out, oauth, nil
+}
+
+// oauthEntries turns the file's oauth section into the LATCHKEY_OAUTH_*
+// variables it stands for, so that providers are configured (and checked)
+// one way, whichever way they arrive:
+//
+//	oauth:
+//	  google: {client_id: …, client_secret: …}
+//	  corp:   {client_id: …, client_secret: …, issuer: https://login.corp.example, scopes: [openid, email]}
+func oauthEntries(v any) ([]string, error) {
+	providers, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("oauth must map provider names to their settings")
+	}
+	var out []string
+	for name, raw := range providers {
+		fields, ok := raw.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("oauth.%s must hold client_id, client_secret and so on", name)
+		}
+		for key, val := range fields {
+			switch key {
+			case "client_id", "client_secret", "issuer", "scopes", "auth_url", "token_url", "api_url":
+			default:
+				return nil, fmt.Errorf("oauth.%s: unknown setting %q", name, key)
+			}
+			text := fmt.Sprint(val)
+			if items, ok := val.([]any); ok {
+				parts := make([]string, len(items))
+				for i, it := range items {
+					parts[i] = fmt.Sprint(it)
+				}
+				text = strings.Join(parts, ",")
+			}
+			out = append(out, "LATCHKEY_OAUTH_"+strings.ToUpper(name)+"_"+strings.ToUpper(key)+"="+text)
+		}
+	}
+	sort.Strings(out)
 	return out, nil
 }
 

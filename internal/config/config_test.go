@@ -97,3 +97,33 @@ func TestIssuerFollowsTLS(t *testing.T) {
 		t.Errorf("issuer %q secure %v", c.Issuer, c.Secure())
 	}
 }
+
+func TestOAuthProvidersFromTheFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "latchkey.yaml")
+	_ = os.WriteFile(file, []byte(`oauth:
+  google: {client_id: gid, client_secret: gsecret}
+  corp:
+    client_id: cid
+    client_secret: csecret
+    issuer: https://login.corp.example
+    scopes: [openid, email]
+`), 0o600)
+	c, err := Load("serve", []string{"--config", file}, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"LATCHKEY_OAUTH_CORP_CLIENT_ID=cid", "LATCHKEY_OAUTH_CORP_CLIENT_SECRET=csecret",
+		"LATCHKEY_OAUTH_CORP_ISSUER=https://login.corp.example", "LATCHKEY_OAUTH_CORP_SCOPES=openid,email",
+		"LATCHKEY_OAUTH_GOOGLE_CLIENT_ID=gid", "LATCHKEY_OAUTH_GOOGLE_CLIENT_SECRET=gsecret",
+	}
+	if strings.Join(c.OAuthFromFile, "\n") != strings.Join(want, "\n") {
+		t.Errorf("OAuthFromFile = %q", c.OAuthFromFile)
+	}
+	for _, bad := range []string{"oauth: [google]\n", "oauth:\n  google: yes\n", "oauth:\n  google: {client_ide: x}\n"} {
+		_ = os.WriteFile(file, []byte(bad), 0o600)
+		if _, err := Load("serve", []string{"--config", file}, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), "oauth") {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}

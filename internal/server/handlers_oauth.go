@@ -58,7 +58,7 @@ func (s *Server) checkRedirect(q url.Values) (target, mode string, err error) {
 		return "", "", latchkey.Errorf(latchkey.EInvalidRequest, "redirect_to is required, once.")
 	}
 	target = targets[0]
-	if !s.redirects.Allowed(target) {
+	if !s.redirectAllowed(target) {
 		return "", "", latchkey.Errorf(latchkey.EInvalidRequest, "redirect_to is not on the redirect allow-list.")
 	}
 	if u, err := url.Parse(target); err != nil || u.Query().Has("code") {
@@ -80,6 +80,12 @@ func (s *Server) checkRedirect(q url.Values) (target, mode string, err error) {
 		return "", "", latchkey.Errorf(latchkey.EInvalidRequest, "mode must be cookie or code.")
 	}
 	return target, mode, nil
+}
+
+// redirectAllowed: a target on the allow-list, or anywhere on latchkey's
+// own origin (the hosted pages), which is never an open redirect.
+func (s *Server) redirectAllowed(target string) bool {
+	return s.redirects.Allowed(target) || s.selfRedirects.Allowed(target)
 }
 
 func (s *Server) oauthProvider(name string) (*oauth.Provider, error) {
@@ -137,7 +143,7 @@ func (s *Server) handleOAuthCallback() http.Handler {
 			return
 		}
 		// The allow-list may have changed since authorize.
-		if !s.redirects.Allowed(f.RedirectTo) || (f.Mode == deliverCookie && !redirect.SameOrigin(f.RedirectTo, s.cfg.Issuer)) {
+		if !s.redirectAllowed(f.RedirectTo) || (f.Mode == deliverCookie && !redirect.SameOrigin(f.RedirectTo, s.cfg.Issuer)) {
 			fail(latchkey.WrapError(latchkey.EInvalidRequest, "redirect_to is not on the redirect allow-list.",
 				errors.New("redirect_not_allowed")))
 			return

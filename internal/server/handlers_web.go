@@ -26,10 +26,24 @@ func (s *Server) handleLoginPage() http.Handler {
 }
 
 func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, email, returnTo, msg string) {
-	v := web.LoginView{Email: email, ReturnTo: returnTo, Error: msg, Providers: web.Providers(s.providers, returnTo)}
+	v := web.LoginView{Email: email, ReturnTo: returnTo, Error: msg, Providers: web.Providers(s.providers, s.providerReturn(returnTo))}
 	if err := s.pages.Login(w, status, v); err != nil {
 		s.log.ErrorContext(r.Context(), "rendering the login page", "err", err)
 	}
+}
+
+// providerReturn is where a social login started on the login page comes
+// back to: the page's return_to, made absolute on latchkey's own origin
+// when it is a path (a social login's redirect_to is always absolute), or
+// the account page.
+func (s *Server) providerReturn(returnTo string) string {
+	switch {
+	case returnTo == "":
+		return s.cfg.Issuer + "/account"
+	case strings.HasPrefix(returnTo, "/"):
+		return s.cfg.Issuer + returnTo
+	}
+	return returnTo
 }
 
 // handleLoginForm signs a browser in. The form itself is protected

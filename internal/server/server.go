@@ -66,6 +66,8 @@ type Server struct {
 	oauth     *oauth.Registry
 	sealer    oauth.Sealer
 	redirects *redirect.Allowlist
+	// selfRedirects allows latchkey's own origin as a social-login target.
+	selfRedirects *redirect.Allowlist
 	// Browser sessions.
 	pages         *web.Pages
 	pageRedirects *web.Redirects
@@ -88,6 +90,7 @@ func NewServer(d Deps) *Server {
 	s := &Server{cfg: d.Config, store: d.Store, auth: d.Auth, keys: d.Keys, metrics: d.Metrics,
 		log: d.Logger, clock: d.Clock, ready: d.Ready, ips: d.IPs, limits: d.Limits, rules: d.Rules}
 	s.oauth, s.sealer, s.redirects = d.OAuth, d.Sealer, d.Redirects
+	s.selfRedirects, _ = redirect.NewAllowlist([]string{d.Config.Issuer + "/"}) // the issuer was validated by config
 	s.identity = d.Identity
 	s.csrf = http.NewCrossOriginProtection()
 	for _, o := range d.Config.CORSOrigins {
