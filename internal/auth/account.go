@@ -166,8 +166,13 @@ func (s *Service) StartSession(ctx context.Context, u *latchkey.User, m Meta, au
 	sess := &latchkey.Session{ID: latchkey.NewID(now), UserID: u.ID, CreatedAt: now, LastUsedAt: now,
 		ExpiresAt: now.Add(s.cfg.RefreshTokenTTL), IP: m.IP, UserAgent: truncate(m.UserAgent, 512)}
 	rt := crypt.RandomToken(32)
+	var ended []string
 	err := s.store.InTx(ctx, func(tx latchkey.Tx) error {
 		if err := tx.CreateSession(ctx, sess); err != nil {
+			return err
+		}
+		var err error
+		if ended, err = s.capSessions(ctx, tx, u.ID, m); err != nil {
 			return err
 		}
 		if err := tx.CreateRefreshToken(ctx, &latchkey.RefreshToken{Hash: crypt.Hash(rt), SessionID: sess.ID, UserID: u.ID,
@@ -182,10 +187,43 @@ func (s *Service) StartSession(ctx context.Context, u *latchkey.User, m Meta, au
 	if err != nil {
 		return nil, err
 	}
+	s.sessionsEnded(ended)
 	if auditType == latchkey.AuditLoginSucceeded {
 		s.events.Login("success")
 	}
 	return s.tokens(u, sess, rt)
+}
+
+// MaxSessionsPerUser caps a user's live sessions. A sign-in beyond it ends
+// the oldest ones (SES-10), so a script that signs in in a loop cannot grow
+// the session table, or a user's session list, without bound.
+const MaxSessionsPerUser = 100
+
+// capSessions ends the user's oldest live sessions beyond the cap, inside
+// the transaction that just created a new one, and audits each.
+func (s *Service) capSessions(ctx context.Context, tx latchkey.Tx, userID string, m Meta) ([]string, error) {
+	now := s.now().UTC()
+	live, err := tx.ListSessions(ctx, userID, now) // newest first
+	if err != nil || len(live) <= MaxSessionsPerUser {
+		return nil, err
+	}
+	var ended []string
+	for _, old := range live[MaxSessionsPerUser:] {
+		if err := tx.RevokeSession(ctx, old.ID, now); err != nil {
+			return nil, err
+		}
+		if err := s.audit(ctx, tx, latchkey.AuditSessionRevoked, latchkey.OutcomeSuccess, "session cap reached", userID, old.ID, m); err != nil {
+			return nil, err
+		}
+		ended = append(ended, old.ID)
+	}
+	return ended, nil
+}
+
+func (s *Service) sessionsEnded(ids []string) {
+	if len(ids) > 0 {
+		s.events.SessionsRevoked(ids)
+	}
 }
 
 // tokens issues an access token for the session and assembles the response.

@@ -25,8 +25,13 @@ func (s *Service) StartCookieSession(ctx context.Context, u *latchkey.User, m Me
 	value := crypt.RandomToken(32)
 	sess := &latchkey.Session{ID: latchkey.NewID(now), UserID: u.ID, CreatedAt: now, LastUsedAt: now,
 		ExpiresAt: now.Add(s.cfg.RefreshTokenTTL), IP: m.IP, UserAgent: truncate(m.UserAgent, 512), CookieHash: crypt.Hash(value)}
+	var ended []string
 	err := s.store.InTx(ctx, func(tx latchkey.Tx) error {
 		if err := tx.CreateSession(ctx, sess); err != nil {
+			return err
+		}
+		var err error
+		if ended, err = s.capSessions(ctx, tx, u.ID, m); err != nil {
 			return err
 		}
 		if auditType == "" {
@@ -37,6 +42,7 @@ func (s *Service) StartCookieSession(ctx context.Context, u *latchkey.User, m Me
 	if err != nil {
 		return "", nil, err
 	}
+	s.sessionsEnded(ended)
 	if auditType == latchkey.AuditLoginSucceeded {
 		s.events.Login("success")
 	}

@@ -117,3 +117,38 @@ func TestOAuthLoginRefusals(t *testing.T) {
 		}
 	}
 }
+
+// A user's live sessions are capped; a sign-in beyond the cap ends the
+// oldest (SES-10).
+func TestSessionCap(t *testing.T) {
+	svc, db, clock := newService(t)
+	ctx := t.Context()
+	now := clock.now()
+	u := &latchkey.User{ID: latchkey.NewID(now), Email: "many@example.com", Roles: []string{"user"}, CreatedAt: now, UpdatedAt: now}
+	if err := db.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	var first []string
+	for i := range auth.MaxSessionsPerUser + 2 {
+		clock.advance(time.Millisecond) // session ids and creation times sort by start
+		_, sess, err := svc.StartCookieSession(ctx, u, auth.Meta{}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i < 2 {
+			first = append(first, sess.ID)
+		}
+	}
+	live, err := svc.ListSessions(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(live) != auth.MaxSessionsPerUser {
+		t.Fatalf("%d live sessions, want the cap %d", len(live), auth.MaxSessionsPerUser)
+	}
+	for _, id := range first {
+		if s, err := db.SessionByID(ctx, id); err != nil || s.RevokedAt == nil {
+			t.Errorf("the oldest session %s was not ended (%v)", id, err)
+		}
+	}
+}
