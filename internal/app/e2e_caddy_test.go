@@ -94,9 +94,9 @@ func TestCaddyForwardAuth(t *testing.T) {
 	id := callerID(t, srv, bearer(alice["access_token"]))
 	key := createKey(t, srv, bearer(alice["access_token"]), map[string]any{"name": "caddy", "scopes": []string{"read"}})
 
-	get := func(path string, headers ...string) (int, http.Header) {
+	do := func(method, path string, headers ...string) (int, http.Header) {
 		t.Helper()
-		req, _ := http.NewRequest("GET", base+path, nil)
+		req, _ := http.NewRequest(method, base+path, nil)
 		for i := 0; i+1 < len(headers); i += 2 {
 			req.Header.Set(headers[i], headers[i+1])
 		}
@@ -107,6 +107,10 @@ func TestCaddyForwardAuth(t *testing.T) {
 		defer resp.Body.Close()
 		_, _ = io.Copy(io.Discard, resp.Body)
 		return resp.StatusCode, resp.Header
+	}
+	get := func(path string, headers ...string) (int, http.Header) {
+		t.Helper()
+		return do("GET", path, headers...)
 	}
 	// Every identity header, forged. Some are never in latchkey's answer to
 	// that request (X-Auth-Identity: no signing key; X-Auth-Email: no such
@@ -156,6 +160,36 @@ func TestCaddyForwardAuth(t *testing.T) {
 		t.Errorf("what the app saw for an API key: %v", h)
 	}
 	noForgery("API key", h)
+
+	// A browser session cookie: Caddy asks with GET but tells latchkey the
+	// original method (X-Forwarded-Method) and Host, so a cross-site POST is
+	// refused and a same-origin one let through.
+	cookie := "latchkey_session=" + cookieSession(t, srv, id)
+	csrf := []struct {
+		name, method string
+		headers      []string
+		want         int
+	}{
+		{"cross-site GET", "GET", []string{"Cookie", cookie, "Sec-Fetch-Site", "cross-site"}, 200},
+		{"cross-site POST", "POST", []string{"Cookie", cookie, "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example"}, 403},
+		{"foreign Origin POST", "POST", []string{"Cookie", cookie, "Origin", "https://evil.example"}, 403},
+		{"same-origin POST", "POST", []string{"Cookie", cookie, "Origin", base}, 200},
+	}
+	for _, c := range csrf {
+		_, before := app.last()
+		code, _ := do(c.method, "/orders", append(c.headers, forged...)...)
+		h, after := app.last()
+		if code != c.want || (c.want == 200) != (after == before+1) {
+			t.Errorf("cookie, %s: %d (want %d), %d requests reached the app", c.name, code, c.want, after-before)
+			continue
+		}
+		if c.want == 200 && (h.Get("X-Auth-User-Id") != id || h.Get("X-Auth-Session-Id") == "" || h.Get("X-Auth-Api-Key-Id") != "") {
+			t.Errorf("what the app saw for a cookie: %v", h)
+		}
+		if c.want == 200 {
+			noForgery("cookie", h)
+		}
+	}
 
 	// A role requirement: 403 for a plain user, and nothing reaches the app.
 	_, before := app.last()
