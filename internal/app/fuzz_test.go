@@ -10,10 +10,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-
-	"github.com/latchkey/latchkey/internal/clientip"
-	"github.com/latchkey/latchkey/internal/ratelimit"
-	"github.com/latchkey/latchkey/internal/server"
 )
 
 // FuzzRequest sends arbitrary untrusted input — body, Authorization,
@@ -44,12 +40,10 @@ func FuzzRequest(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { c.Close() })
-	ips, err := clientip.NewResolver(cfg.TrustedProxies)
+	h, err := c.httpHandler(context.Background(), nil)
 	if err != nil {
 		f.Fatal(err)
 	}
-	h := server.NewServer(server.Deps{Config: cfg, Store: c.store, Auth: c.auth, Keys: c.keys, Metrics: c.metrics, Logger: logger,
-		Clock: c.clock, IPs: ips, Limits: c.limits.store, Rules: ratelimit.Defaults(), Ready: c.limits.ready})
 	f.Fuzz(func(t *testing.T, path, body, authz, cookie, xff, fwd string) {
 		if _, err := url.ParseRequestURI(path); err != nil || !strings.HasPrefix(path, "/") || strings.ContainsAny(path, " ?#\x00\r\n") {
 			path = "/v1/auth/login" // not a request target net/http would hand to a handler

@@ -54,23 +54,12 @@ func serve(ctx context.Context, args []string, env Env) error {
 	// give it back to the system now rather than over minutes.
 	debug.FreeOSMemory()
 
-	ips, err := clientip.NewResolver(cfg.TrustedProxies)
+	handler, err := c.httpHandler(ctx, social)
 	if err != nil {
-		return usageError{"invalid " + err.Error()}
-	}
-	var identity *server.IdentitySigner
-	if cfg.IdentityHeaderKey != "" {
-		if identity, err = server.LoadIdentityKey(cfg.IdentityHeaderKey); err != nil {
-			return usageError{"invalid --identity-header-key: " + err.Error()}
-		}
+		return err
 	}
 	srv := &http.Server{
-		Handler: server.NewServer(server.Deps{
-			Config: cfg, Store: c.store, Auth: c.auth, Keys: c.keys, Metrics: c.metrics, Logger: logger, Clock: c.clock,
-			IPs: ips, Limits: c.limits.store, Rules: ratelimit.Defaults().Scaled(cfg.RateLimitScale), Ready: c.ready,
-			OAuth: social.registry(ctx, cfg, logger), Sealer: c.sealer, Redirects: social.redirects,
-			Identity: identity,
-		}),
+		Handler:           handler,
 		ReadHeaderTimeout: cfg.HTTPReadHeaderTimeout,
 		ReadTimeout:       cfg.HTTPReadTimeout,
 		WriteTimeout:      cfg.HTTPWriteTimeout,
@@ -113,6 +102,32 @@ func serve(ctx context.Context, args []string, env Env) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	return srv.Shutdown(shutdownCtx)
+}
+
+// httpHandler builds latchkey's HTTP handler from the components: the one
+// place that hands them all to the server. social may be nil (no social
+// login).
+func (c *components) httpHandler(ctx context.Context, social *socialLogin) (http.Handler, error) {
+	cfg := c.cfg
+	ips, err := clientip.NewResolver(cfg.TrustedProxies)
+	if err != nil {
+		return nil, usageError{"invalid " + err.Error()}
+	}
+	var identity *server.IdentitySigner
+	if cfg.IdentityHeaderKey != "" {
+		if identity, err = server.LoadIdentityKey(cfg.IdentityHeaderKey); err != nil {
+			return nil, usageError{"invalid --identity-header-key: " + err.Error()}
+		}
+	}
+	d := server.Deps{
+		Config: cfg, Store: c.store, Auth: c.auth, Keys: c.keys, Metrics: c.metrics, Logger: c.log, Clock: c.clock,
+		IPs: ips, Limits: c.limits.store, Rules: ratelimit.Defaults().Scaled(cfg.RateLimitScale), Ready: c.ready,
+		Sealer: c.sealer, Identity: identity,
+	}
+	if social != nil {
+		d.OAuth, d.Redirects = social.registry(ctx, cfg, c.log), social.redirects
+	}
+	return server.NewServer(d), nil
 }
 
 // adoptListenAddress fills a defaulted issuer with the address actually
