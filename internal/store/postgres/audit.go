@@ -3,8 +3,8 @@ package postgres
 import (
 	"context"
 	"strconv"
-	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/latchkey/latchkey"
 )
 
@@ -40,32 +40,12 @@ func (q *queries) ListAudit(ctx context.Context, f latchkey.AuditFilter) ([]latc
 	if f.Cursor != "" {
 		where = append(where, `id < `+arg(f.Cursor))
 	}
-	query := `SELECT ` + auditCols + ` FROM audit_events`
-	if len(where) > 0 {
-		query += ` WHERE ` + strings.Join(where, ` AND `)
-	}
-	query += ` ORDER BY id DESC LIMIT ` + arg(limit+1)
-	rows, err := q.q.Query(ctx, query, args...)
-	if err != nil {
-		return nil, "", mapErr("list audit", err)
-	}
-	defer rows.Close()
-	var out []latchkey.AuditEvent
-	for rows.Next() {
-		var e latchkey.AuditEvent
-		if err := rows.Scan(&e.ID, &e.Time, &e.Type, &e.UserID, &e.SessionID, &e.APIKeyID, &e.IP, &e.UserAgent, &e.Outcome, &e.Reason); err != nil {
-			return nil, "", mapErr("list audit", err)
-		}
-		e.Time = e.Time.UTC()
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", mapErr("list audit", err)
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = out[limit-1].ID
-	}
-	return out, next, nil
+	return listPage(ctx, q.q, "audit", `SELECT `+auditCols+` FROM audit_events`, where, args, limit,
+		func(r pgx.Row) (latchkey.AuditEvent, error) {
+			var e latchkey.AuditEvent
+			err := r.Scan(&e.ID, &e.Time, &e.Type, &e.UserID, &e.SessionID, &e.APIKeyID, &e.IP, &e.UserAgent, &e.Outcome, &e.Reason)
+			e.Time = e.Time.UTC()
+			return e, err
+		},
+		func(e *latchkey.AuditEvent) string { return e.ID })
 }

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -92,33 +91,15 @@ func (q *queries) ListUsers(ctx context.Context, f latchkey.UserFilter) ([]latch
 	if f.Query != "" {
 		where = append(where, `email ILIKE `+arg("%"+likeEscape(f.Query)+"%")+` ESCAPE '\'`)
 	}
-	query := `SELECT ` + userCols + ` FROM users`
-	if len(where) > 0 {
-		query += ` WHERE ` + strings.Join(where, ` AND `)
-	}
-	query += ` ORDER BY id DESC LIMIT ` + arg(limit+1)
-	rows, err := q.q.Query(ctx, query, args...)
-	if err != nil {
-		return nil, "", mapErr("list users", err)
-	}
-	defer rows.Close()
-	var out []latchkey.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, "", mapErr("list users", err)
-		}
-		out = append(out, *u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", mapErr("list users", err)
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = out[limit-1].ID
-	}
-	return out, next, nil
+	return listPage(ctx, q.q, "users", `SELECT `+userCols+` FROM users`, where, args, limit,
+		func(r pgx.Row) (latchkey.User, error) {
+			u, err := scanUser(r)
+			if err != nil {
+				return latchkey.User{}, err
+			}
+			return *u, nil
+		},
+		func(u *latchkey.User) string { return u.ID })
 }
 
 // CountActiveUsersWithRole locks the rows it counts (FOR UPDATE), so that

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/latchkey/latchkey"
@@ -38,36 +37,15 @@ func (q *queries) ListAudit(ctx context.Context, f latchkey.AuditFilter) ([]latc
 	if f.Cursor != "" {
 		where, args = append(where, `id < ?`), append(args, f.Cursor)
 	}
-	query := `SELECT ` + auditCols + ` FROM audit_events`
-	if len(where) > 0 {
-		query += ` WHERE ` + strings.Join(where, ` AND `)
-	}
-	query += ` ORDER BY id DESC LIMIT ?`
-	args = append(args, limit+1)
-	rows, err := q.r.query(ctx, query, args...)
-	if err != nil {
-		return nil, "", mapErr("list audit", err)
-	}
-	defer rows.Close()
-	var out []latchkey.AuditEvent
-	for rows.Next() {
-		var e latchkey.AuditEvent
-		var t int64
-		if err := rows.Scan(&e.ID, &t, &e.Type, &e.UserID, &e.SessionID, &e.APIKeyID, &e.IP, &e.UserAgent, &e.Outcome, &e.Reason); err != nil {
-			return nil, "", mapErr("list audit", err)
-		}
-		e.Time = fromMicro(t)
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", mapErr("list audit", err)
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = out[limit-1].ID
-	}
-	return out, next, nil
+	return listPage(ctx, q.r, "audit", `SELECT `+auditCols+` FROM audit_events`, where, args, limit,
+		func(r scanner) (latchkey.AuditEvent, error) {
+			var e latchkey.AuditEvent
+			var t int64
+			err := r.Scan(&e.ID, &t, &e.Type, &e.UserID, &e.SessionID, &e.APIKeyID, &e.IP, &e.UserAgent, &e.Outcome, &e.Reason)
+			e.Time = fromMicro(t)
+			return e, err
+		},
+		func(e *latchkey.AuditEvent) string { return e.ID })
 }
 
 // DeleteExpired runs in one write transaction. Refresh tokens of doomed

@@ -82,34 +82,15 @@ func (q *queries) ListUsers(ctx context.Context, f latchkey.UserFilter) ([]latch
 		where = append(where, `lower(email) LIKE ? ESCAPE '\'`)
 		args = append(args, "%"+likeEscape(strings.ToLower(f.Query))+"%")
 	}
-	query := `SELECT ` + userCols + ` FROM users`
-	if len(where) > 0 {
-		query += ` WHERE ` + strings.Join(where, ` AND `)
-	}
-	query += ` ORDER BY id DESC LIMIT ?`
-	args = append(args, limit+1)
-	rows, err := q.r.query(ctx, query, args...)
-	if err != nil {
-		return nil, "", mapErr("list users", err)
-	}
-	defer rows.Close()
-	var out []latchkey.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, "", mapErr("list users", err)
-		}
-		out = append(out, *u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", mapErr("list users", err)
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = out[limit-1].ID
-	}
-	return out, next, nil
+	return listPage(ctx, q.r, "users", `SELECT `+userCols+` FROM users`, where, args, limit,
+		func(r scanner) (latchkey.User, error) {
+			u, err := scanUser(r)
+			if err != nil {
+				return latchkey.User{}, err
+			}
+			return *u, nil
+		},
+		func(u *latchkey.User) string { return u.ID })
 }
 
 func (q *queries) CountActiveUsersWithRole(ctx context.Context, role string) (int, error) {
