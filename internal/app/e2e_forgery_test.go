@@ -9,7 +9,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -46,7 +45,11 @@ func ourPublicKey(t *testing.T, srv *apptest.Instance, kid string) *ecdsa.Public
 		if k.Kid == kid {
 			x, _ := b64.DecodeString(k.X)
 			y, _ := b64.DecodeString(k.Y)
-			return &ecdsa.PublicKey{Curve: elliptic.P256(), X: new(big.Int).SetBytes(x), Y: new(big.Int).SetBytes(y)}
+			pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), append(append([]byte{4}, x...), y...))
+			if err != nil {
+				t.Fatalf("JWKS key %s: %v", kid, err)
+			}
+			return pub
 		}
 	}
 	t.Fatalf("kid %s not in the JWKS", kid)
@@ -113,10 +116,17 @@ func TestForgedTokensAreRefused(t *testing.T) {
 	}
 	der, _ := x509.MarshalPKIXPublicKey(pub)
 	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
-	jwkJSON, _ := json.Marshal(map[string]string{"kty": "EC", "crv": "P-256", "kid": kid,
-		"x": b64.EncodeToString(pub.X.FillBytes(make([]byte, 32))), "y": b64.EncodeToString(pub.Y.FillBytes(make([]byte, 32)))})
-	attackerJWK := map[string]string{"kty": "EC", "crv": "P-256",
-		"x": b64.EncodeToString(attackerKey.X.FillBytes(make([]byte, 32))), "y": b64.EncodeToString(attackerKey.Y.FillBytes(make([]byte, 32)))}
+	point := func(k *ecdsa.PublicKey) (x, y string) { // uncompressed: 0x04 ‖ X ‖ Y
+		b, err := k.Bytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b64.EncodeToString(b[1:33]), b64.EncodeToString(b[33:])
+	}
+	ourX, ourY := point(pub)
+	jwkJSON, _ := json.Marshal(map[string]string{"kty": "EC", "crv": "P-256", "kid": kid, "x": ourX, "y": ourY})
+	attX, attY := point(&attackerKey.PublicKey)
+	attackerJWK := map[string]string{"kty": "EC", "crv": "P-256", "x": attX, "y": attY}
 
 	attacks := map[string]string{
 		"alg none":            segmentJSON(t, map[string]any{"alg": "none", "typ": "at+jwt", "kid": kid}) + "." + payload + ".",

@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -50,7 +49,7 @@ func startCluster(t *testing.T, n int) *cluster {
 	redisURL := testenv.Redis(t)
 	c := &cluster{dataDir: t.TempDir(), dsn: testenv.PostgresSchema(t)}
 	c.bin = filepath.Join(t.TempDir(), "latchkey")
-	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", c.bin, "github.com/latchkey/latchkey/cmd/latchkey")
+	build := exec.Command("go", "build", "-o", c.bin, "github.com/latchkey/latchkey/cmd/latchkey")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}

@@ -43,7 +43,6 @@ type Fallback struct {
 	clock              func() time.Time
 
 	healthy atomic.Bool
-	probing atomic.Bool
 	mu      sync.Mutex // serializes transitions so logs and onChange stay in order
 	lastTry atomic.Int64
 }

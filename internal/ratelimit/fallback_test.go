@@ -136,7 +136,7 @@ func TestFallbackSurvivesRedisOutage(t *testing.T) {
 	}
 
 	// Redis comes back on the same port; Run notices without any traffic.
-	srv = startRedis(t, srv.port)
+	startRedis(t, srv.port)
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { fb.Run(runCtx); close(done) }()
