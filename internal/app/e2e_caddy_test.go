@@ -1,8 +1,6 @@
 package app_test
 
 import (
-	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -10,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/latchkey/latchkey/internal/apptest"
 	"github.com/latchkey/latchkey/internal/testenv"
@@ -68,19 +65,8 @@ func startCaddy(t *testing.T, latchkeyAddr, upstreamAddr string) string {
 			t.Logf("caddy output:\n%s", out.String())
 		}
 	})
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		select {
-		case <-exited:
-			t.Fatalf("caddy exited: %s", out.String())
-		default:
-		}
-		if c, err := net.Dial("tcp", listen); err == nil {
-			c.Close()
-			return "http://" + listen
-		}
-	}
-	t.Fatalf("caddy did not start: %s", out.String())
-	return ""
+	awaitListening(t, listen, exited, out.String)
+	return "http://" + listen
 }
 
 func TestCaddyForwardAuth(t *testing.T) {
@@ -96,21 +82,11 @@ func TestCaddyForwardAuth(t *testing.T) {
 
 	do := func(method, path string, headers ...string) (int, http.Header) {
 		t.Helper()
-		req, _ := http.NewRequest(method, base+path, nil)
-		for i := 0; i+1 < len(headers); i += 2 {
-			req.Header.Set(headers[i], headers[i+1])
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		_, _ = io.Copy(io.Discard, resp.Body)
-		return resp.StatusCode, resp.Header
+		return through(t, base, method, path, headers...)
 	}
 	get := func(path string, headers ...string) (int, http.Header) {
 		t.Helper()
-		return do("GET", path, headers...)
+		return through(t, base, "GET", path, headers...)
 	}
 	// Every identity header, forged. Some are never in latchkey's answer to
 	// that request (X-Auth-Identity: no signing key; X-Auth-Email: no such

@@ -2,8 +2,6 @@ package app_test
 
 import (
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/latchkey/latchkey/internal/apptest"
 	"github.com/latchkey/latchkey/internal/testenv"
@@ -105,15 +102,11 @@ func startNginx(t *testing.T, latchkeyAddr, upstreamAddr string) string {
 			t.Logf("nginx output:\n%s\nerror.log:\n%s", out.String(), logs)
 		}
 	})
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if c, err := net.Dial("tcp", listen); err == nil {
-			c.Close()
-			return "http://" + listen
-		}
-	}
-	logs, _ := os.ReadFile(filepath.Join(dir, "error.log"))
-	t.Fatalf("nginx did not start: %s\n%s", out.String(), logs)
-	return ""
+	awaitListening(t, listen, nil, func() string {
+		logs, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+		return out.String() + "\n" + string(logs)
+	})
+	return "http://" + listen
 }
 
 func TestNginxAuthRequest(t *testing.T) {
@@ -129,17 +122,7 @@ func TestNginxAuthRequest(t *testing.T) {
 
 	get := func(path string, headers ...string) (int, http.Header) {
 		t.Helper()
-		req, _ := http.NewRequest("GET", base+path, nil)
-		for i := 0; i+1 < len(headers); i += 2 {
-			req.Header.Set(headers[i], headers[i+1])
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		_, _ = io.Copy(io.Discard, resp.Body)
-		return resp.StatusCode, resp.Header
+		return through(t, base, "GET", path, headers...)
 	}
 	forged := []string{"X-Auth-User-Id", "victim", "X-Auth-Roles", "admin", "X-Auth-Api-Key-Id", "forged", "X-Auth-Scopes", "everything"}
 
