@@ -8,22 +8,25 @@ import (
 // Error codes are the stable, machine-readable part of every error a client
 // sees. The HTTP layer maps each to one status code (see CONTRACT.md).
 const (
-	EInvalidRequest       = "invalid_request"
-	EInvalidCredentials   = "invalid_credentials"
-	ETokenRequired        = "token_required"
-	ETokenExpired         = "token_expired"
-	EInvalidToken         = "invalid_token"
-	EInvalidGrant         = "invalid_grant"
-	EInvalidAPIKey        = "invalid_api_key"
-	EForbidden            = "forbidden"
-	ENotFound             = "not_found"
-	EConflict             = "conflict"
-	EPayloadTooLarge      = "payload_too_large"
-	EUnsupportedMediaType = "unsupported_media_type"
-	EWeakPassword         = "weak_password"
-	ERateLimited          = "rate_limited"
-	EInternal             = "internal"
-	EUnavailable          = "unavailable"
+	EInvalidRequest     = "invalid_request"
+	EInvalidCredentials = "invalid_credentials"
+	ETokenRequired      = "token_required"
+	ETokenExpired       = "token_expired"
+	EInvalidToken       = "invalid_token"
+	EInvalidGrant       = "invalid_grant"
+	EInvalidAPIKey      = "invalid_api_key"
+	EForbidden          = "forbidden"
+	// EReauthenticationRequired: the operation needs a sign-in more recent
+	// than --reauth-window (POST /v1/auth/reauthenticate renews it).
+	EReauthenticationRequired = "reauthentication_required"
+	ENotFound                 = "not_found"
+	EConflict                 = "conflict"
+	EPayloadTooLarge          = "payload_too_large"
+	EUnsupportedMediaType     = "unsupported_media_type"
+	EWeakPassword             = "weak_password"
+	ERateLimited              = "rate_limited"
+	EInternal                 = "internal"
+	EUnavailable              = "unavailable"
 )
 
 // Error is latchkey's one error type. Message is safe to show a client;

@@ -10,10 +10,6 @@ import (
 	"github.com/latchkey/latchkey/internal/crypt"
 )
 
-// ScopeIntrospect lets an API key call the introspection endpoint. Like
-// apikeys:write it is never implied: an unscoped key cannot introspect.
-const ScopeIntrospect = "introspect"
-
 // Token types of an introspection answer (RFC 7662 token_type).
 const (
 	TokenTypeAccess  = "access_token"
@@ -32,15 +28,6 @@ type Introspection struct {
 	Scope     string // space-separated; "" when unscoped
 	IssuedAt  time.Time
 	ExpiresAt time.Time // zero for an API key without expiry
-}
-
-// CanIntrospect refuses every caller but an API key that explicitly holds
-// the introspect scope.
-func CanIntrospect(p *Principal) error {
-	if p.APIKey == nil || !containsScope(p.APIKey.Scopes, ScopeIntrospect) {
-		return latchkey.Errorf(latchkey.EForbidden, "Introspection needs an API key with the %s scope.", ScopeIntrospect)
-	}
-	return nil
 }
 
 // Introspect tells whether raw is a live access token, refresh token or

@@ -2,26 +2,10 @@ package auth
 
 import (
 	"context"
-	"slices"
 	"time"
 
 	"github.com/latchkey/latchkey"
 )
-
-// Principal is who a request acts for.
-type Principal struct {
-	User      *latchkey.User
-	SessionID string           // the session behind an access token or cookie; "" for API keys
-	APIKey    *latchkey.APIKey // set when an API key authenticated the request
-	Scopes    []string         // nil: all of the user's rights
-	Via       string           // "bearer", "cookie" or "api_key"
-}
-
-// HasScope reports whether the credential carries scope (an unscoped
-// credential carries all of its owner's rights).
-func (p *Principal) HasScope(scope string) bool {
-	return p.Scopes == nil || slices.Contains(p.Scopes, scope)
-}
 
 var errRevoked = latchkey.Errorf(latchkey.EInvalidToken, "The access token is invalid.")
 

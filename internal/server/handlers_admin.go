@@ -140,6 +140,20 @@ type auditEventJSON struct {
 	Reason    string    `json:"reason"`
 }
 
+// handleAdminRevokeUserAPIKeys revokes every API key of a user at once,
+// as after a suspected compromise.
+func (s *Server) handleAdminRevokeUserAPIKeys() userHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+		n, err := s.auth.RevokeUserAPIKeys(r.Context(), r.PathValue("id"), actor(p, s.meta(r)))
+		if err != nil {
+			s.writeProblem(w, r, err)
+			return
+		}
+		noStore(w)
+		writeJSON(w, http.StatusOK, map[string]int{"revoked": n})
+	}
+}
+
 func (s *Server) handleAdminAudit() userHandler {
 	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 		pg, err := page(r)

@@ -8,9 +8,6 @@ import (
 	"github.com/latchkey/latchkey/internal/auth"
 )
 
-// ScopeProfileWrite lets a scoped credential change the caller's profile.
-const ScopeProfileWrite = "profile:write"
-
 type createAPIKeyRequest struct {
 	Name      string   `json:"name"`
 	Scopes    []string `json:"scopes"`
@@ -71,7 +68,7 @@ func (s *Server) handleCreateAPIKey() userHandler {
 
 func (s *Server) handleListAPIKeys() userHandler {
 	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-		keys, err := s.auth.ListAPIKeys(r.Context(), p)
+		keys, err := s.auth.ListAPIKeys(r.Context(), p.User.ID)
 		if err != nil {
 			s.writeProblem(w, r, err)
 			return
@@ -92,29 +89,5 @@ func (s *Server) handleRevokeAPIKey() userHandler {
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
-	}
-}
-
-// sessionOnly refuses API keys on endpoints that act on a sign-in: a key
-// cannot change the password or manage sessions (AK-06).
-func (s *Server) sessionOnly(h userHandler) userHandler {
-	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-		if p.APIKey != nil {
-			s.writeProblem(w, r, latchkey.Errorf(latchkey.EForbidden, "This endpoint needs a signed-in session; an API key cannot use it."))
-			return
-		}
-		h(w, r, p)
-	}
-}
-
-// requireScopeFor refuses a scoped credential without scope; unscoped
-// credentials carry all of their owner's rights.
-func (s *Server) requireScopeFor(scope string, h userHandler) userHandler {
-	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-		if !p.HasScope(scope) {
-			s.writeProblem(w, r, latchkey.Errorf(latchkey.EForbidden, "This credential lacks the scope %s.", scope))
-			return
-		}
-		h(w, r, p)
 	}
 }

@@ -65,9 +65,6 @@ type signupRequest struct {
 
 func (s *Server) handleSignup() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.allow(w, r, "", limitCheck{s.rules.SignupIP, s.ipKey(r)}) {
-			return
-		}
 		req, err := decode[signupRequest](w, r)
 		if err != nil {
 			s.writeProblem(w, r, err)
@@ -94,14 +91,12 @@ func (s *Server) handleLogin() http.Handler {
 			s.writeProblem(w, r, err)
 			return
 		}
-		canonical, _ := auth.CanonicalEmail(req.Email)
-		account := accountKey(canonical, req.Email)
-		if !s.allow(w, r, "", limitCheck{s.rules.LoginIP, s.ipKey(r)}, limitCheck{s.rules.LoginAccount, account}) ||
-			s.accountLocked(w, r, account) {
+		attempt, ok := s.admitAccount(w, r, req.Email)
+		if !ok {
 			return
 		}
 		t, err := s.auth.Login(r.Context(), req.Email, req.Password, s.meta(r))
-		s.loginOutcome(r.Context(), account, err)
+		attempt.done(w, r, err)
 		if err != nil {
 			s.writeProblem(w, r, err)
 			return
@@ -123,9 +118,6 @@ func (r refreshRequest) Validate() error {
 
 func (s *Server) handleRefresh() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.allow(w, r, "", limitCheck{s.rules.RefreshIP, s.ipKey(r)}) {
-			return
-		}
 		req, err := decode[refreshRequest](w, r)
 		if err != nil {
 			s.writeProblem(w, r, err)
@@ -160,6 +152,34 @@ func (s *Server) handleLogout() userHandler {
 		}
 		if p.Via == "cookie" && req.Scope != auth.LogoutOthers {
 			s.clearSessionCookie(w)
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+type reauthenticateRequest struct {
+	Password string `json:"password"`
+}
+
+func (r reauthenticateRequest) Validate() error {
+	if r.Password == "" {
+		return latchkey.Errorf(latchkey.EInvalidRequest, "password is required.")
+	}
+	return nil
+}
+
+// handleReauthenticate confirms the password of the current session, which
+// makes it fresh for sensitive operations for --reauth-window.
+func (s *Server) handleReauthenticate() userHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+		req, err := decode[reauthenticateRequest](w, r)
+		if err != nil {
+			s.writeProblem(w, r, err)
+			return
+		}
+		if err := s.auth.Reauthenticate(r.Context(), p, req.Password, s.meta(r)); err != nil {
+			s.writeProblem(w, r, err)
+			return
 		}
 		w.WriteHeader(http.StatusNoContent)
 	}

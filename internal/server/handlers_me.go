@@ -66,6 +66,9 @@ func (s *Server) handleUpdateMe() userHandler {
 type changePasswordRequest struct {
 	CurrentPassword string `json:"current_password"`
 	NewPassword     string `json:"new_password"`
+	// RevokeAPIKeys also revokes every API key of the account: what a
+	// person does who fears the old password, or a session, was stolen.
+	RevokeAPIKeys bool `json:"revoke_api_keys"`
 }
 
 func (r changePasswordRequest) Validate() error {
@@ -77,19 +80,13 @@ func (r changePasswordRequest) Validate() error {
 
 func (s *Server) handleChangePassword() userHandler {
 	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-		if !s.allow(w, r, p.User.ID, limitCheck{s.rules.PasswordChangeIP, s.ipKey(r)}, limitCheck{s.rules.PasswordChangeAccount, p.User.ID}) ||
-			s.accountLocked(w, r, p.User.Email) {
-			return
-		}
 		req, err := decode[changePasswordRequest](w, r)
 		if err != nil {
 			s.writeProblem(w, r, err)
 			return
 		}
-		err = s.auth.ChangePassword(r.Context(), p.User.ID, p.SessionID, req.CurrentPassword, req.NewPassword, s.meta(r))
-		if latchkey.IsCode(err, latchkey.EInvalidCredentials) {
-			s.loginOutcome(r.Context(), p.User.Email, err)
-		}
+		err = s.auth.ChangePassword(r.Context(), p, auth.PasswordChange{Current: req.CurrentPassword, New: req.NewPassword,
+			RevokeAPIKeys: req.RevokeAPIKeys}, s.meta(r))
 		if err != nil {
 			s.writeProblem(w, r, err)
 			return

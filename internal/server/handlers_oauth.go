@@ -111,9 +111,6 @@ func (s *Server) handleOAuthCallback() http.Handler {
 		// Whatever happens, this browser's flow is used up.
 		http.SetCookie(w, oauth.ClearFlowCookie(s.cfg.Secure()))
 		noStore(w)
-		if !s.allow(w, r, "", limitCheck{s.rules.OAuthCallbackIP, s.ipKey(r)}) {
-			return
-		}
 		ctx, m := r.Context(), s.meta(r)
 		fail := func(err error) {
 			s.writeProblem(w, r, s.auth.OAuthFailed(ctx, "", oauthReason(err), m, err))
@@ -229,9 +226,6 @@ func (r oauthTokenRequest) Validate() error {
 // handleOAuthToken exchanges a one-time code for the token response.
 func (s *Server) handleOAuthToken() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.allow(w, r, "", limitCheck{s.rules.CodeExchangeIP, s.ipKey(r)}) {
-			return
-		}
 		req, err := decode[oauthTokenRequest](w, r)
 		if err != nil {
 			s.writeProblem(w, r, err)

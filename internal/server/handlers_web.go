@@ -51,10 +51,6 @@ func (s *Server) providerReturn(returnTo string) string {
 // always gets a new session and cookie (no session fixation).
 func (s *Server) handleLoginForm() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := s.csrf.Check(r); err != nil {
-			s.webFail(w, r, latchkey.WrapError(latchkey.EForbidden, "Cross-site requests are not allowed.", err))
-			return
-		}
 		form, err := parseForm(w, r)
 		if err != nil {
 			s.webFail(w, r, err)
@@ -62,14 +58,12 @@ func (s *Server) handleLoginForm() http.Handler {
 		}
 		email, pw := form.Get("email"), form.Get("password")
 		returnTo, _ := s.pageRedirects.Safe(form.Get("return_to"))
-		canonical, _ := auth.CanonicalEmail(email)
-		account := accountKey(canonical, email)
-		if !s.webAllow(w, r, "", limitCheck{s.rules.LoginIP, s.ipKey(r)}, limitCheck{s.rules.LoginAccount, account}) ||
-			s.webLocked(w, r, account) {
+		attempt, ok := s.admitAccount(w, r, email)
+		if !ok {
 			return
 		}
 		u, err := s.auth.CheckPassword(r.Context(), email, pw, s.meta(r))
-		s.loginOutcome(r.Context(), account, err)
+		attempt.done(w, r, err)
 		if latchkey.IsCode(err, latchkey.EInvalidCredentials) || latchkey.IsCode(err, latchkey.EInvalidRequest) {
 			s.renderLogin(w, r, http.StatusUnauthorized, limitString(email, 254), returnTo, badLogin)
 			return
@@ -99,31 +93,6 @@ func (s *Server) handleLoginForm() http.Handler {
 	})
 }
 
-// webPage authenticates a page request by its session cookie alone;
-// without a live session the browser is sent to sign in.
-func (s *Server) webPage(h userHandler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, found, err := s.cookiePrincipal(r)
-		switch {
-		case found && err == nil:
-			h(w, r, p)
-		case latchkey.IsCode(err, latchkey.EForbidden):
-			s.webFail(w, r, err)
-		case err != nil && problemStatus[latchkey.ErrorCode(err)] != http.StatusUnauthorized:
-			s.webFail(w, r, err)
-		default:
-			if found {
-				s.clearSessionCookie(w)
-			}
-			back := "/account"
-			if r.Method == http.MethodGet {
-				back = r.URL.RequestURI()
-			}
-			s.seeOther(w, r, "/login?"+url.Values{"return_to": {back}}.Encode())
-		}
-	})
-}
-
 func (s *Server) handleAccountPage() userHandler {
 	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 		s.renderAccount(w, r, p, http.StatusOK, func(v *web.AccountView) { v.Notice = web.Notices[r.URL.Query().Get("done")] })
@@ -136,12 +105,13 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, p *auth.P
 		s.webFail(w, r, err)
 		return
 	}
-	keys, err := s.auth.ListAPIKeys(r.Context(), p)
+	keys, err := s.auth.ListAPIKeys(r.Context(), p.User.ID)
 	if err != nil {
 		s.webFail(w, r, err)
 		return
 	}
-	v := web.AccountView{Email: p.User.Email, Name: p.User.Name, Roles: p.User.Roles, MinPasswordLength: s.cfg.PasswordMinLength}
+	v := web.AccountView{Email: p.User.Email, Name: p.User.Name, Roles: p.User.Roles, MinPasswordLength: s.cfg.PasswordMinLength,
+		NeedsReauth: !s.fresh(p)}
 	for _, x := range sessions {
 		ua := x.UserAgent
 		if ua == "" {
@@ -246,24 +216,39 @@ func (s *Server) handleRevokeKeyForm() userHandler {
 
 func (s *Server) handleChangePasswordForm() userHandler {
 	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-		if !s.webAllow(w, r, p.User.ID, limitCheck{s.rules.PasswordChangeIP, s.ipKey(r)}, limitCheck{s.rules.PasswordChangeAccount, p.User.ID}) ||
-			s.webLocked(w, r, p.User.Email) {
-			return
-		}
 		form, err := parseForm(w, r)
 		if err != nil {
 			s.webFail(w, r, err)
 			return
 		}
-		err = s.auth.ChangePassword(r.Context(), p.User.ID, p.SessionID, form.Get("current_password"), form.Get("new_password"), s.meta(r))
-		if latchkey.IsCode(err, latchkey.EInvalidCredentials) {
-			s.loginOutcome(r.Context(), p.User.Email, err)
-		}
+		err = s.auth.ChangePassword(r.Context(), p, auth.PasswordChange{Current: form.Get("current_password"),
+			New: form.Get("new_password"), RevokeAPIKeys: form.Get("revoke_api_keys") == "on"}, s.meta(r))
 		switch code := latchkey.ErrorCode(err); {
 		case err == nil:
 			s.seeOther(w, r, "/account?done=password")
 		case code == latchkey.EInvalidCredentials || code == latchkey.EWeakPassword || code == latchkey.EInvalidRequest:
 			s.renderAccount(w, r, p, problemStatus[code], func(v *web.AccountView) { v.PasswordError = latchkey.ErrorMessage(err) })
+		default:
+			s.webFail(w, r, err)
+		}
+	}
+}
+
+// handleReauthenticateForm confirms the password of a signed-in browser
+// session, so that its sensitive forms work again for --reauth-window.
+func (s *Server) handleReauthenticateForm() userHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+		form, err := parseForm(w, r)
+		if err != nil {
+			s.webFail(w, r, err)
+			return
+		}
+		err = s.auth.Reauthenticate(r.Context(), p, form.Get("password"), s.meta(r))
+		switch code := latchkey.ErrorCode(err); {
+		case err == nil:
+			s.seeOther(w, r, "/account?done=reauthenticated")
+		case code == latchkey.EInvalidCredentials || code == latchkey.EInvalidRequest:
+			s.renderAccount(w, r, p, problemStatus[code], func(v *web.AccountView) { v.ReauthError = latchkey.ErrorMessage(err) })
 		default:
 			s.webFail(w, r, err)
 		}
@@ -288,9 +273,6 @@ func (s *Server) webFail(w http.ResponseWriter, r *http.Request, err error) {
 	if status >= 500 {
 		s.log.ErrorContext(r.Context(), "page failed", "code", code, "err", err)
 		v.Message = "Something went wrong on our side. Please try again."
-	}
-	if status == http.StatusForbidden {
-		v.Message = "This request came from another site and was refused."
 	}
 	if err := s.pages.Error(w, status, v); err != nil {
 		s.log.ErrorContext(r.Context(), "rendering an error page", "err", err)

@@ -1,13 +1,13 @@
 package server
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/clientip"
 	"github.com/latchkey/latchkey/internal/ratelimit"
 )
@@ -22,26 +22,31 @@ type limitCheck struct {
 // audit event, so that a flood of refused requests cannot flood the log.
 var auditRefusals = ratelimit.Rule{Name: "audit-rate-limited", Limit: 1, Period: time.Minute}
 
-// allow applies the checks in order. When one refuses, it answers 429 with
-// Retry-After and the RateLimit headers, audits it, and returns false. If
-// the limiter itself fails the request is refused (503): never unlimited.
-func (s *Server) allow(w http.ResponseWriter, r *http.Request, userID string, checks ...limitCheck) bool {
+// admit applies the checks in order. When one refuses, it answers 429 with
+// Retry-After and the RateLimit headers (as a page or a problem, as the
+// route speaks), audits it, and returns false. If the limiter itself fails
+// the request is refused (503): never unlimited.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, userID string, checks ...limitCheck) bool {
 	if s.limits == nil {
 		return true
 	}
 	for _, c := range checks {
 		d, err := s.limits.Allow(r.Context(), c.rule, c.key)
 		if err != nil {
-			s.writeProblem(w, r, latchkey.WrapError(latchkey.EUnavailable, "Rate limiting is unavailable; try again shortly.", err))
+			s.fail(w, r, errLimiterDown(err))
 			return false
 		}
 		ratelimit.WriteHeaders(w.Header(), c.rule, d)
 		if !d.Allowed {
-			s.refuse(w, r, c.rule.Name, c.key, userID, d.RetryAfter)
+			s.fail(w, r, s.refusal(w, r, c.rule.Name, c.key, userID, d.RetryAfter))
 			return false
 		}
 	}
 	return true
+}
+
+func errLimiterDown(err error) error {
+	return latchkey.WrapError(latchkey.EUnavailable, "Rate limiting is unavailable; try again shortly.", err)
 }
 
 // refuse answers 429 and records it.
@@ -79,39 +84,62 @@ func accountKey(canonical, typed string) string {
 	return k
 }
 
-// accountLocked answers 429 while failed logins hold the account locked.
-// A correct password gets the same answer as a wrong one while locked, and
-// unknown accounts lock the same way, so the lock is no oracle.
-func (s *Server) accountLocked(w http.ResponseWriter, r *http.Request, account string) bool {
-	if s.limits == nil {
-		return false
-	}
-	wait, err := s.limits.Wait(r.Context(), account)
-	if err != nil {
-		s.writeProblem(w, r, latchkey.WrapError(latchkey.EUnavailable, "Rate limiting is unavailable; try again shortly.", err))
-		return true
-	}
-	if wait > 0 {
-		s.refuse(w, r, "login-backoff", account, "", wait)
-		return true
-	}
-	return false
+// signIn is one attempt to sign in to a named account, admitted by its
+// route's per-account limits and back-off.
+type signIn struct {
+	s          *Server
+	backoffKey string
+	backoff    bool
 }
 
-// loginOutcome feeds the failure back-off.
-func (s *Server) loginOutcome(ctx context.Context, account string, err error) {
+// admitAccount applies the route's per-account limits and back-off to the
+// account a sign-in names (the handler reads it from the body first). It
+// answers 429 and returns false while the account is limited or backing
+// off. A correct password gets the same answer as a wrong one while
+// locked, and unknown accounts lock the same way, so the lock is no oracle.
+func (s *Server) admitAccount(w http.ResponseWriter, r *http.Request, email string) (*signIn, bool) {
+	canonical, _ := auth.CanonicalEmail(email)
+	account := accountKey(canonical, email)
+	pol := routePolicy(r)
+	in := &signIn{s: s, backoffKey: account, backoff: pol.Backoff}
 	if s.limits == nil {
+		return in, true
+	}
+	if !s.admit(w, r, "", s.checks(pol, perAccount, account)...) {
+		return nil, false
+	}
+	if !in.backoff {
+		return in, true
+	}
+	wait, err := s.limits.Wait(r.Context(), in.backoffKey)
+	if err != nil {
+		s.fail(w, r, errLimiterDown(err))
+		return nil, false
+	}
+	if wait > 0 {
+		s.fail(w, r, s.refusal(w, r, "login-backoff", in.backoffKey, "", wait))
+		return nil, false
+	}
+	return in, true
+}
+
+// done feeds the attempt's outcome to the back-off: a success clears it, a
+// wrong password counts, anything else (a busy hasher, a bad request)
+// tells nothing about the password.
+func (in *signIn) done(w http.ResponseWriter, r *http.Request, err error) {
+	s, ctx := in.s, r.Context()
+	if s.limits == nil || !in.backoff {
 		return
 	}
 	switch {
 	case err == nil:
-		err = s.limits.Reset(ctx, account)
+		err = s.limits.Reset(ctx, in.backoffKey)
 	case latchkey.IsCode(err, latchkey.EInvalidCredentials):
-		_, err = s.limits.Fail(ctx, account)
+		_, err = s.limits.Fail(ctx, in.backoffKey)
 	default:
 		return
 	}
 	if err != nil {
-		s.log.WarnContext(ctx, "recording a login outcome for back-off", "err", err)
+		s.log.WarnContext(ctx, "recording a sign-in outcome for back-off", "err", err)
 	}
 }

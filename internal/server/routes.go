@@ -3,75 +3,135 @@ package server
 import (
 	"net/http"
 
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/ratelimit"
 	"github.com/latchkey/latchkey/internal/web"
 )
 
 // router is what routes registers on: an *http.ServeMux, or a recorder in
-// the test that checks every route is in the OpenAPI document.
+// the tests that check every route's policy and OpenAPI entry.
 type router interface {
 	Handle(pattern string, handler http.Handler)
 }
 
-// routes lists every route latchkey serves, in one place.
+// The rate-limit rules, by name, for the policy table.
+func loginIP(r ratelimit.Rules) ratelimit.Rule          { return r.LoginIP }
+func loginAccount(r ratelimit.Rules) ratelimit.Rule     { return r.LoginAccount }
+func signupIP(r ratelimit.Rules) ratelimit.Rule         { return r.SignupIP }
+func refreshIP(r ratelimit.Rules) ratelimit.Rule        { return r.RefreshIP }
+func passwordChangeIP(r ratelimit.Rules) ratelimit.Rule { return r.PasswordChangeIP }
+func passwordChangeUser(r ratelimit.Rules) ratelimit.Rule {
+	return r.PasswordChangeAccount
+}
+func oauthCallbackIP(r ratelimit.Rules) ratelimit.Rule { return r.OAuthCallbackIP }
+func codeExchangeIP(r ratelimit.Rules) ratelimit.Rule  { return r.CodeExchangeIP }
+
+// The policies most routes share.
+var (
+	// public: anyone, no credential looked at.
+	public = policy{Public: true}
+	// anyCredential: a session (token or cookie) or an unscoped or scoped
+	// API key of the user.
+	anyCredential = policy{Accepts: credAny}
+	// sessionOnly: acting on a sign-in (sessions, logout) needs one; an API
+	// key has none.
+	sessionOnly = policy{Accepts: credSession}
+	// sensitive: changes how the account signs in or mints a lasting
+	// credential, so a stolen session must not do it unnoticed: a session
+	// that signed in recently, never an API key.
+	sensitive = policy{Accepts: credSession, Fresh: true}
+	// admin: the admin role, and for an API key the admin scope, which an
+	// unscoped key never carries.
+	admin = policy{Accepts: credAny, Role: latchkey.RoleAdmin, Scope: auth.ScopeAdmin}
+	// keyManagement: a session, or an API key holding apikeys:write.
+	keyManagement = policy{Accepts: credAny, Scope: auth.ScopeAPIKeysWrite}
+	// hostedPage: a hosted page behind the session cookie.
+	hostedPage = policy{Accepts: credCookie, Page: true}
+	// sensitivePage: a hosted page's sensitive form.
+	sensitivePage = policy{Accepts: credCookie, Page: true, Fresh: true}
+	// signInLimits: a sign-in by password is limited per address and per
+	// account (with Backoff on the account).
+	signInLimits = []limit{ip(loginIP), account(loginAccount)}
+)
+
+// with returns a copy of p with more limits.
+func (p policy) with(limits ...limit) policy {
+	p.Limits = append(append([]limit(nil), p.Limits...), limits...)
+	return p
+}
+
+// routes lists every route latchkey serves with its policy: who may call
+// it, with which credential, how recently signed in, and which limits
+// apply. guard enforces the policy before the handler runs.
 func (s *Server) routes(mux router) {
+	route := func(pattern string, p policy, h userHandler) { mux.Handle(pattern, s.guard(pattern, p, h)) }
+
 	// Accounts and tokens.
-	mux.Handle("POST /v1/auth/signup", s.handleSignup())
-	mux.Handle("POST /v1/auth/login", s.handleLogin())
-	mux.Handle("POST /v1/auth/refresh", s.handleRefresh())
-	mux.Handle("POST /v1/auth/logout", s.requireUser(s.handleLogout()))
+	route("POST /v1/auth/signup", public.with(ip(signupIP)), plain(s.handleSignup()))
+	route("POST /v1/auth/login", policy{Public: true, Backoff: true}.with(signInLimits...), plain(s.handleLogin()))
+	route("POST /v1/auth/refresh", public.with(ip(refreshIP)), plain(s.handleRefresh()))
+	route("POST /v1/auth/logout", sessionOnly, s.handleLogout())
+	route("POST /v1/auth/reauthenticate", sessionOnly.with(ip(passwordChangeIP), user(passwordChangeUser)), s.handleReauthenticate())
 
 	// The caller.
-	mux.Handle("GET /v1/me", s.requireUser(s.handleMe()))
-	mux.Handle("PATCH /v1/me", s.requireUser(s.requireScopeFor(ScopeProfileWrite, s.handleUpdateMe())))
-	mux.Handle("POST /v1/me/password", s.requireUser(s.sessionOnly(s.handleChangePassword())))
-	mux.Handle("GET /v1/sessions", s.requireUser(s.sessionOnly(s.handleListSessions())))
-	mux.Handle("DELETE /v1/sessions/{id}", s.requireUser(s.sessionOnly(s.handleRevokeSession())))
+	route("GET /v1/me", anyCredential, s.handleMe())
+	route("PATCH /v1/me", policy{Accepts: credAny, Scope: auth.ScopeProfileWrite}, s.handleUpdateMe())
+	route("POST /v1/me/password", sensitive.with(ip(passwordChangeIP), user(passwordChangeUser)), s.handleChangePassword())
+	route("GET /v1/sessions", sessionOnly, s.handleListSessions())
+	route("DELETE /v1/sessions/{id}", sessionOnly, s.handleRevokeSession())
 
-	// API keys. A key can manage keys only with the apikeys:write scope.
-	mux.Handle("POST /v1/api-keys", s.requireUser(s.handleCreateAPIKey()))
-	mux.Handle("GET /v1/api-keys", s.requireUser(s.handleListAPIKeys()))
-	mux.Handle("DELETE /v1/api-keys/{id}", s.requireUser(s.handleRevokeAPIKey()))
+	// API keys: creating one mints a lasting credential, so a session must
+	// be fresh; a key with apikeys:write was given that power explicitly.
+	route("POST /v1/api-keys", policy{Accepts: credAny, Scope: auth.ScopeAPIKeysWrite, Fresh: true}, s.handleCreateAPIKey())
+	route("GET /v1/api-keys", keyManagement, s.handleListAPIKeys())
+	route("DELETE /v1/api-keys/{id}", keyManagement, s.handleRevokeAPIKey())
 
-	// Administration: roles, users, audit log, signing keys (role admin).
-	mux.Handle("GET /v1/admin/users", s.admin(s.handleAdminListUsers()))
-	mux.Handle("GET /v1/admin/users/{id}", s.admin(s.handleAdminGetUser()))
-	mux.Handle("PATCH /v1/admin/users/{id}", s.admin(s.handleAdminUpdateUser()))
-	mux.Handle("DELETE /v1/admin/users/{id}", s.admin(s.handleAdminDeleteUser()))
-	mux.Handle("GET /v1/admin/users/{id}/sessions", s.admin(s.handleAdminUserSessions()))
-	mux.Handle("DELETE /v1/admin/users/{id}/sessions", s.admin(s.handleAdminRevokeUserSessions()))
-	mux.Handle("GET /v1/admin/audit", s.admin(s.handleAdminAudit()))
-	mux.Handle("GET /v1/admin/keys", s.admin(s.handleAdminListKeys()))
-	mux.Handle("POST /v1/admin/keys/rotate", s.admin(s.handleAdminRotateKeys()))
+	// Administration: users, audit log, signing keys.
+	route("GET /v1/admin/users", admin, s.handleAdminListUsers())
+	route("GET /v1/admin/users/{id}", admin, s.handleAdminGetUser())
+	route("PATCH /v1/admin/users/{id}", admin, s.handleAdminUpdateUser())
+	route("DELETE /v1/admin/users/{id}", admin, s.handleAdminDeleteUser())
+	route("GET /v1/admin/users/{id}/sessions", admin, s.handleAdminUserSessions())
+	route("DELETE /v1/admin/users/{id}/sessions", admin, s.handleAdminRevokeUserSessions())
+	route("DELETE /v1/admin/users/{id}/api-keys", admin, s.handleAdminRevokeUserAPIKeys())
+	route("GET /v1/admin/audit", admin, s.handleAdminAudit())
+	route("GET /v1/admin/keys", admin, s.handleAdminListKeys())
+	route("POST /v1/admin/keys/rotate", admin, s.handleAdminRotateKeys())
 
-	// Social login (OAuth 2.0 / OpenID Connect).
-	mux.Handle("GET /v1/oauth/{provider}/authorize", s.handleOAuthAuthorize())
-	mux.Handle("GET /v1/oauth/{provider}/callback", s.handleOAuthCallback())
-	mux.Handle("POST /v1/oauth/token", s.handleOAuthToken())
-	mux.Handle("DELETE /v1/me/identities/{id}", s.requireUser(s.handleUnlinkIdentity()))
+	// Social login (OAuth 2.0 / OpenID Connect). Unlinking changes how the
+	// account signs in.
+	route("GET /v1/oauth/{provider}/authorize", public, plain(s.handleOAuthAuthorize()))
+	route("GET /v1/oauth/{provider}/callback", public.with(ip(oauthCallbackIP)), plain(s.handleOAuthCallback()))
+	route("POST /v1/oauth/token", public.with(ip(codeExchangeIP)), plain(s.handleOAuthToken()))
+	route("DELETE /v1/me/identities/{id}", sensitive, s.handleUnlinkIdentity())
 
 	// Browser sessions: hosted login and account pages (cookie + CSRF).
-	mux.Handle("GET /login", s.handleLoginPage())
-	mux.Handle("POST /login", s.handleLoginForm())
-	mux.Handle("POST /logout", s.handleLogoutForm())
-	mux.Handle("GET /account", s.webPage(s.handleAccountPage()))
-	mux.Handle("POST /account/password", s.webPage(s.handleChangePasswordForm()))
-	mux.Handle("POST /account/sessions/{id}/revoke", s.webPage(s.handleRevokeSessionForm()))
-	mux.Handle("POST /account/sessions/revoke-others", s.webPage(s.handleRevokeOthersForm()))
-	mux.Handle("POST /account/api-keys", s.webPage(s.handleCreateKeyForm()))
-	mux.Handle("POST /account/api-keys/{id}/revoke", s.webPage(s.handleRevokeKeyForm()))
-	mux.Handle("GET "+web.StylesheetPath, web.Static())
+	route("GET /login", policy{Public: true, Page: true}, plain(s.handleLoginPage()))
+	route("POST /login", policy{Public: true, Page: true, CSRF: true, Backoff: true}.with(signInLimits...), plain(s.handleLoginForm()))
+	route("POST /logout", policy{Public: true, Page: true, CSRF: true}, plain(s.handleLogoutForm()))
+	route("GET /account", hostedPage, s.handleAccountPage())
+	route("POST /account/reauthenticate", hostedPage.with(ip(passwordChangeIP), user(passwordChangeUser)), s.handleReauthenticateForm())
+	route("POST /account/password", sensitivePage.with(ip(passwordChangeIP), user(passwordChangeUser)), s.handleChangePasswordForm())
+	route("POST /account/sessions/{id}/revoke", hostedPage, s.handleRevokeSessionForm())
+	route("POST /account/sessions/revoke-others", hostedPage, s.handleRevokeOthersForm())
+	route("POST /account/api-keys", sensitivePage, s.handleCreateKeyForm())
+	route("POST /account/api-keys/{id}/revoke", hostedPage, s.handleRevokeKeyForm())
+	route("GET "+web.StylesheetPath, public, plain(web.Static()))
+
 	// Protecting other services: forward auth for reverse proxies (any
 	// method: nginx and Envoy send the original one) and RFC 7662
 	// introspection for resource servers.
-	mux.Handle("/v1/verify", s.handleVerify())
-	mux.Handle("/v1/verify/", s.handleVerify()) // Envoy ext_authz appends the original path
-	mux.Handle("POST /v1/introspect", s.requireUser(s.handleIntrospect()))
-	mux.Handle("GET /.well-known/identity-jwks.json", s.handleIdentityJWKS())
+	forwardAuth := policy{Public: true, Note: "forward auth: checks the credential it is asked about (limits on failed API keys apply)"}
+	route("/v1/verify", forwardAuth, plain(s.handleVerify()))
+	route("/v1/verify/", forwardAuth, plain(s.handleVerify())) // Envoy ext_authz appends the original path
+	route("POST /v1/introspect", policy{Accepts: credAPIKey, Scope: auth.ScopeIntrospect}, s.handleIntrospect())
+	route("GET /.well-known/identity-jwks.json", public, plain(s.handleIdentityJWKS()))
 
 	// Public documents and operations.
-	mux.Handle("GET /.well-known/jwks.json", s.handleJWKS())
-	mux.Handle("GET /openapi.yaml", s.handleOpenAPI())
-	mux.Handle("GET /healthz", s.handleHealthz())
-	mux.Handle("GET /readyz", s.handleReadyz())
-	mux.Handle("GET /metrics", s.handleMetrics())
+	route("GET /.well-known/jwks.json", public, plain(s.handleJWKS()))
+	route("GET /openapi.yaml", public, plain(s.handleOpenAPI()))
+	route("GET /healthz", public, plain(s.handleHealthz()))
+	route("GET /readyz", public, plain(s.handleReadyz()))
+	route("GET /metrics", policy{Public: true, Note: "only the networks of --metrics-allow (checked by the handler)"}, plain(s.handleMetrics()))
 }

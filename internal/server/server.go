@@ -99,13 +99,20 @@ func NewServer(d Deps) *Server {
 	s.initWeb(d)
 	mux := http.NewServeMux()
 	s.routes(mux)
-	var h http.Handler = s.cors(s.withProblemFallback(mux))
+	s.handler = s.middleware(s.cors(s.withProblemFallback(mux)))
+	return s
+}
+
+// middleware wraps the routes in what every request passes through. Every
+// request gets an id, the security headers and an access-log line with a
+// metric, even when a handler panics: the recoverer sits inside them and
+// answers 500.
+func (s *Server) middleware(h http.Handler) http.Handler {
 	h = s.strictFraming(h)
+	h = s.recoverer(h)
 	h = s.accessLog(h)
 	h = s.securityHeaders(h)
-	h = withRequestID(h)
-	s.handler = s.recoverer(h)
-	return s
+	return withRequestID(h)
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }

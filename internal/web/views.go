@@ -64,6 +64,10 @@ type AccountView struct {
 	Error             string
 	PasswordError     string
 	MinPasswordLength int
+	// NeedsReauth: the session's sign-in is older than --reauth-window, so
+	// sensitive forms (new API key, password) need the password first.
+	NeedsReauth bool
+	ReauthError string
 }
 
 // SessionView is one of the user's sessions.
@@ -106,4 +110,6 @@ var Notices = map[string]string{
 	"others-revoked":  "All your other sessions were signed out.",
 	"key-revoked":     "The API key was revoked.",
 	"password":        "Your password was changed. Your other sessions were signed out.",
+	"reauthenticated": "Thanks: you can change your password and create API keys for the next few minutes.",
+	"reauth-needed":   "For your security, confirm your password first, then try again.",
 }
