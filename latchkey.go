@@ -27,12 +27,35 @@ type User struct {
 	Roles        []string
 	Disabled     bool
 	PasswordHash string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// EmailVerifiedAt is when the user last proved that Email is theirs;
+	// nil when the address was never proven.
+	EmailVerifiedAt *time.Time
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
 }
 
 // HasRole reports whether u carries role.
 func (u *User) HasRole(role string) bool { return slices.Contains(u.Roles, role) }
+
+// EmailVerified reports whether the user's email address was proven.
+func (u *User) EmailVerified() bool { return u.EmailVerifiedAt != nil }
+
+// UserPatch is a change to some of a user's fields: a nil field is left as
+// it is. UpdatedAt is always written. The password hash is not part of it:
+// it changes only through UserStore.SetPasswordHash.
+type UserPatch struct {
+	Email    *string
+	Name     *string
+	Roles    *[]string
+	Disabled *bool
+	// EmailVerifiedAt, when not nil, sets User.EmailVerifiedAt to its At
+	// (an At of nil clears it: the address is no longer proven).
+	EmailVerifiedAt *TimePatch
+	UpdatedAt       time.Time
+}
+
+// TimePatch is the new value of an optional time in a patch; At nil clears it.
+type TimePatch struct{ At *time.Time }
 
 // Session is one sign-in: the server-side state that refresh tokens, access
 // tokens (through their sid claim) and browser cookies all point at.
@@ -43,8 +66,11 @@ type Session struct {
 	LastUsedAt time.Time
 	ExpiresAt  time.Time // absolute: no refresh or cookie use extends it
 	RevokedAt  *time.Time
-	IP         string
-	UserAgent  string
+	// AuthTime is when the user last proved who they are in this session:
+	// the sign-in that started it, or a later re-authentication.
+	AuthTime  time.Time
+	IP        string
+	UserAgent string
 	// CookieHash is the SHA-256 of the browser session cookie, when the
 	// session was started by the hosted login page; nil otherwise.
 	CookieHash []byte

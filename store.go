@@ -16,8 +16,16 @@ type UserStore interface {
 	CreateUser(ctx context.Context, u *User) error // EConflict if the email exists
 	UserByID(ctx context.Context, id string) (*User, error)
 	UserByEmail(ctx context.Context, email string) (*User, error)
-	// UpdateUser writes Email, Name, Roles, Disabled, PasswordHash and UpdatedAt.
-	UpdateUser(ctx context.Context, u *User) error
+	// UpdateUser writes the fields that p sets, and UpdatedAt, in one
+	// statement, and returns the user as stored after it: nothing it does
+	// not set is written back over a concurrent change. ENotFound for an
+	// unknown id; EConflict if the new email is another user's.
+	UpdateUser(ctx context.Context, id string, p UserPatch) (*User, error)
+	// SetPasswordHash replaces the password hash, and sets UpdatedAt, only
+	// if the stored hash still equals oldHash, atomically: ENotFound for an
+	// unknown user, EConflict when the hash changed meanwhile. Under any
+	// number of concurrent calls with the same oldHash at most one succeeds.
+	SetPasswordHash(ctx context.Context, id, oldHash, newHash string, at time.Time) error
 	// DeleteUser removes the user with every session, refresh token, API key,
 	// identity and one-time code of theirs.
 	DeleteUser(ctx context.Context, id string) error
@@ -30,6 +38,8 @@ type UserStore interface {
 
 // SessionStore keeps sessions.
 type SessionStore interface {
+	// CreateSession stores a new session; a zero AuthTime is stored as
+	// CreatedAt.
 	CreateSession(ctx context.Context, s *Session) error
 	SessionByID(ctx context.Context, id string) (*Session, error)
 	SessionByCookieHash(ctx context.Context, hash []byte) (*Session, error)
@@ -37,6 +47,9 @@ type SessionStore interface {
 	TouchSession(ctx context.Context, id string, at time.Time) error
 	// SetSessionCookieHash replaces the browser cookie of a session.
 	SetSessionCookieHash(ctx context.Context, id string, hash []byte) error
+	// SetSessionAuthTime records a re-authentication: it sets AuthTime on a
+	// session that is not revoked (ENotFound if it is unknown or revoked).
+	SetSessionAuthTime(ctx context.Context, id string, at time.Time) error
 	// ListSessions returns the user's sessions that are not revoked and whose
 	// absolute expiry is after now, newest first.
 	ListSessions(ctx context.Context, userID string, now time.Time) ([]Session, error)

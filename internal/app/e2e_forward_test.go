@@ -36,7 +36,7 @@ func cookieSession(t *testing.T, srv *apptest.Instance, userID string) string {
 	defer st.Close()
 	value := crypt.RandomToken(32)
 	now := time.Now().UTC()
-	err = st.CreateSession(ctx, &latchkey.Session{ID: latchkey.NewID(now), UserID: userID, CreatedAt: now, LastUsedAt: now,
+	err = st.CreateSession(ctx, &latchkey.Session{ID: latchkey.NewID(now), UserID: userID, CreatedAt: now, LastUsedAt: now, AuthTime: now,
 		ExpiresAt: now.Add(time.Hour), CookieHash: crypt.Hash(value)})
 	if err != nil {
 		t.Fatal(err)

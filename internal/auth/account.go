@@ -147,23 +147,29 @@ func (s *Service) loginFailed(ctx context.Context, userID, reason string, m Meta
 }
 
 // upgradeHash re-hashes a password whose stored parameters are outdated.
-// Failure is logged, not fatal: the login itself was valid.
+// It replaces only the hash it verified: if the password was changed
+// meanwhile, the new one stays. Failure is logged, not fatal: the login
+// itself was valid.
 func (s *Service) upgradeHash(ctx context.Context, u *latchkey.User, pw string) {
 	hash, err := s.hasher.Hash(ctx, pw)
 	if err == nil {
-		u.PasswordHash, u.UpdatedAt = hash, s.now().UTC()
-		err = s.store.UpdateUser(ctx, u)
+		err = s.store.SetPasswordHash(ctx, u.ID, u.PasswordHash, hash, s.now().UTC())
+		if latchkey.IsCode(err, latchkey.EConflict) {
+			return
+		}
 	}
 	if err != nil {
 		s.log.WarnContext(ctx, "password rehash failed", "user_id", u.ID, "err", err)
+		return
 	}
+	u.PasswordHash, u.UpdatedAt = hash, s.now().UTC()
 }
 
 // StartSession creates a session with its first refresh token, audits it
 // (auditType "" for none) and issues an access token.
 func (s *Service) StartSession(ctx context.Context, u *latchkey.User, m Meta, auditType string) (*Tokens, error) {
 	now := s.now().UTC()
-	sess := &latchkey.Session{ID: latchkey.NewID(now), UserID: u.ID, CreatedAt: now, LastUsedAt: now,
+	sess := &latchkey.Session{ID: latchkey.NewID(now), UserID: u.ID, CreatedAt: now, LastUsedAt: now, AuthTime: now,
 		ExpiresAt: now.Add(s.cfg.RefreshTokenTTL), IP: m.IP, UserAgent: truncate(m.UserAgent, 512)}
 	rt := crypt.RandomToken(32)
 	var ended []string
@@ -238,8 +244,15 @@ func (s *Service) tokens(u *latchkey.User, sess *latchkey.Session, refresh strin
 		RefreshExpiresAt: sess.ExpiresAt, Session: sess, User: u}, nil
 }
 
+var errPasswordChangedMeanwhile = latchkey.Errorf(latchkey.EConflict, "The password was changed meanwhile; try again.")
+
 // ChangePassword replaces the user's password after checking the current
-// one, and ends every other session of theirs.
+// one, and ends every other session of theirs. The slow part (verifying
+// and hashing) runs outside any transaction; the transaction then writes
+// the new hash only over the one that was verified, and only while the
+// session is still live and the user still enabled, so that neither a
+// concurrent change of password nor an administrator's decision made
+// meanwhile is overwritten.
 func (s *Service) ChangePassword(ctx context.Context, userID, sessionID, current, next string, m Meta) error {
 	if err := password.CheckLength(current); err != nil {
 		return err
@@ -268,14 +281,32 @@ func (s *Service) ChangePassword(ctx context.Context, userID, sessionID, current
 	}
 	var revoked []string
 	err = s.store.InTx(ctx, func(tx latchkey.Tx) error {
-		u.PasswordHash, u.UpdatedAt = hash, s.now().UTC()
-		if err := tx.UpdateUser(ctx, u); err != nil {
+		revoked = nil
+		now := s.now().UTC()
+		// The write comes first: on PostgreSQL it waits for the row lock
+		// of any transaction that is changing the user, so the checks
+		// below see what such a transaction decided.
+		err := tx.SetPasswordHash(ctx, userID, u.PasswordHash, hash, now)
+		if latchkey.IsCode(err, latchkey.EConflict) {
+			return errPasswordChangedMeanwhile
+		}
+		if err != nil {
 			return err
 		}
-		if revoked, err = tx.RevokeUserSessions(ctx, u.ID, sessionID, s.now().UTC()); err != nil {
+		// A session revoked, or a user disabled, since the request was
+		// authenticated makes the change fail as the request would have
+		// had it come a moment later.
+		sess, _, why, err := s.liveSession(ctx, tx, sessionID, now)
+		if err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, latchkey.AuditPasswordChanged, latchkey.OutcomeSuccess, "", u.ID, sessionID, m)
+		if why != "" || sess.UserID != userID {
+			return errRevoked
+		}
+		if revoked, err = tx.RevokeUserSessions(ctx, userID, sessionID, now); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, latchkey.AuditPasswordChanged, latchkey.OutcomeSuccess, "", userID, sessionID, m)
 	})
 	if err != nil {
 		return err
@@ -284,21 +315,22 @@ func (s *Service) ChangePassword(ctx context.Context, userID, sessionID, current
 	return nil
 }
 
-// UpdateProfile changes what a user may change about themselves.
+// UpdateProfile changes what a user may change about themselves; it
+// writes only those fields.
 func (s *Service) UpdateProfile(ctx context.Context, userID string, name *string, m Meta) (*latchkey.User, error) {
+	p := latchkey.UserPatch{}
+	if name != nil {
+		clean, err := CleanName(*name)
+		if err != nil {
+			return nil, err
+		}
+		p.Name = &clean
+	}
 	var u *latchkey.User
 	err := s.store.InTx(ctx, func(tx latchkey.Tx) error {
+		p.UpdatedAt = s.now().UTC()
 		var err error
-		if u, err = tx.UserByID(ctx, userID); err != nil {
-			return err
-		}
-		if name != nil {
-			if u.Name, err = CleanName(*name); err != nil {
-				return err
-			}
-		}
-		u.UpdatedAt = s.now().UTC()
-		if err := tx.UpdateUser(ctx, u); err != nil {
+		if u, err = tx.UpdateUser(ctx, userID, p); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, latchkey.AuditUserUpdated, latchkey.OutcomeSuccess, "profile", u.ID, "", m)

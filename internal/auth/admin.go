@@ -94,10 +94,11 @@ func (s *Service) FindUser(ctx context.Context, ref string) (*latchkey.User, err
 	return u, err
 }
 
-// UpdateUser changes a user's roles, disabled flag or name. Disabling ends
-// every session and API key of the user in the same transaction. A change
-// that would leave no enabled admin is refused with conflict; the check
-// runs inside the transaction, after the change.
+// UpdateUser changes a user's roles, disabled flag or name, writing only
+// the fields that change. Disabling ends every session and API key of the
+// user in the same transaction. A change that would leave no enabled admin
+// is refused with conflict; the check runs inside the transaction, after
+// the change.
 func (s *Service) UpdateUser(ctx context.Context, id string, c UserChanges, a Actor) (*latchkey.User, error) {
 	var roles []string
 	var name string
@@ -122,22 +123,23 @@ func (s *Service) UpdateUser(ctx context.Context, id string, c UserChanges, a Ac
 		}
 		wasAdmin := activeAdmin(u)
 		var changed []string
+		p := latchkey.UserPatch{}
 		if c.Roles != nil && !slices.Equal(u.Roles, roles) {
-			u.Roles, changed = roles, append(changed, "roles")
+			p.Roles, changed = &roles, append(changed, "roles")
 		}
 		if c.Disabled != nil && u.Disabled != *c.Disabled {
-			u.Disabled, changed = *c.Disabled, append(changed, "disabled")
+			p.Disabled, changed = c.Disabled, append(changed, "disabled")
 		}
 		if c.Name != nil && u.Name != name {
-			u.Name, changed = name, append(changed, "name")
+			p.Name, changed = &name, append(changed, "name")
 		}
 		if len(changed) == 0 {
 			return nil
 		}
 		changedAny = true
-		u.UpdatedAt = s.now().UTC()
-		if err := tx.UpdateUser(ctx, u); err != nil {
-			return err
+		p.UpdatedAt = s.now().UTC()
+		if u, err = tx.UpdateUser(ctx, id, p); err != nil {
+			return notFoundUser(err)
 		}
 		if wasAdmin && !activeAdmin(u) {
 			if err := lastAdminCheck(ctx, tx); err != nil {

@@ -23,7 +23,7 @@ var errCookieInvalid = latchkey.Errorf(latchkey.ETokenRequired, "Sign in to cont
 func (s *Service) StartCookieSession(ctx context.Context, u *latchkey.User, m Meta, auditType string) (latchkey.Secret, *latchkey.Session, error) {
 	now := s.now().UTC()
 	value := crypt.RandomToken(32)
-	sess := &latchkey.Session{ID: latchkey.NewID(now), UserID: u.ID, CreatedAt: now, LastUsedAt: now,
+	sess := &latchkey.Session{ID: latchkey.NewID(now), UserID: u.ID, CreatedAt: now, LastUsedAt: now, AuthTime: now,
 		ExpiresAt: now.Add(s.cfg.RefreshTokenTTL), IP: m.IP, UserAgent: truncate(m.UserAgent, 512), CookieHash: crypt.Hash(value)}
 	var ended []string
 	err := s.store.InTx(ctx, func(tx latchkey.Tx) error {

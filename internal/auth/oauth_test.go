@@ -89,8 +89,8 @@ func TestOAuthLoginRefusals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u.Disabled = true
-	if err := db.UpdateUser(ctx, u); err != nil {
+	disabled := true
+	if _, err := db.UpdateUser(ctx, u.ID, latchkey.UserPatch{Disabled: &disabled, UpdatedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.OAuthLogin(ctx, auth.OAuthProfile{Provider: "idp", Subject: "s1", Email: "a@example.test", EmailVerified: true}, auth.Meta{}); latchkey.ErrorCode(err) != latchkey.EForbidden {

@@ -29,7 +29,7 @@ func TestOnceRemovesWhatOutlivedItsUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	session := func(expires time.Time) string {
-		s := &latchkey.Session{ID: latchkey.NewID(now), UserID: u.ID, CreatedAt: now.Add(-time.Hour), LastUsedAt: now, ExpiresAt: expires}
+		s := &latchkey.Session{ID: latchkey.NewID(now), UserID: u.ID, CreatedAt: now.Add(-time.Hour), LastUsedAt: now, AuthTime: now.Add(-time.Hour), ExpiresAt: expires}
 		if err := db.CreateSession(ctx, s); err != nil {
 			t.Fatal(err)
 		}

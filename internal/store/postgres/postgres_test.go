@@ -117,8 +117,7 @@ func TestLastHolderOfARoleUnderConcurrency(t *testing.T) {
 		go func() {
 			defer done.Done()
 			errs[i] = db.InTx(ctx, func(tx latchkey.Tx) error {
-				u.Roles = []string{"user"}
-				err := tx.UpdateUser(ctx, u)
+				_, err := tx.UpdateUser(ctx, u.ID, latchkey.UserPatch{Roles: &[]string{"user"}, UpdatedAt: now})
 				both.Done()
 				if err != nil {
 					return err

@@ -10,14 +10,14 @@ import (
 	"github.com/latchkey/latchkey"
 )
 
-const sessionCols = `id, user_id, created_at, last_used_at, expires_at, revoked_at, ip, user_agent, cookie_hash`
+const sessionCols = `id, user_id, created_at, last_used_at, expires_at, revoked_at, auth_time, ip, user_agent, cookie_hash`
 
 func scanSession(row pgx.Row) (*latchkey.Session, error) {
 	var x latchkey.Session
-	if err := row.Scan(&x.ID, &x.UserID, &x.CreatedAt, &x.LastUsedAt, &x.ExpiresAt, &x.RevokedAt, &x.IP, &x.UserAgent, &x.CookieHash); err != nil {
+	if err := row.Scan(&x.ID, &x.UserID, &x.CreatedAt, &x.LastUsedAt, &x.ExpiresAt, &x.RevokedAt, &x.AuthTime, &x.IP, &x.UserAgent, &x.CookieHash); err != nil {
 		return nil, err
 	}
-	utc(&x.CreatedAt, &x.LastUsedAt, &x.ExpiresAt)
+	utc(&x.CreatedAt, &x.LastUsedAt, &x.ExpiresAt, &x.AuthTime)
 	utcp(&x.RevokedAt)
 	return &x, nil
 }
@@ -26,8 +26,11 @@ func (q *queries) CreateSession(ctx context.Context, s *latchkey.Session) error 
 	if s.ID == "" {
 		s.ID = latchkey.NewID(s.CreatedAt)
 	}
-	return q.deferredExec(ctx, "create session", nil, `INSERT INTO sessions (`+sessionCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		s.ID, s.UserID, s.CreatedAt, s.LastUsedAt, s.ExpiresAt, s.RevokedAt, s.IP, s.UserAgent, nullBytes(s.CookieHash))
+	if s.AuthTime.IsZero() {
+		s.AuthTime = s.CreatedAt
+	}
+	return q.deferredExec(ctx, "create session", nil, `INSERT INTO sessions (`+sessionCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		s.ID, s.UserID, s.CreatedAt, s.LastUsedAt, s.ExpiresAt, s.RevokedAt, s.AuthTime, s.IP, s.UserAgent, nullBytes(s.CookieHash))
 }
 
 func (q *queries) SessionByID(ctx context.Context, id string) (*latchkey.Session, error) {
@@ -58,6 +61,13 @@ func (q *queries) TouchSession(ctx context.Context, id string, at time.Time) err
 func (q *queries) SetSessionCookieHash(ctx context.Context, id string, hash []byte) error {
 	tag, err := q.q.Exec(ctx, `UPDATE sessions SET cookie_hash = $1 WHERE id = $2`, nullBytes(hash), id)
 	return affected("set session cookie", "Session", tag, err)
+}
+
+// SetSessionAuthTime is sent at once, not held back like TouchSession: a
+// caller needs its not-found answer (a revoked session) before going on.
+func (q *queries) SetSessionAuthTime(ctx context.Context, id string, at time.Time) error {
+	tag, err := q.q.Exec(ctx, `UPDATE sessions SET auth_time = $1 WHERE id = $2 AND revoked_at IS NULL`, at, id)
+	return affected("set session auth time", "Session", tag, err)
 }
 
 func (q *queries) ListSessions(ctx context.Context, userID string, now time.Time) ([]latchkey.Session, error) {

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -27,15 +28,16 @@ func utcp(ts ...**time.Time) {
 	}
 }
 
-const userCols = `id, email, name, roles, disabled, password_hash, created_at, updated_at`
+const userCols = `id, email, name, roles, disabled, password_hash, email_verified_at, created_at, updated_at`
 
 func scanUser(row pgx.Row) (*latchkey.User, error) {
 	var u latchkey.User
-	if err := row.Scan(&u.ID, &u.Email, &u.Name, &u.Roles, &u.Disabled, &u.PasswordHash, &u.CreatedAt, &u.UpdatedAt); err != nil {
+	if err := row.Scan(&u.ID, &u.Email, &u.Name, &u.Roles, &u.Disabled, &u.PasswordHash, &u.EmailVerifiedAt, &u.CreatedAt, &u.UpdatedAt); err != nil {
 		return nil, err
 	}
 	u.Roles = unlist(u.Roles)
 	utc(&u.CreatedAt, &u.UpdatedAt)
+	utcp(&u.EmailVerifiedAt)
 	return &u, nil
 }
 
@@ -43,8 +45,8 @@ func (q *queries) CreateUser(ctx context.Context, u *latchkey.User) error {
 	if u.ID == "" {
 		u.ID = latchkey.NewID(u.CreatedAt)
 	}
-	_, err := q.q.Exec(ctx, `INSERT INTO users (`+userCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		u.ID, u.Email, u.Name, list(u.Roles), u.Disabled, u.PasswordHash, u.CreatedAt, u.UpdatedAt)
+	_, err := q.q.Exec(ctx, `INSERT INTO users (`+userCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		u.ID, u.Email, u.Name, list(u.Roles), u.Disabled, u.PasswordHash, u.EmailVerifiedAt, u.CreatedAt, u.UpdatedAt)
 	return mapErr("create user", err)
 }
 
@@ -64,10 +66,56 @@ func (q *queries) UserByEmail(ctx context.Context, email string) (*latchkey.User
 	return u, nil
 }
 
-func (q *queries) UpdateUser(ctx context.Context, u *latchkey.User) error {
-	tag, err := q.q.Exec(ctx, `UPDATE users SET email = $1, name = $2, roles = $3, disabled = $4, password_hash = $5, updated_at = $6 WHERE id = $7`,
-		u.Email, u.Name, list(u.Roles), u.Disabled, u.PasswordHash, u.UpdatedAt, u.ID)
-	return affected("update user", "User", tag, err)
+// UpdateUser writes only the columns the patch sets, so that it never
+// carries a stale value of another column back over a concurrent change.
+func (q *queries) UpdateUser(ctx context.Context, id string, p latchkey.UserPatch) (*latchkey.User, error) {
+	var set []string
+	var args []any
+	col := func(name string, v any) {
+		args = append(args, v)
+		set = append(set, name+" = $"+strconv.Itoa(len(args)))
+	}
+	if p.Email != nil {
+		col("email", *p.Email)
+	}
+	if p.Name != nil {
+		col("name", *p.Name)
+	}
+	if p.Roles != nil {
+		col("roles", list(*p.Roles))
+	}
+	if p.Disabled != nil {
+		col("disabled", *p.Disabled)
+	}
+	if p.EmailVerifiedAt != nil {
+		col("email_verified_at", p.EmailVerifiedAt.At)
+	}
+	col("updated_at", p.UpdatedAt)
+	args = append(args, id)
+	u, err := scanUser(q.q.QueryRow(ctx, `UPDATE users SET `+strings.Join(set, ", ")+
+		` WHERE id = $`+strconv.Itoa(len(args))+` RETURNING `+userCols, args...))
+	if err != nil {
+		return nil, rowErr("update user", "User", err)
+	}
+	return u, nil
+}
+
+// SetPasswordHash is a compare-and-set in one statement: PostgreSQL
+// re-checks the old hash under the row lock, so of concurrent calls with
+// the same old hash only the first to take the lock matches.
+func (q *queries) SetPasswordHash(ctx context.Context, id, oldHash, newHash string, at time.Time) error {
+	tag, err := q.q.Exec(ctx, `UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3 AND password_hash = $4`,
+		newHash, at, id, oldHash)
+	err = affected("set password hash", "User", tag, err)
+	if !latchkey.IsCode(err, latchkey.ENotFound) {
+		return err
+	}
+	// No row matched: an unknown user, or a hash changed meanwhile.
+	var one int
+	if err := q.q.QueryRow(ctx, `SELECT 1 FROM users WHERE id = $1`, id).Scan(&one); err != nil {
+		return rowErr("set password hash", "User", err)
+	}
+	return latchkey.Errorf(latchkey.EConflict, "The password was changed meanwhile.")
 }
 
 // DeleteUser relies on ON DELETE CASCADE for the user's sessions, refresh

@@ -8,16 +8,17 @@ import (
 	"github.com/latchkey/latchkey"
 )
 
-const sessionCols = `id, user_id, created_at, last_used_at, expires_at, revoked_at, ip, user_agent, cookie_hash`
+const sessionCols = `id, user_id, created_at, last_used_at, expires_at, revoked_at, auth_time, ip, user_agent, cookie_hash`
 
 func scanSession(s scanner) (*latchkey.Session, error) {
 	var x latchkey.Session
-	var created, lastUsed, expires int64
+	var created, lastUsed, expires, authTime int64
 	var revoked sql.NullInt64
-	if err := s.Scan(&x.ID, &x.UserID, &created, &lastUsed, &expires, &revoked, &x.IP, &x.UserAgent, &x.CookieHash); err != nil {
+	if err := s.Scan(&x.ID, &x.UserID, &created, &lastUsed, &expires, &revoked, &authTime, &x.IP, &x.UserAgent, &x.CookieHash); err != nil {
 		return nil, err
 	}
 	x.CreatedAt, x.LastUsedAt, x.ExpiresAt = fromMicro(created), fromMicro(lastUsed), fromMicro(expires)
+	x.AuthTime = fromMicro(authTime)
 	x.RevokedAt = fromNullMicro(revoked)
 	return &x, nil
 }
@@ -26,9 +27,12 @@ func (q *queries) CreateSession(ctx context.Context, s *latchkey.Session) error 
 	if s.ID == "" {
 		s.ID = latchkey.NewID(s.CreatedAt)
 	}
-	_, err := q.w.exec(ctx, `INSERT INTO sessions (`+sessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	if s.AuthTime.IsZero() {
+		s.AuthTime = s.CreatedAt
+	}
+	_, err := q.w.exec(ctx, `INSERT INTO sessions (`+sessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		s.ID, s.UserID, micro(s.CreatedAt), micro(s.LastUsedAt), micro(s.ExpiresAt), nullMicro(s.RevokedAt),
-		s.IP, s.UserAgent, nullBytes(s.CookieHash))
+		micro(s.AuthTime), s.IP, s.UserAgent, nullBytes(s.CookieHash))
 	return mapErr("create session", err)
 }
 
@@ -59,6 +63,11 @@ func (q *queries) TouchSession(ctx context.Context, id string, at time.Time) err
 func (q *queries) SetSessionCookieHash(ctx context.Context, id string, hash []byte) error {
 	res, err := q.w.exec(ctx, `UPDATE sessions SET cookie_hash = ? WHERE id = ?`, nullBytes(hash), id)
 	return affected("set session cookie", "Session", res, err)
+}
+
+func (q *queries) SetSessionAuthTime(ctx context.Context, id string, at time.Time) error {
+	res, err := q.w.exec(ctx, `UPDATE sessions SET auth_time = ? WHERE id = ? AND revoked_at IS NULL`, micro(at), id)
+	return affected("set session auth time", "Session", res, err)
 }
 
 func (q *queries) ListSessions(ctx context.Context, userID string, now time.Time) ([]latchkey.Session, error) {

@@ -129,8 +129,7 @@ func testInTx(t *testing.T, s latchkey.Store) {
 		if err != nil {
 			return err
 		}
-		got.Name = "in tx"
-		if err := tx.UpdateUser(ctx(t), got); err != nil {
+		if _, err := tx.UpdateUser(ctx(t), got.ID, latchkey.UserPatch{Name: ptr("in tx"), UpdatedAt: at(time.Hour)}); err != nil {
 			return err
 		}
 		if _, err := tx.RevokeUserSessions(ctx(t), u2.ID, "", at(time.Hour)); err != nil {

@@ -59,6 +59,56 @@ func testSessions(t *testing.T, s latchkey.Store) {
 	mustCode(t, s.CreateSession(ctx(t), x), latchkey.EConflict)
 }
 
+func testSessionAuthTime(t *testing.T, s latchkey.Store) {
+	u := createUser(t, s, 1)
+	x := newSession(u, 1)
+	x.AuthTime = at(-time.Minute) // a session may carry an earlier proof
+	must(t, s.CreateSession(ctx(t), x))
+	got, err := s.SessionByID(ctx(t), x.ID)
+	must(t, err)
+	equal(t, "AuthTime round trip", got.AuthTime, at(-time.Minute))
+
+	// A zero AuthTime is stored as the creation time.
+	y := newSession(u, 2)
+	y.AuthTime = time.Time{}
+	must(t, s.CreateSession(ctx(t), y))
+	got, err = s.SessionByID(ctx(t), y.ID)
+	must(t, err)
+	equal(t, "default AuthTime", got.AuthTime, y.CreatedAt)
+	equal(t, "AuthTime set on the caller's session", y.AuthTime, y.CreatedAt)
+
+	must(t, s.SetSessionAuthTime(ctx(t), x.ID, at(time.Hour)))
+	got, err = s.SessionByID(ctx(t), x.ID)
+	must(t, err)
+	x.AuthTime = at(time.Hour)
+	equal(t, "after SetSessionAuthTime", got, x)
+	live, err := s.ListSessions(ctx(t), u.ID, t0)
+	must(t, err)
+	equal(t, "listed", live[1].AuthTime, at(time.Hour))
+
+	must(t, s.RevokeSession(ctx(t), x.ID, at(2*time.Hour)))
+	mustCode(t, s.SetSessionAuthTime(ctx(t), x.ID, at(3*time.Hour)), latchkey.ENotFound)
+	got, err = s.SessionByID(ctx(t), x.ID)
+	must(t, err)
+	equal(t, "revoked session keeps its AuthTime", got.AuthTime, at(time.Hour))
+	mustCode(t, s.SetSessionAuthTime(ctx(t), "nope", t0), latchkey.ENotFound)
+
+	// In a transaction too, and the write is there for the next read.
+	must(t, s.InTx(ctx(t), func(tx latchkey.Tx) error {
+		if err := tx.SetSessionAuthTime(ctx(t), y.ID, at(4*time.Hour)); err != nil {
+			return err
+		}
+		got, err := tx.SessionByID(ctx(t), y.ID)
+		if err != nil {
+			return err
+		}
+		equal(t, "AuthTime in tx", got.AuthTime, at(4*time.Hour))
+		return nil
+	}))
+	err = s.InTx(ctx(t), func(tx latchkey.Tx) error { return tx.SetSessionAuthTime(ctx(t), x.ID, t0) })
+	mustCode(t, err, latchkey.ENotFound)
+}
+
 func sessionIDs(l []latchkey.Session) []string {
 	out := make([]string, len(l))
 	for i, x := range l {

@@ -26,6 +26,10 @@ func Run(t *testing.T, open func(t *testing.T) latchkey.Store) {
 	}{
 		{"Users", testUsers},
 		{"UpdateUser", testUpdateUser},
+		{"UpdateUserPatchesOnlyItsFields", testUpdateUserPatchesOnlyItsFields},
+		{"EmailVerifiedAt", testEmailVerifiedAt},
+		{"SetPasswordHash", testSetPasswordHash},
+		{"SetPasswordHashConcurrent", testSetPasswordHashConcurrent},
 		{"DeleteUserCascades", testDeleteUserCascades},
 		{"ListUsers", testListUsers},
 		{"ListUsersQuery", testListUsersQuery},
@@ -34,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		{"Sessions", testSessions},
 		{"ListSessions", testListSessions},
 		{"RevokeUserSessions", testRevokeUserSessions},
+		{"SessionAuthTime", testSessionAuthTime},
 		{"RefreshTokens", testRefreshTokens},
 		{"MarkRefreshTokenUsedConcurrent", testMarkRefreshTokenUsedConcurrent},
 		{"RefreshRotationInTxConcurrent", testRefreshRotationInTxConcurrent},
@@ -127,6 +132,7 @@ func newSession(u *latchkey.User, n int) *latchkey.Session {
 		CreatedAt:  created,
 		LastUsedAt: created,
 		ExpiresAt:  created.Add(7 * 24 * time.Hour),
+		AuthTime:   created,
 		IP:         "192.0.2.1",
 		UserAgent:  "test/1.0",
 	}

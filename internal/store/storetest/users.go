@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,31 +43,177 @@ func testUsers(t *testing.T, s latchkey.Store) {
 func testUpdateUser(t *testing.T, s latchkey.Store) {
 	u := createUser(t, s, 1)
 	other := createUser(t, s, 2)
-	u.Email = "renamed@example.com"
-	u.Name = "Renamed"
+	verified := at(30 * time.Minute)
+	got, err := s.UpdateUser(ctx(t), u.ID, latchkey.UserPatch{
+		Email:           ptr("renamed@example.com"),
+		Name:            ptr("Renamed"),
+		Roles:           ptr([]string{latchkey.RoleUser, latchkey.RoleAdmin}),
+		Disabled:        ptr(true),
+		EmailVerifiedAt: &latchkey.TimePatch{At: &verified},
+		UpdatedAt:       at(time.Hour),
+	})
+	must(t, err)
+	u.Email, u.Name, u.Roles, u.Disabled = "renamed@example.com", "Renamed", []string{latchkey.RoleUser, latchkey.RoleAdmin}, true
+	u.EmailVerifiedAt, u.UpdatedAt = &verified, at(time.Hour)
+	equal(t, "returned user", got, u)
+	fresh, err := s.UserByID(ctx(t), u.ID)
+	must(t, err)
+	equal(t, "updated user", fresh, got)
+
+	// Only UpdatedAt: a patch with nothing else still touches the row.
+	got, err = s.UpdateUser(ctx(t), u.ID, latchkey.UserPatch{UpdatedAt: at(2 * time.Hour)})
+	must(t, err)
+	u.UpdatedAt = at(2 * time.Hour)
+	equal(t, "UpdatedAt only", got, u)
+
+	// Empty roles are stored, and read back as nil.
+	got, err = s.UpdateUser(ctx(t), u.ID, latchkey.UserPatch{Roles: ptr([]string{}), UpdatedAt: at(2 * time.Hour)})
+	must(t, err)
+	equal(t, "no roles", got.Roles, []string(nil))
+
+	_, err = s.UpdateUser(ctx(t), u.ID, latchkey.UserPatch{Email: &other.Email, UpdatedAt: at(3 * time.Hour)})
+	mustCode(t, err, latchkey.EConflict)
+	fresh, err = s.UserByID(ctx(t), u.ID)
+	must(t, err)
+	equal(t, "email after a conflict", fresh.Email, "renamed@example.com")
+
+	_, err = s.UpdateUser(ctx(t), "nope", latchkey.UserPatch{Name: ptr("x"), UpdatedAt: t0})
+	mustCode(t, err, latchkey.ENotFound)
+	_, err = s.UpdateUser(ctx(t), "nope", latchkey.UserPatch{UpdatedAt: t0})
+	mustCode(t, err, latchkey.ENotFound)
+}
+
+// testUpdateUserPatchesOnlyItsFields: every field a patch leaves out keeps
+// the value that is stored, not one the caller read earlier.
+func testUpdateUserPatchesOnlyItsFields(t *testing.T, s latchkey.Store) {
+	verified := at(time.Minute)
+	u := userN(1)
 	u.Roles = []string{latchkey.RoleUser, latchkey.RoleAdmin}
-	u.Disabled = true
-	u.PasswordHash = "$argon2id$v=19$m=19456,t=2,p=1$bmV3$bmV3"
-	u.UpdatedAt = at(time.Hour)
-	must(t, s.UpdateUser(ctx(t), u))
+	u.EmailVerifiedAt = &verified
+	must(t, s.CreateUser(ctx(t), u))
+
+	steps := []struct {
+		name  string
+		patch latchkey.UserPatch
+		apply func(u *latchkey.User)
+	}{
+		{"Disabled", latchkey.UserPatch{Disabled: ptr(true)}, func(u *latchkey.User) { u.Disabled = true }},
+		{"Name", latchkey.UserPatch{Name: ptr("New name")}, func(u *latchkey.User) { u.Name = "New name" }},
+		{"Roles", latchkey.UserPatch{Roles: ptr([]string{"billing"})}, func(u *latchkey.User) { u.Roles = []string{"billing"} }},
+		{"Email", latchkey.UserPatch{Email: ptr("new@example.com")}, func(u *latchkey.User) { u.Email = "new@example.com" }},
+		{"EmailVerifiedAt cleared", latchkey.UserPatch{EmailVerifiedAt: &latchkey.TimePatch{}}, func(u *latchkey.User) { u.EmailVerifiedAt = nil }},
+		{"Disabled back", latchkey.UserPatch{Disabled: ptr(false)}, func(u *latchkey.User) { u.Disabled = false }},
+	}
+	for i, st := range steps {
+		st.patch.UpdatedAt = at(time.Duration(i+1) * time.Hour)
+		got, err := s.UpdateUser(ctx(t), u.ID, st.patch)
+		must(t, err)
+		st.apply(u)
+		u.UpdatedAt = st.patch.UpdatedAt
+		equal(t, st.name+": returned user", got, u)
+		fresh, err := s.UserByID(ctx(t), u.ID)
+		must(t, err)
+		equal(t, st.name+": stored user", fresh, u)
+	}
+
+	// A patch never writes the password hash: one changed after the
+	// caller's read survives any patch.
+	must(t, s.SetPasswordHash(ctx(t), u.ID, u.PasswordHash, "$argon2id$new", at(10*time.Hour)))
+	got, err := s.UpdateUser(ctx(t), u.ID, latchkey.UserPatch{Disabled: ptr(true), UpdatedAt: at(11 * time.Hour)})
+	must(t, err)
+	equal(t, "password hash after a patch", got.PasswordHash, "$argon2id$new")
+}
+
+func testEmailVerifiedAt(t *testing.T, s latchkey.Store) {
+	verified := at(time.Minute)
+	u := userN(1)
+	u.EmailVerifiedAt = &verified
+	must(t, s.CreateUser(ctx(t), u))
 	got, err := s.UserByID(ctx(t), u.ID)
 	must(t, err)
-	equal(t, "updated user", got, u)
+	equal(t, "created verified", got, u)
+	if !got.EmailVerified() {
+		t.Fatal("EmailVerified() = false for a verified address")
+	}
 
-	// CreatedAt is not written.
-	changed := *u
-	changed.CreatedAt = at(time.Hour)
-	must(t, s.UpdateUser(ctx(t), &changed))
+	plain := createUser(t, s, 2)
+	got, err = s.UserByEmail(ctx(t), plain.Email)
+	must(t, err)
+	if got.EmailVerifiedAt != nil || got.EmailVerified() {
+		t.Fatalf("never verified: %v", got.EmailVerifiedAt)
+	}
+	later := at(time.Hour)
+	got, err = s.UpdateUser(ctx(t), plain.ID, latchkey.UserPatch{EmailVerifiedAt: &latchkey.TimePatch{At: &later}, UpdatedAt: later})
+	must(t, err)
+	equal(t, "set", got.EmailVerifiedAt, &later)
+	list, _, err := s.ListUsers(ctx(t), latchkey.UserFilter{})
+	must(t, err)
+	equal(t, "listed", list[0].EmailVerifiedAt, &later)
+	got, err = s.UpdateUser(ctx(t), plain.ID, latchkey.UserPatch{EmailVerifiedAt: &latchkey.TimePatch{}, UpdatedAt: later})
+	must(t, err)
+	equal(t, "cleared", got.EmailVerifiedAt, (*time.Time)(nil))
+	got, err = s.UserByID(ctx(t), plain.ID)
+	must(t, err)
+	equal(t, "cleared, read again", got.EmailVerifiedAt, (*time.Time)(nil))
+}
+
+func testSetPasswordHash(t *testing.T, s latchkey.Store) {
+	u := createUser(t, s, 1)
+	other := createUser(t, s, 2)
+	const next = "$argon2id$v=19$m=19456,t=2,p=1$bmV3$bmV3"
+	must(t, s.SetPasswordHash(ctx(t), u.ID, u.PasswordHash, next, at(time.Hour)))
+	got, err := s.UserByID(ctx(t), u.ID)
+	must(t, err)
+	u.PasswordHash, u.UpdatedAt = next, at(time.Hour)
+	equal(t, "after SetPasswordHash", got, u)
+
+	// The old hash is stale now.
+	mustCode(t, s.SetPasswordHash(ctx(t), u.ID, userN(1).PasswordHash, "$argon2id$x", at(2*time.Hour)), latchkey.EConflict)
 	got, err = s.UserByID(ctx(t), u.ID)
 	must(t, err)
-	equal(t, "created_at", got.CreatedAt, u.CreatedAt)
+	equal(t, "after a stale compare", got, u)
 
-	taken := *u
-	taken.Email = other.Email
-	mustCode(t, s.UpdateUser(ctx(t), &taken), latchkey.EConflict)
+	mustCode(t, s.SetPasswordHash(ctx(t), "nope", "", "$argon2id$x", t0), latchkey.ENotFound)
+	// A user without a password gets one only when the caller expected none.
+	bare := userN(3)
+	bare.PasswordHash = ""
+	must(t, s.CreateUser(ctx(t), bare))
+	mustCode(t, s.SetPasswordHash(ctx(t), bare.ID, next, "$argon2id$x", t0), latchkey.EConflict)
+	must(t, s.SetPasswordHash(ctx(t), bare.ID, "", "$argon2id$x", t0))
 
-	missing := userN(3)
-	mustCode(t, s.UpdateUser(ctx(t), missing), latchkey.ENotFound)
+	// Nobody else's hash changes.
+	got, err = s.UserByID(ctx(t), other.ID)
+	must(t, err)
+	equal(t, "other user", got, other)
+
+	// Inside a transaction, a conflict is reported there and then.
+	err = s.InTx(ctx(t), func(tx latchkey.Tx) error {
+		return tx.SetPasswordHash(ctx(t), u.ID, "$argon2id$stale", "$argon2id$y", t0)
+	})
+	mustCode(t, err, latchkey.EConflict)
+}
+
+func testSetPasswordHashConcurrent(t *testing.T, s latchkey.Store) {
+	u := createUser(t, s, 1)
+	var mu sync.Mutex
+	var winner string
+	wins := concurrently(t, 20, func(i int) (bool, error) {
+		h := fmt.Sprintf("$argon2id$new%d", i)
+		err := s.SetPasswordHash(ctx(t), u.ID, u.PasswordHash, h, at(time.Duration(i)*time.Second))
+		if latchkey.IsCode(err, latchkey.EConflict) {
+			return false, nil
+		}
+		if err == nil {
+			mu.Lock()
+			winner = h
+			mu.Unlock()
+		}
+		return err == nil, err
+	})
+	equal(t, "winners", wins, 1)
+	got, err := s.UserByID(ctx(t), u.ID)
+	must(t, err)
+	equal(t, "stored hash", got.PasswordHash, winner)
 }
 
 func testDeleteUserCascades(t *testing.T, s latchkey.Store) {
