@@ -1,7 +1,7 @@
 // Package config turns flags, LATCHKEY_* environment variables and an
 // optional YAML file into a validated Config. Precedence, highest first:
-// flag, environment, file, default. A bad value is reported as one line
-// that names the setting, and the server does not start.
+// flag, environment, file, default. Every bad value is reported, each as
+// one line that names the setting, and the server does not start.
 package config
 
 import (
@@ -215,6 +215,8 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 		return nil, err
 	}
 	c := &Config{ConfigFile: *configFile, OAuthFromFile: oauthFromFile}
+	var errs []error
+	unparsed := map[string]bool{}
 	for _, s := range settings {
 		v, source := values[s.name].v, "--"+s.name
 		if !explicit[s.name] {
@@ -225,13 +227,27 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 			}
 		}
 		if err := s.apply(c, strings.TrimSpace(v)); err != nil {
-			return nil, fmt.Errorf("invalid %s: %v", source, err)
+			errs = append(errs, fmt.Errorf("invalid %s: %v", source, err))
+			unparsed[s.name] = true
 		}
 	}
 	if err := c.fillDefaults(); err != nil {
 		return nil, err
 	}
-	return c, c.Validate()
+	// Every bad setting is reported at once; a setting that did not parse
+	// is not reported a second time for the zero value it was left at.
+	for _, p := range c.problems() {
+		if !unparsed[p.name] {
+			errs = append(errs, p)
+		}
+	}
+	if len(errs) > 0 {
+		if len(unparsed) > 0 {
+			return nil, errors.Join(errs...)
+		}
+		return c, errors.Join(errs...)
+	}
+	return c, nil
 }
 
 func lookup(getenv func(string) string, name string) (string, bool) {
@@ -335,11 +351,29 @@ func (c *Config) fillDefaults() error {
 	return nil
 }
 
-// Validate checks every setting and reports the first bad one.
+// Validate checks every setting and reports every bad one, one line each
+// ("invalid --name: why"), joined with errors.Join.
 func (c *Config) Validate() error {
 	var errs []error
+	for _, p := range c.problems() {
+		errs = append(errs, p)
+	}
+	return errors.Join(errs...)
+}
+
+// problem is one bad setting.
+type problem struct {
+	name string // the flag name, without dashes
+	msg  string
+}
+
+func (p problem) Error() string { return "invalid --" + p.name + ": " + p.msg }
+
+// problems lists the bad settings in the order of the checks below.
+func (c *Config) problems() []problem {
+	var errs []problem
 	bad := func(name, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("invalid --%s: %s", name, fmt.Sprintf(format, args...)))
+		errs = append(errs, problem{name: name, msg: fmt.Sprintf(format, args...)})
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		bad("addr", "%q is not host:port", c.Addr)
@@ -387,9 +421,14 @@ func (c *Config) Validate() error {
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		bad("tls-cert", "--tls-cert and --tls-key go together")
 	}
-	for _, cidr := range append(append([]string{}, c.TrustedProxies...), c.MetricsAllow...) {
-		if _, _, err := net.ParseCIDR(cidr); err != nil {
-			bad("trusted-proxies", "%q is not a CIDR (e.g. 10.0.0.0/8)", cidr)
+	for _, l := range []struct {
+		name  string
+		cidrs []string
+	}{{"trusted-proxies", c.TrustedProxies}, {"metrics-allow", c.MetricsAllow}} {
+		for _, cidr := range l.cidrs {
+			if _, _, err := net.ParseCIDR(cidr); err != nil {
+				bad(l.name, "%q is not a CIDR (e.g. 10.0.0.0/8)", cidr)
+			}
 		}
 	}
 	for _, o := range c.CORSOrigins {
@@ -433,10 +472,7 @@ func (c *Config) Validate() error {
 			bad(t.name, "%s is outside 100ms..1h", t.d)
 		}
 	}
-	if len(errs) > 0 {
-		return errs[0]
-	}
-	return nil
+	return errs
 }
 
 // Secure reports whether latchkey is served (or fronted) over HTTPS.
