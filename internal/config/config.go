@@ -34,6 +34,7 @@ type Config struct {
 	RefreshTokenTTL    time.Duration
 	SessionIdleTimeout time.Duration
 	RefreshReuseGrace  time.Duration
+	ReauthWindow       time.Duration // how recent a sign-in sensitive operations need; 0: always ask
 	SigningAlg         string
 	KeyRotation        time.Duration
 	AuditRetention     time.Duration
@@ -157,6 +158,7 @@ var settings = []setting{
 	{"refresh-token-ttl", "absolute session and refresh-token lifetime", "168h", dur(func(c *Config) *time.Duration { return &c.RefreshTokenTTL }), false},
 	{"session-idle-timeout", "a session unused this long ends", "72h", dur(func(c *Config) *time.Duration { return &c.SessionIdleTimeout }), false},
 	{"refresh-reuse-grace", "a retried refresh inside this window gets the same successor (0s allowed)", "10s", dur(func(c *Config) *time.Duration { return &c.RefreshReuseGrace }), false},
+	{"reauth-window", "sensitive operations need a sign-in within this window (0s = always ask for the password)", "10m", dur(func(c *Config) *time.Duration { return &c.ReauthWindow }), false},
 	{"signing-alg", "access-token signing algorithm: ES256, EdDSA or RS256", "ES256", str(func(c *Config) *string { return &c.SigningAlg }), false},
 	{"key-rotation-interval", "rotate the signing key automatically this often (0 = never)", "720h", dur(func(c *Config) *time.Duration { return &c.KeyRotation }), false},
 	{"audit-retention", "keep audit events this long", "2160h", dur(func(c *Config) *time.Duration { return &c.AuditRetention }), false},
@@ -401,6 +403,9 @@ func (c *Config) problems() []problem {
 	}
 	if c.RefreshReuseGrace > time.Minute {
 		bad("refresh-reuse-grace", "%s is longer than a minute", c.RefreshReuseGrace)
+	}
+	if c.ReauthWindow < 0 || c.ReauthWindow > 24*time.Hour {
+		bad("reauth-window", "%s is outside 0s..24h", c.ReauthWindow)
 	}
 	if c.SessionCacheTTL < 0 || c.SessionCacheTTL > time.Minute {
 		bad("session-cache-ttl", "%s is outside 0s..1m", c.SessionCacheTTL)

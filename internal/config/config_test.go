@@ -18,7 +18,7 @@ func TestDefaults(t *testing.T) {
 	}
 	if c.Addr != "127.0.0.1:8080" || c.Issuer != "http://127.0.0.1:8080" || c.Database != filepath.Join("latchkey-data", "latchkey.db") ||
 		c.AccessTokenTTL != 15*time.Minute || c.RefreshTokenTTL != 168*time.Hour || c.SessionIdleTimeout != 72*time.Hour ||
-		c.RefreshReuseGrace != 10*time.Second || c.SigningAlg != "ES256" || c.HashMemoryKiB != 19456 || c.HashIterations != 2 ||
+		c.RefreshReuseGrace != 10*time.Second || c.ReauthWindow != 10*time.Minute || c.SigningAlg != "ES256" || c.HashMemoryKiB != 19456 || c.HashIterations != 2 ||
 		c.DisableRateLimits || c.Secure() {
 		t.Errorf("defaults: %+v", c)
 	}
@@ -58,6 +58,9 @@ func TestBadSettingsNameThemselves(t *testing.T) {
 		{nil, map[string]string{"LATCHKEY_REFRESH_REUSE_GRACE": "-1s"}, "LATCHKEY_REFRESH_REUSE_GRACE"},
 		{[]string{"--refresh-reuse-grace", "5m"}, nil, "--refresh-reuse-grace"},
 		{[]string{"--signing-alg", "none"}, nil, "--signing-alg"},
+		{[]string{"--reauth-window", "25h"}, nil, "--reauth-window"},
+		{[]string{"--reauth-window", "-1s"}, nil, "--reauth-window"},
+		{nil, map[string]string{"LATCHKEY_REAUTH_WINDOW": "a while"}, "LATCHKEY_REAUTH_WINDOW"},
 		{[]string{"--issuer", "ftp://x"}, nil, "--issuer"},
 		{[]string{"--trusted-proxies", "10.0.0.0/99"}, nil, "--trusted-proxies"},
 		{[]string{"--metrics-allow", "not-a-cidr"}, nil, "--metrics-allow"},
@@ -188,5 +191,30 @@ func TestValidateReportsEverySetting(t *testing.T) {
 		if !strings.HasPrefix(l, "invalid --") {
 			t.Errorf("line %q does not name its setting", l)
 		}
+	}
+}
+
+func TestReauthWindow(t *testing.T) {
+	cases := []struct {
+		args []string
+		env  map[string]string
+		want time.Duration
+	}{
+		{nil, nil, 10 * time.Minute},
+		{[]string{"--reauth-window", "0s"}, nil, 0},
+		{[]string{"--reauth-window", "24h"}, nil, 24 * time.Hour},
+		{nil, map[string]string{"LATCHKEY_REAUTH_WINDOW": "5m"}, 5 * time.Minute},
+	}
+	for _, c := range cases {
+		cfg, err := Load("serve", c.args, env(c.env), io.Discard)
+		if err != nil {
+			t.Fatalf("%v %v: %v", c.args, c.env, err)
+		}
+		if cfg.ReauthWindow != c.want {
+			t.Errorf("%v %v: ReauthWindow = %v, want %v", c.args, c.env, cfg.ReauthWindow, c.want)
+		}
+	}
+	if err := (&Config{ReauthWindow: -time.Second}).Validate(); err == nil || !strings.Contains(err.Error(), "invalid --reauth-window: -1s is outside 0s..24h") {
+		t.Errorf("a negative window set in code: %v", err)
 	}
 }
