@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/apikey"
@@ -151,9 +152,20 @@ func withComponents(ctx context.Context, name string, args []string, env Env, fn
 func loadConfig(name string, args []string, env Env) (*config.Config, error) {
 	cfg, err := config.Load(name, args, env.Getenv, env.Stderr)
 	if err != nil && !config.IsHelp(err) {
-		return nil, usageError{err.Error()}
+		return nil, configError(err)
 	}
 	return cfg, err
+}
+
+// configError is how a bad configuration is printed after "latchkey: ":
+// one bad setting as its one line, several under a heading, one indented
+// line each, so that every one of them can be fixed in one go.
+func configError(err error) usageError {
+	msg := err.Error()
+	if !strings.Contains(msg, "\n") {
+		return usageError{msg}
+	}
+	return usageError{"invalid configuration:\n  " + strings.ReplaceAll(msg, "\n", "\n  ")}
 }
 
 // ready is /readyz's check of the shared services.

@@ -1,7 +1,7 @@
 // Package config turns flags, LATCHKEY_* environment variables and an
 // optional YAML file into a validated Config. Precedence, highest first:
-// flag, environment, file, default. A bad value is reported as one line
-// that names the setting, and the server does not start.
+// flag, environment, file, default. Every bad value is reported, each as
+// one line that names the setting, and the server does not start.
 package config
 
 import (
@@ -34,6 +34,7 @@ type Config struct {
 	RefreshTokenTTL    time.Duration
 	SessionIdleTimeout time.Duration
 	RefreshReuseGrace  time.Duration
+	ReauthWindow       time.Duration // how recent a sign-in sensitive operations need; 0: always ask
 	SigningAlg         string
 	KeyRotation        time.Duration
 	AuditRetention     time.Duration
@@ -157,6 +158,7 @@ var settings = []setting{
 	{"refresh-token-ttl", "absolute session and refresh-token lifetime", "168h", dur(func(c *Config) *time.Duration { return &c.RefreshTokenTTL }), false},
 	{"session-idle-timeout", "a session unused this long ends", "72h", dur(func(c *Config) *time.Duration { return &c.SessionIdleTimeout }), false},
 	{"refresh-reuse-grace", "a retried refresh inside this window gets the same successor (0s allowed)", "10s", dur(func(c *Config) *time.Duration { return &c.RefreshReuseGrace }), false},
+	{"reauth-window", "sensitive operations need a sign-in within this window (0s = always ask for the password)", "10m", dur(func(c *Config) *time.Duration { return &c.ReauthWindow }), false},
 	{"signing-alg", "access-token signing algorithm: ES256, EdDSA or RS256", "ES256", str(func(c *Config) *string { return &c.SigningAlg }), false},
 	{"key-rotation-interval", "rotate the signing key automatically this often (0 = never)", "720h", dur(func(c *Config) *time.Duration { return &c.KeyRotation }), false},
 	{"audit-retention", "keep audit events this long", "2160h", dur(func(c *Config) *time.Duration { return &c.AuditRetention }), false},
@@ -215,6 +217,8 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 		return nil, err
 	}
 	c := &Config{ConfigFile: *configFile, OAuthFromFile: oauthFromFile}
+	var errs []error
+	unparsed := map[string]bool{}
 	for _, s := range settings {
 		v, source := values[s.name].v, "--"+s.name
 		if !explicit[s.name] {
@@ -225,13 +229,27 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 			}
 		}
 		if err := s.apply(c, strings.TrimSpace(v)); err != nil {
-			return nil, fmt.Errorf("invalid %s: %v", source, err)
+			errs = append(errs, fmt.Errorf("invalid %s: %v", source, err))
+			unparsed[s.name] = true
 		}
 	}
 	if err := c.fillDefaults(); err != nil {
 		return nil, err
 	}
-	return c, c.Validate()
+	// Every bad setting is reported at once; a setting that did not parse
+	// is not reported a second time for the zero value it was left at.
+	for _, p := range c.problems() {
+		if !unparsed[p.name] {
+			errs = append(errs, p)
+		}
+	}
+	if len(errs) > 0 {
+		if len(unparsed) > 0 {
+			return nil, errors.Join(errs...)
+		}
+		return c, errors.Join(errs...)
+	}
+	return c, nil
 }
 
 func lookup(getenv func(string) string, name string) (string, bool) {
@@ -335,11 +353,29 @@ func (c *Config) fillDefaults() error {
 	return nil
 }
 
-// Validate checks every setting and reports the first bad one.
+// Validate checks every setting and reports every bad one, one line each
+// ("invalid --name: why"), joined with errors.Join.
 func (c *Config) Validate() error {
 	var errs []error
+	for _, p := range c.problems() {
+		errs = append(errs, p)
+	}
+	return errors.Join(errs...)
+}
+
+// problem is one bad setting.
+type problem struct {
+	name string // the flag name, without dashes
+	msg  string
+}
+
+func (p problem) Error() string { return "invalid --" + p.name + ": " + p.msg }
+
+// problems lists the bad settings in the order of the checks below.
+func (c *Config) problems() []problem {
+	var errs []problem
 	bad := func(name, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("invalid --%s: %s", name, fmt.Sprintf(format, args...)))
+		errs = append(errs, problem{name: name, msg: fmt.Sprintf(format, args...)})
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		bad("addr", "%q is not host:port", c.Addr)
@@ -368,6 +404,9 @@ func (c *Config) Validate() error {
 	if c.RefreshReuseGrace > time.Minute {
 		bad("refresh-reuse-grace", "%s is longer than a minute", c.RefreshReuseGrace)
 	}
+	if c.ReauthWindow < 0 || c.ReauthWindow > 24*time.Hour {
+		bad("reauth-window", "%s is outside 0s..24h", c.ReauthWindow)
+	}
 	if c.SessionCacheTTL < 0 || c.SessionCacheTTL > time.Minute {
 		bad("session-cache-ttl", "%s is outside 0s..1m", c.SessionCacheTTL)
 	}
@@ -387,9 +426,14 @@ func (c *Config) Validate() error {
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		bad("tls-cert", "--tls-cert and --tls-key go together")
 	}
-	for _, cidr := range append(append([]string{}, c.TrustedProxies...), c.MetricsAllow...) {
-		if _, _, err := net.ParseCIDR(cidr); err != nil {
-			bad("trusted-proxies", "%q is not a CIDR (e.g. 10.0.0.0/8)", cidr)
+	for _, l := range []struct {
+		name  string
+		cidrs []string
+	}{{"trusted-proxies", c.TrustedProxies}, {"metrics-allow", c.MetricsAllow}} {
+		for _, cidr := range l.cidrs {
+			if _, _, err := net.ParseCIDR(cidr); err != nil {
+				bad(l.name, "%q is not a CIDR (e.g. 10.0.0.0/8)", cidr)
+			}
 		}
 	}
 	for _, o := range c.CORSOrigins {
@@ -433,10 +477,7 @@ func (c *Config) Validate() error {
 			bad(t.name, "%s is outside 100ms..1h", t.d)
 		}
 	}
-	if len(errs) > 0 {
-		return errs[0]
-	}
-	return nil
+	return errs
 }
 
 // Secure reports whether latchkey is served (or fronted) over HTTPS.

@@ -18,7 +18,7 @@ func TestDefaults(t *testing.T) {
 	}
 	if c.Addr != "127.0.0.1:8080" || c.Issuer != "http://127.0.0.1:8080" || c.Database != filepath.Join("latchkey-data", "latchkey.db") ||
 		c.AccessTokenTTL != 15*time.Minute || c.RefreshTokenTTL != 168*time.Hour || c.SessionIdleTimeout != 72*time.Hour ||
-		c.RefreshReuseGrace != 10*time.Second || c.SigningAlg != "ES256" || c.HashMemoryKiB != 19456 || c.HashIterations != 2 ||
+		c.RefreshReuseGrace != 10*time.Second || c.ReauthWindow != 10*time.Minute || c.SigningAlg != "ES256" || c.HashMemoryKiB != 19456 || c.HashIterations != 2 ||
 		c.DisableRateLimits || c.Secure() {
 		t.Errorf("defaults: %+v", c)
 	}
@@ -58,8 +58,12 @@ func TestBadSettingsNameThemselves(t *testing.T) {
 		{nil, map[string]string{"LATCHKEY_REFRESH_REUSE_GRACE": "-1s"}, "LATCHKEY_REFRESH_REUSE_GRACE"},
 		{[]string{"--refresh-reuse-grace", "5m"}, nil, "--refresh-reuse-grace"},
 		{[]string{"--signing-alg", "none"}, nil, "--signing-alg"},
+		{[]string{"--reauth-window", "25h"}, nil, "--reauth-window"},
+		{[]string{"--reauth-window", "-1s"}, nil, "--reauth-window"},
+		{nil, map[string]string{"LATCHKEY_REAUTH_WINDOW": "a while"}, "LATCHKEY_REAUTH_WINDOW"},
 		{[]string{"--issuer", "ftp://x"}, nil, "--issuer"},
 		{[]string{"--trusted-proxies", "10.0.0.0/99"}, nil, "--trusted-proxies"},
+		{[]string{"--metrics-allow", "not-a-cidr"}, nil, "--metrics-allow"},
 		{[]string{"--cors-origins", "*"}, nil, "--cors-origins"},
 		{[]string{"--cors-origins", "https://a.example/path"}, nil, "--cors-origins"},
 		{[]string{"--redirect-allowlist", "javascript:alert(1)"}, nil, "--redirect-allowlist"},
@@ -125,5 +129,92 @@ func TestOAuthProvidersFromTheFile(t *testing.T) {
 		if _, err := Load("serve", []string{"--config", file}, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), "oauth") {
 			t.Errorf("%q: %v", bad, err)
 		}
+	}
+}
+
+// Every bad setting is reported, one line each, in one go: an operator
+// fixes them all at once instead of one per start.
+func TestEveryBadSettingIsReported(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want []string // the start of each line, in order
+	}{
+		{"validation errors", []string{"--addr", "nope", "--log-level", "loud", "--password-min-length", "4"}, nil,
+			[]string{"invalid --addr: ", "invalid --log-level: ", "invalid --password-min-length: "}},
+		{"metrics-allow names itself", []string{"--metrics-allow", "not-a-cidr"}, nil,
+			[]string{`invalid --metrics-allow: "not-a-cidr" is not a CIDR`}},
+		{"both CIDR lists", []string{"--trusted-proxies", "10.0.0.0/99", "--metrics-allow", "127.0.0.1/8,nope"}, nil,
+			[]string{`invalid --trusted-proxies: "10.0.0.0/99"`, `invalid --metrics-allow: "nope"`}},
+		{"parse and validation errors", []string{"--access-token-ttl", "soon", "--signing-alg", "none"},
+			map[string]string{"LATCHKEY_REFRESH_REUSE_GRACE": "-1s"},
+			[]string{"invalid --access-token-ttl: ", "invalid LATCHKEY_REFRESH_REUSE_GRACE: ", "invalid --signing-alg: "}},
+		{"parse errors", []string{"--password-hash-memory", "lots", "--disable-rate-limits=maybe"}, nil,
+			[]string{"invalid --password-hash-memory: ", "invalid --disable-rate-limits: "}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Load("serve", c.args, env(c.env), io.Discard)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			lines := strings.Split(err.Error(), "\n")
+			if len(lines) != len(c.want) {
+				t.Fatalf("%d lines, want %d:\n%v", len(lines), len(c.want), err)
+			}
+			for i, want := range c.want {
+				if !strings.HasPrefix(lines[i], want) {
+					t.Errorf("line %d = %q, want it to start with %q", i+1, lines[i], want)
+				}
+			}
+		})
+	}
+}
+
+func TestValidateReportsEverySetting(t *testing.T) {
+	err := (&Config{}).Validate()
+	if err == nil {
+		t.Fatal("the zero Config is valid")
+	}
+	lines := strings.Split(err.Error(), "\n")
+	for _, name := range []string{"addr", "data-dir", "issuer", "audience", "access-token-ttl", "signing-alg", "log-level", "http-idle-timeout"} {
+		found := false
+		for _, l := range lines {
+			found = found || strings.HasPrefix(l, "invalid --"+name+": ")
+		}
+		if !found {
+			t.Errorf("no line for --%s in:\n%v", name, err)
+		}
+	}
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "invalid --") {
+			t.Errorf("line %q does not name its setting", l)
+		}
+	}
+}
+
+func TestReauthWindow(t *testing.T) {
+	cases := []struct {
+		args []string
+		env  map[string]string
+		want time.Duration
+	}{
+		{nil, nil, 10 * time.Minute},
+		{[]string{"--reauth-window", "0s"}, nil, 0},
+		{[]string{"--reauth-window", "24h"}, nil, 24 * time.Hour},
+		{nil, map[string]string{"LATCHKEY_REAUTH_WINDOW": "5m"}, 5 * time.Minute},
+	}
+	for _, c := range cases {
+		cfg, err := Load("serve", c.args, env(c.env), io.Discard)
+		if err != nil {
+			t.Fatalf("%v %v: %v", c.args, c.env, err)
+		}
+		if cfg.ReauthWindow != c.want {
+			t.Errorf("%v %v: ReauthWindow = %v, want %v", c.args, c.env, cfg.ReauthWindow, c.want)
+		}
+	}
+	if err := (&Config{ReauthWindow: -time.Second}).Validate(); err == nil || !strings.Contains(err.Error(), "invalid --reauth-window: -1s is outside 0s..24h") {
+		t.Errorf("a negative window set in code: %v", err)
 	}
 }
