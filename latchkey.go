@@ -168,12 +168,18 @@ type SigningKey struct {
 
 // Audit event types.
 const (
-	AuditSignup          = "signup"
-	AuditLoginSucceeded  = "login.succeeded"
-	AuditLoginFailed     = "login.failed"
-	AuditLogout          = "logout"
-	AuditRefresh         = "refresh"
-	AuditRefreshReuse    = "refresh.reuse_detected"
+	AuditSignup         = "signup"
+	AuditLoginSucceeded = "login.succeeded"
+	AuditLoginFailed    = "login.failed"
+	AuditLogout         = "logout"
+	AuditRefresh        = "refresh"
+	AuditRefreshReuse   = "refresh.reuse_detected"
+	// AuditRefreshGrace: a retried refresh inside the grace period got the
+	// same successor again.
+	AuditRefreshGrace = "refresh.grace"
+	// AuditReauthenticated: a signed-in user confirmed the password, making
+	// the session fresh for sensitive operations.
+	AuditReauthenticated = "session.reauthenticated"
 	AuditSessionRevoked  = "session.revoked"
 	AuditPasswordChanged = "password.changed"
 	AuditAPIKeyCreated   = "apikey.created"

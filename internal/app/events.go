@@ -25,6 +25,10 @@ func (e events) SessionsRevoked(ids []string) {
 	e.metrics.SessionsRevoked(ids)
 }
 
+// SessionsChanged forgets cached copies here and on every other instance,
+// as a revocation does, without counting one.
+func (e events) SessionsChanged(ids []string) { e.rev.sessionsRevoked(ids) }
+
 func (e events) APIKeysRevoked(ids []string) { e.rev.apiKeysRevoked(ids) }
 
 func (e events) UserChanged(userID string) { e.rev.userChanged(userID) }

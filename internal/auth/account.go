@@ -246,14 +246,21 @@ func (s *Service) tokens(u *latchkey.User, sess *latchkey.Session, refresh strin
 
 var errPasswordChangedMeanwhile = latchkey.Errorf(latchkey.EConflict, "The password was changed meanwhile; try again.")
 
+// PasswordChange is a password change asked for by a signed-in user.
+type PasswordChange struct {
+	Current, New string
+	// RevokeAPIKeys also revokes every API key of the account, as someone
+	// does who fears a stolen session minted one.
+	RevokeAPIKeys bool
+}
+
 // ChangePassword replaces the user's password after checking the current
-// one, and ends every other session of theirs. The slow part (verifying
-// and hashing) runs outside any transaction; the transaction then writes
-// the new hash only over the one that was verified, and only while the
-// session is still live and the user still enabled, so that neither a
-// concurrent change of password nor an administrator's decision made
-// meanwhile is overwritten.
-func (s *Service) ChangePassword(ctx context.Context, userID, sessionID, current, next string, m Meta) error {
+// one, and ends every other session of theirs (and, if asked, every API
+// key). The slow work (verifying, hashing) happens before the transaction;
+// the transaction writes only the hash, and only if nobody changed it,
+// revoked the session or disabled the user meanwhile.
+func (s *Service) ChangePassword(ctx context.Context, p *Principal, c PasswordChange, m Meta) error {
+	userID, sessionID, current, next := p.User.ID, p.SessionID, c.Current, c.New
 	if err := password.CheckLength(current); err != nil {
 		return err
 	}
@@ -279,9 +286,9 @@ func (s *Service) ChangePassword(ctx context.Context, userID, sessionID, current
 	if err != nil {
 		return err
 	}
-	var revoked []string
+	var revoked, keys []string
 	err = s.store.InTx(ctx, func(tx latchkey.Tx) error {
-		revoked = nil
+		revoked, keys = nil, nil
 		now := s.now().UTC()
 		// The write comes first: on PostgreSQL it waits for the row lock
 		// of any transaction that is changing the user, so the checks
@@ -306,12 +313,24 @@ func (s *Service) ChangePassword(ctx context.Context, userID, sessionID, current
 		if revoked, err = tx.RevokeUserSessions(ctx, userID, sessionID, now); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, latchkey.AuditPasswordChanged, latchkey.OutcomeSuccess, "", userID, sessionID, m)
+		if c.RevokeAPIKeys {
+			if keys, err = s.revokeAllKeys(ctx, tx, userID, sessionID, m); err != nil {
+				return err
+			}
+		}
+		reason := ""
+		if c.RevokeAPIKeys {
+			reason = "api keys revoked"
+		}
+		return s.audit(ctx, tx, latchkey.AuditPasswordChanged, latchkey.OutcomeSuccess, reason, userID, sessionID, m)
 	})
 	if err != nil {
 		return err
 	}
 	s.events.SessionsRevoked(revoked)
+	if len(keys) > 0 {
+		s.events.APIKeysRevoked(keys)
+	}
 	return nil
 }
 

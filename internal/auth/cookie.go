@@ -63,7 +63,7 @@ func (s *Service) AuthenticateCookie(ctx context.Context, value string) (*Princi
 		return nil, err
 	}
 	now := s.now()
-	_, u, why, err := s.liveSession(ctx, s.store, sess.ID, now)
+	live, u, why, err := s.liveSession(ctx, s.store, sess.ID, now)
 	if err != nil {
 		return nil, err
 	}
@@ -75,5 +75,5 @@ func (s *Service) AuthenticateCookie(ctx context.Context, value string) (*Princi
 			return nil, err
 		}
 	}
-	return &Principal{User: u, SessionID: sess.ID, Via: "cookie"}, nil
+	return &Principal{User: u, SessionID: sess.ID, Via: "cookie", AuthTime: live.AuthTime}, nil
 }

@@ -107,7 +107,7 @@ func TestChangePasswordKeepsADisableMadeMeanwhile(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	err := f.svc.ChangePassword(t.Context(), u.ID, sess.ID, oldPassword, newPassword, auth.Meta{})
+	err := f.svc.ChangePassword(t.Context(), principal(u, sess), auth.PasswordChange{Current: oldPassword, New: newPassword}, auth.Meta{})
 	if latchkey.ErrorCode(err) != latchkey.EInvalidToken {
 		t.Errorf("ChangePassword of a user disabled meanwhile: %v, want invalid_token", err)
 	}
@@ -132,7 +132,7 @@ func TestChangePasswordKeepsARoleRemovedMeanwhile(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := f.svc.ChangePassword(t.Context(), u.ID, sess.ID, oldPassword, newPassword, auth.Meta{}); err != nil {
+	if err := f.svc.ChangePassword(t.Context(), principal(u, sess), auth.PasswordChange{Current: oldPassword, New: newPassword}, auth.Meta{}); err != nil {
 		t.Fatal(err)
 	}
 	got := f.reload(t, u.ID)
@@ -155,7 +155,7 @@ func TestChangePasswordFailsOnASessionRevokedMeanwhile(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	err := f.svc.ChangePassword(t.Context(), u.ID, sess.ID, oldPassword, newPassword, auth.Meta{})
+	err := f.svc.ChangePassword(t.Context(), principal(u, sess), auth.PasswordChange{Current: oldPassword, New: newPassword}, auth.Meta{})
 	if latchkey.ErrorCode(err) != latchkey.EInvalidToken {
 		t.Errorf("ChangePassword on a session revoked meanwhile: %v, want invalid_token", err)
 	}
@@ -173,11 +173,11 @@ func TestChangePasswordConflictsWithAChangeMeanwhile(t *testing.T) {
 	f := newPasswordFixture(t)
 	u, sess := f.user(t, "a@example.com")
 	f.hooks.beforeTx = func() {
-		if err := f.svc.ChangePassword(t.Context(), u.ID, sess.ID, oldPassword, newPassword, auth.Meta{}); err != nil {
+		if err := f.svc.ChangePassword(t.Context(), principal(u, sess), auth.PasswordChange{Current: oldPassword, New: newPassword}, auth.Meta{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	err := f.svc.ChangePassword(t.Context(), u.ID, sess.ID, oldPassword, "another long secret", auth.Meta{})
+	err := f.svc.ChangePassword(t.Context(), principal(u, sess), auth.PasswordChange{Current: oldPassword, New: "another long secret"}, auth.Meta{})
 	if latchkey.ErrorCode(err) != latchkey.EConflict {
 		t.Fatalf("second change: %v, want conflict", err)
 	}
@@ -202,7 +202,7 @@ func TestUpgradeHashNeverRevertsAPasswordChange(t *testing.T) {
 	}
 
 	f.hooks.afterByMail = func() {
-		if err := f.svc.ChangePassword(ctx, u.ID, sess.ID, oldPassword, newPassword, auth.Meta{}); err != nil {
+		if err := f.svc.ChangePassword(ctx, principal(u, sess), auth.PasswordChange{Current: oldPassword, New: newPassword}, auth.Meta{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -268,4 +268,8 @@ func TestAuthTimeAndProfilePatch(t *testing.T) {
 	if got.Name != name || !got.Disabled || !slices.Contains(got.Roles, latchkey.RoleAdmin) {
 		t.Errorf("after the profile change: %+v", got)
 	}
+}
+
+func principal(u *latchkey.User, sess *latchkey.Session) *auth.Principal {
+	return &auth.Principal{User: u, SessionID: sess.ID, Via: "bearer", AuthTime: sess.AuthTime}
 }

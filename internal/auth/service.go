@@ -45,6 +45,9 @@ type Events interface {
 	TokensIssued(kind string)
 	Refresh(outcome string)
 	SessionsRevoked(ids []string)
+	// SessionsChanged: the sessions are live, but what caches hold about
+	// them (their authentication time) is out of date.
+	SessionsChanged(ids []string)
 	APIKeysRevoked(ids []string)
 	// UserChanged: the user's roles, status or existence changed, so
 	// anything cached about them must go.
@@ -129,5 +132,6 @@ func (noEvents) Login(string)             {}
 func (noEvents) TokensIssued(string)      {}
 func (noEvents) Refresh(string)           {}
 func (noEvents) SessionsRevoked([]string) {}
+func (noEvents) SessionsChanged([]string) {}
 func (noEvents) APIKeysRevoked([]string)  {}
 func (noEvents) UserChanged(string)       {}
