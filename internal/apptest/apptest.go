@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/internal/app"
+	"github.com/latchkey/latchkey/internal/testenv"
 )
 
 // Instance is a running server.
@@ -23,7 +24,7 @@ type Instance struct {
 	URL     string
 	DataDir string
 	Client  *http.Client
-	logs    *syncBuffer
+	logs    *testenv.LogBuffer
 	cancel  context.CancelFunc
 	done    chan error
 }
@@ -63,7 +64,7 @@ func startIn(t testing.TB, dir string, extraEnv []string, args []string) *Instan
 	all = append(all, args...)
 	ctx, cancel := context.WithCancel(context.Background())
 	stdoutR, stdoutW := io.Pipe()
-	inst := &Instance{DataDir: dir, logs: &syncBuffer{}, cancel: cancel, done: make(chan error, 1),
+	inst := &Instance{DataDir: dir, logs: &testenv.LogBuffer{}, cancel: cancel, done: make(chan error, 1),
 		Client: &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		}}}
@@ -186,21 +187,4 @@ func (i *Instance) Do(t testing.TB, method, path string, body any, headers ...st
 		t.Fatal(err)
 	}
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: data}
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

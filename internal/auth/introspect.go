@@ -77,7 +77,9 @@ func (s *Service) introspectAccessToken(ctx context.Context, raw string) (*Intro
 	if why != "" || sess.UserID != claims.Subject {
 		return nil, nil
 	}
-	in := &Introspection{TokenType: TokenTypeAccess, Subject: u.ID, SessionID: sess.ID, Roles: claims.Roles, Scope: claims.Scope}
+	// The user's roles now, not the ones frozen into the token: a demoted
+	// user is reported demoted at once, as /v1/verify does.
+	in := &Introspection{TokenType: TokenTypeAccess, Subject: u.ID, SessionID: sess.ID, Roles: u.Roles, Scope: claims.Scope}
 	if claims.IssuedAt != nil {
 		in.IssuedAt = claims.IssuedAt.Time
 	}

@@ -76,7 +76,9 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string, m Meta) (*To
 				return err
 			}
 			result, grace = &Tokens{RefreshToken: latchkey.Secret(next), RefreshExpiresAt: sess.ExpiresAt, Session: sess, User: u}, true
-			return nil
+			// A retry is normal, but it hands out the successor once more:
+			// the trail must show it.
+			return s.audit(ctx, tx, latchkey.AuditRefreshGrace, latchkey.OutcomeSuccess, "retried within the grace period", u.ID, sess.ID, m)
 		}
 		reuse = old
 		if err := tx.RevokeSession(ctx, sess.ID, now); err != nil {
