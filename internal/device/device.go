@@ -32,7 +32,7 @@
 // skips the password check; it only decides which back-off counter a failure
 // goes to. Cookies are stateless, so one cannot be revoked alone: they expire
 // after their TTL, and all of them stop working when the key changes (a new
-// purpose string for crypt.DeriveKey).
+// master key, or a new KeyPurpose).
 package device
 
 import (
@@ -62,6 +62,9 @@ const (
 	MaxTTL = 400 * 24 * time.Hour
 	// MinKeySize is the shortest HMAC key New accepts.
 	MinKeySize = 32
+	// KeyPurpose is the purpose to derive the key under with
+	// crypt.DeriveKey. Changing it invalidates every device cookie.
+	KeyPurpose = "latchkey device cookie v1"
 
 	// maxClockSkew is how far in the future an issue time may lie, for
 	// instances whose clocks differ slightly. Anything later is refused.
@@ -98,8 +101,8 @@ type Cookies struct {
 }
 
 // New returns Cookies signing with key (at least MinKeySize bytes; derive it
-// from the master key with crypt.DeriveKey so that it serves no other
-// purpose). clock is the time source (nil means time.Now); values expire ttl
+// from the master key with crypt.DeriveKey(master, KeyPurpose) so that it
+// serves no other purpose). clock is the time source (nil means time.Now); values expire ttl
 // after they are issued (0 < ttl ≤ MaxTTL; DefaultTTL is a good choice).
 func New(key []byte, clock func() time.Time, ttl time.Duration) (*Cookies, error) {
 	if len(key) < MinKeySize {
