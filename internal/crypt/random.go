@@ -1,6 +1,6 @@
 // Package crypt holds latchkey's small cryptographic primitives: random
-// tokens, token digests, authenticated encryption of secrets at rest, and
-// the master key file.
+// tokens, token digests, authenticated encryption of secrets at rest, the
+// master key file, and keys derived from it for one purpose each.
 package crypt
 
 import (

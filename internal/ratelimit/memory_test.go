@@ -2,6 +2,7 @@ package ratelimit
 
 import (
 	"context"
+	"reflect"
 	"strconv"
 	"testing"
 	"time"
@@ -87,5 +88,9 @@ func TestDefaultsValid(t *testing.T) {
 			t.Errorf("rule name %q used twice", r.Name)
 		}
 		seen[r.Name] = true
+	}
+	// All (and so Scaled and the docs test) must cover every field.
+	if n, fields := len(Defaults().All()), reflect.TypeFor[Rules]().NumField(); n != fields {
+		t.Errorf("Rules has %d fields but All lists %d rules", fields, n)
 	}
 }

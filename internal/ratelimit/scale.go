@@ -15,11 +15,7 @@ func (r Rules) Scaled(f float64) Rules {
 	if f == 1 {
 		return r
 	}
-	for _, p := range []*Rule{
-		&r.LoginIP, &r.LoginAccount, &r.SignupIP, &r.RefreshIP, &r.RefreshAccount,
-		&r.PasswordChangeIP, &r.PasswordChangeAccount, &r.PasswordResetIP, &r.PasswordResetAccount,
-		&r.OAuthCallbackIP, &r.CodeExchangeIP, &r.APIKeyFailurePrefix, &r.APIKeyFailureIP,
-	} {
+	for _, p := range r.fields() {
 		p.Period = scaleDuration(p.Period, f)
 	}
 	return r
