@@ -14,6 +14,7 @@ import (
 	"github.com/latchkey/latchkey/internal/apikey"
 	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/config"
+	"github.com/latchkey/latchkey/internal/device"
 	"github.com/latchkey/latchkey/internal/crypt"
 	"github.com/latchkey/latchkey/internal/password"
 	"github.com/latchkey/latchkey/internal/server"
@@ -27,6 +28,7 @@ type components struct {
 	log     *slog.Logger
 	store   store.Store
 	sealer  *crypt.Sealer
+	devices *device.Cookies
 	keys    *token.KeyManager
 	auth    *auth.Service
 	metrics *server.Metrics
@@ -96,6 +98,9 @@ func (c *components) init(ctx context.Context) error {
 	}
 	if c.sealer, err = crypt.NewSealer(master); err != nil {
 		return fmt.Errorf("master key: %w", err)
+	}
+	if c.devices, err = device.New(crypt.DeriveKey(master, device.KeyPurpose), c.clock, device.DefaultTTL); err != nil {
+		return fmt.Errorf("device cookies: %w", err)
 	}
 	c.keys = token.NewKeyManager(c.store, c.sealer, cfg.SigningAlg, cfg.AccessTokenTTL, c.clock, c.log)
 	if err := c.keys.Init(ctx); err != nil {

@@ -284,3 +284,65 @@ func TestRateLimitIgnoresSpoofedHeaders(t *testing.T) {
 		})
 	}
 }
+
+// TestRateLimitOwnerIsNotLockedOut (review finding 5): failures from
+// elsewhere lock the account for unknown clients, but not for the owner's
+// device that signed in before, nor for the signed-in owner's password
+// change; the owner's device still backs off on its own failures.
+func TestRateLimitOwnerIsNotLockedOut(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, args []string) {
+		srv := apptest.Start(t, append(args, "--rate-limit-scale", "0.1")...)
+		signup(t, srv, "victim@example.com")
+		first := login(t, srv, "victim@example.com", goodPassword)
+		if first.Status != 200 {
+			t.Fatalf("first login: %d %s", first.Status, first.Body)
+		}
+		var deviceCookie string
+		for _, c := range (&http.Response{Header: first.Header}).Cookies() {
+			if c.Name == "latchkey_device" {
+				deviceCookie = c.Name + "=" + c.Value
+				if !c.HttpOnly || c.SameSite != http.SameSiteStrictMode {
+					t.Errorf("device cookie attributes: %+v", c)
+				}
+			}
+		}
+		if deviceCookie == "" {
+			t.Fatalf("no device cookie after a successful sign-in: %v", first.Header)
+		}
+		ownerAuth := bearer(first.JSON(t)["access_token"])
+
+		// Someone else guesses until the account locks for unknown clients.
+		for i := range 6 {
+			if r := login(t, srv, "victim@example.com", "wrong password"); r.Status != 401 {
+				t.Fatalf("guess %d: %d %s", i+1, r.Status, r.Body)
+			}
+		}
+		checkRateLimited(t, login(t, srv, "victim@example.com", goodPassword))
+
+		// The owner's device signs in all the same.
+		if r := login(t, srv, "victim@example.com", goodPassword, "Cookie", deviceCookie); r.Status != 200 {
+			t.Fatalf("owner's device during the lock: %d %s", r.Status, r.Body)
+		}
+		// A device cookie earned on another account exempts nothing here.
+		signup(t, srv, "mallory@example.com")
+		other := login(t, srv, "mallory@example.com", goodPassword)
+		for _, c := range (&http.Response{Header: other.Header}).Cookies() {
+			if c.Name == "latchkey_device" {
+				checkRateLimited(t, login(t, srv, "victim@example.com", goodPassword, "Cookie", c.Name+"="+c.Value))
+			}
+		}
+		// The signed-in owner changes the password while the lock holds.
+		r := srv.Do(t, "POST", "/v1/me/password", map[string]string{"current_password": goodPassword,
+			"new_password": "a brand new passphrase"}, ownerAuth...)
+		if r.Status != 204 {
+			t.Fatalf("password change during the lock: %d %s", r.Status, r.Body)
+		}
+		// The owner's device backs off on its own failures.
+		for i := range 6 {
+			if r := login(t, srv, "victim@example.com", "wrong password", "Cookie", deviceCookie); r.Status != 401 {
+				t.Fatalf("device failure %d: %d %s", i+1, r.Status, r.Body)
+			}
+		}
+		checkRateLimited(t, login(t, srv, "victim@example.com", "a brand new passphrase", "Cookie", deviceCookie))
+	})
+}

@@ -122,7 +122,7 @@ func (c *components) httpHandler(ctx context.Context, social *socialLogin) (http
 	d := server.Deps{
 		Config: cfg, Store: c.store, Auth: c.auth, Keys: c.keys, Metrics: c.metrics, Logger: c.log, Clock: c.clock,
 		IPs: ips, Limits: c.limits.store, Rules: ratelimit.Defaults().Scaled(cfg.RateLimitScale), Ready: c.ready,
-		Sealer: c.sealer, Identity: identity,
+		Sealer: c.sealer, Identity: identity, Devices: c.devices,
 	}
 	if social != nil {
 		d.OAuth, d.Redirects = social.registry(ctx, cfg, c.log), social.redirects

@@ -9,6 +9,7 @@ import (
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/clientip"
+	"github.com/latchkey/latchkey/internal/device"
 	"github.com/latchkey/latchkey/internal/ratelimit"
 )
 
@@ -87,9 +88,12 @@ func accountKey(canonical, typed string) string {
 // signIn is one attempt to sign in to a named account, admitted by its
 // route's per-account limits and back-off.
 type signIn struct {
-	s          *Server
-	backoffKey string
-	backoff    bool
+	s       *Server
+	account string
+	// key counts the attempt's limits and back-off: the account, or for a
+	// client with a valid device cookie for it, that device on the account.
+	key     string
+	backoff bool
 }
 
 // admitAccount applies the route's per-account limits and back-off to the
@@ -97,45 +101,70 @@ type signIn struct {
 // answers 429 and returns false while the account is limited or backing
 // off. A correct password gets the same answer as a wrong one while
 // locked, and unknown accounts lock the same way, so the lock is no oracle.
+//
+// A client that signed in to this account before presents a device cookie
+// and is counted on its own key: failures from elsewhere (a guesser, or
+// someone locking the owner out on purpose) do not block it, and its own
+// failures back off on the same schedule (docs/rate-limits.md).
 func (s *Server) admitAccount(w http.ResponseWriter, r *http.Request, email string) (*signIn, bool) {
 	canonical, _ := auth.CanonicalEmail(email)
 	account := accountKey(canonical, email)
 	pol := routePolicy(r)
-	in := &signIn{s: s, backoffKey: account, backoff: pol.Backoff}
+	in := &signIn{s: s, account: account, key: account, backoff: pol.Backoff}
+	if id, ok := s.knownDevice(r, account); ok {
+		in.key = device.BackoffKey(account, id)
+	}
 	if s.limits == nil {
 		return in, true
 	}
-	if !s.admit(w, r, "", s.checks(pol, perAccount, account)...) {
+	if !s.admit(w, r, "", s.checks(pol, perAccount, in.key)...) {
 		return nil, false
 	}
 	if !in.backoff {
 		return in, true
 	}
-	wait, err := s.limits.Wait(r.Context(), in.backoffKey)
+	wait, err := s.limits.Wait(r.Context(), in.key)
 	if err != nil {
 		s.fail(w, r, errLimiterDown(err))
 		return nil, false
 	}
 	if wait > 0 {
-		s.fail(w, r, s.refusal(w, r, "login-backoff", in.backoffKey, "", wait))
+		s.fail(w, r, s.refusal(w, r, "login-backoff", in.key, "", wait))
 		return nil, false
 	}
 	return in, true
 }
 
-// done feeds the attempt's outcome to the back-off: a success clears it, a
-// wrong password counts, anything else (a busy hasher, a bad request)
-// tells nothing about the password.
+// knownDevice reports the id of the request's device cookie when it is
+// valid for account.
+func (s *Server) knownDevice(r *http.Request, account string) (string, bool) {
+	if s.devices == nil {
+		return "", false
+	}
+	c, err := r.Cookie(device.Name(s.cfg.Secure()))
+	if err != nil {
+		return "", false
+	}
+	return s.devices.Verify(c.Value, account)
+}
+
+// done feeds the attempt's outcome to the back-off: a success clears it and
+// makes the client a known device of the account; a wrong password counts;
+// anything else (a busy hasher, a bad request) tells nothing about the
+// password.
 func (in *signIn) done(w http.ResponseWriter, r *http.Request, err error) {
 	s, ctx := in.s, r.Context()
+	if err == nil && s.devices != nil {
+		http.SetCookie(w, s.devices.HTTPCookie(s.devices.Issue(in.account), s.cfg.Secure()))
+	}
 	if s.limits == nil || !in.backoff {
 		return
 	}
 	switch {
 	case err == nil:
-		err = s.limits.Reset(ctx, in.backoffKey)
+		err = s.limits.Reset(ctx, in.key)
 	case latchkey.IsCode(err, latchkey.EInvalidCredentials):
-		_, err = s.limits.Fail(ctx, in.backoffKey)
+		_, err = s.limits.Fail(ctx, in.key)
 	default:
 		return
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/clientip"
 	"github.com/latchkey/latchkey/internal/config"
+	"github.com/latchkey/latchkey/internal/device"
 	"github.com/latchkey/latchkey/internal/oauth"
 	"github.com/latchkey/latchkey/internal/ratelimit"
 	"github.com/latchkey/latchkey/internal/redirect"
@@ -45,6 +46,9 @@ type Deps struct {
 	Redirects *redirect.Allowlist
 	// Identity signs the X-Auth-Identity header of /v1/verify; nil: none.
 	Identity *IdentitySigner
+	// Devices signs the device cookies that keep a known device out of an
+	// account's sign-in back-off; nil: every client shares the account's.
+	Devices *device.Cookies
 }
 
 // Server is latchkey's http.Handler.
@@ -74,6 +78,7 @@ type Server struct {
 	providers     []string
 	corsOrigins   map[string]bool
 	identity      *IdentitySigner
+	devices       *device.Cookies
 }
 
 // NewServer wires the routes and middleware.
@@ -91,7 +96,7 @@ func NewServer(d Deps) *Server {
 		log: d.Logger, clock: d.Clock, ready: d.Ready, ips: d.IPs, limits: d.Limits, rules: d.Rules}
 	s.oauth, s.sealer, s.redirects = d.OAuth, d.Sealer, d.Redirects
 	s.selfRedirects, _ = redirect.NewAllowlist([]string{d.Config.Issuer + "/"}) // the issuer was validated by config
-	s.identity = d.Identity
+	s.identity, s.devices = d.Identity, d.Devices
 	s.csrf = http.NewCrossOriginProtection()
 	for _, o := range d.Config.CORSOrigins {
 		_ = s.csrf.AddTrustedOrigin(o) // validated by config
