@@ -15,10 +15,11 @@ type accessClaims struct {
 	SessionID string
 	Roles     []string
 	Scope     string
+	AuthTime  *jwt.NumericDate // auth_time: when the user last signed in
 }
 
 var (
-	errBadDate  = errors.New("exp, nbf or iat is not a whole number of seconds in range")
+	errBadDate  = errors.New("exp, nbf, iat or auth_time is not a whole number of seconds in range")
 	errBadClaim = errors.New("claim of the wrong type")
 )
 
@@ -59,11 +60,13 @@ func (c *accessClaims) UnmarshalJSON(data []byte) error {
 			c.NotBefore, ok = numericDate(value)
 		case "iat":
 			c.IssuedAt, ok = numericDate(value)
+		case "auth_time":
+			c.AuthTime, ok = numericDate(value)
 		default:
 			return refuseCaseVariant(name, claimNames)
 		}
 		if !ok {
-			if string(name) == "exp" || string(name) == "nbf" || string(name) == "iat" {
+			if string(name) == "exp" || string(name) == "nbf" || string(name) == "iat" || string(name) == "auth_time" {
 				return errBadDate
 			}
 			return errBadClaim
@@ -73,7 +76,7 @@ func (c *accessClaims) UnmarshalJSON(data []byte) error {
 }
 
 // claimNames are the claims whose case variants we refuse.
-var claimNames = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid", "roles", "scope"}
+var claimNames = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid", "roles", "scope", "auth_time"}
 
 // maxNumericDate is 9999-12-31T23:59:59Z: no real token needs more, and a
 // larger value would overflow on conversion to time.Time in ways that

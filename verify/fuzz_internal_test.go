@@ -48,6 +48,7 @@ func FuzzClaims(f *testing.F) {
 		`{"iss":"http://127.0.0.1:8080","sub":"u","aud":"latchkey","exp":1800000900,"iat":1800000000,"nbf":1800000000,"jti":"j","sid":"s","roles":["user"],"scope":"a b"}`,
 		`{"aud":["a","b"],"roles":[]}`, `{"exp":1.5}`, `{"exp":-1}`, `{"exp":1e20}`, `{"exp":null}`, `{"sub":1}`,
 		`{"sub":"a","SUB":"b"}`, `{"Sub":"b"}`, `{"roles":["a",1]}`, `{"aud":[]}`, `{"x":{"sub":"nested"}}`,
+		`{"auth_time":1800000000}`, `{"auth_time":"1"}`, `{"auth_time":-1}`, `{"AUTH_TIME":1}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -60,12 +61,13 @@ func FuzzClaims(f *testing.F) {
 			return
 		}
 		var want struct {
-			Iss   string   `json:"iss"`
-			Sub   string   `json:"sub"`
-			Sid   string   `json:"sid"`
-			Scope string   `json:"scope"`
-			Roles []string `json:"roles"`
-			Exp   *int64   `json:"exp"`
+			Iss      string   `json:"iss"`
+			Sub      string   `json:"sub"`
+			Sid      string   `json:"sid"`
+			Scope    string   `json:"scope"`
+			Roles    []string `json:"roles"`
+			Exp      *int64   `json:"exp"`
+			AuthTime *int64   `json:"auth_time"`
 		}
 		if err := json.Unmarshal(data, &want); err != nil {
 			t.Fatalf("accepted %q, which encoding/json refuses: %v", data, err)
@@ -76,6 +78,9 @@ func FuzzClaims(f *testing.F) {
 		}
 		if (want.Exp == nil) != (c.ExpiresAt == nil) || (want.Exp != nil && *want.Exp != c.ExpiresAt.Unix()) {
 			t.Fatalf("%q: exp disagrees", data)
+		}
+		if (want.AuthTime == nil) != (c.AuthTime == nil) || (want.AuthTime != nil && *want.AuthTime != c.AuthTime.Unix()) {
+			t.Fatalf("%q: auth_time disagrees", data)
 		}
 	})
 }

@@ -24,6 +24,9 @@ type Identity struct {
 	// of its owner's rights.
 	Scopes    []string
 	ExpiresAt time.Time // zero for an API key without expiry
+	// AuthTime is when the user last signed in (the access token's
+	// auth_time); zero for an API key or a token that does not say.
+	AuthTime time.Time
 }
 
 // HasRole reports whether the caller has role.

@@ -80,6 +80,9 @@ func (v *Verifier) verifyToken(ctx context.Context, raw string) (*Identity, erro
 		Scopes:    strings.Fields(claims.Scope),
 		ExpiresAt: claims.ExpiresAt.Time,
 	}
+	if claims.AuthTime != nil {
+		id.AuthTime = claims.AuthTime.Time
+	}
 	if v.tokens != nil {
 		v.tokens.put(raw, tokenEntry{id: id, kid: kid}, claims.ExpiresAt.Time)
 		cp := *id

@@ -31,13 +31,14 @@ func TestValidTokens(t *testing.T) {
 		t.Run(k.alg, func(t *testing.T) {
 			cl := claims(is.URL, t0)
 			cl["scope"] = "read write"
+			cl["auth_time"] = t0.Add(-time.Hour).Unix()
 			id, err := v.Authenticate(bearer(k.mint(t, header(k), cl)))
 			if err != nil {
 				t.Fatal(err)
 			}
 			if id.Kind != verify.KindAccessToken || id.UserID != "user-1" || id.SessionID != "sess-1" ||
 				!id.HasRole("user") || id.HasRole("admin") || !id.HasScope("write") || id.HasScope("admin") ||
-				!id.ExpiresAt.Equal(t0.Add(15*time.Minute)) {
+				!id.ExpiresAt.Equal(t0.Add(15*time.Minute)) || !id.AuthTime.Equal(t0.Add(-time.Hour)) {
 				t.Fatalf("identity = %+v", id)
 			}
 		})
@@ -61,6 +62,9 @@ func TestValidTokens(t *testing.T) {
 			}
 			if name == "unscoped" && (len(id.Scopes) != 0 || !id.HasScope("anything")) {
 				t.Fatalf("unscoped token: %+v", id)
+			}
+			if !id.AuthTime.IsZero() {
+				t.Fatalf("a token without auth_time: AuthTime %v", id.AuthTime)
 			}
 		})
 	}
@@ -194,6 +198,15 @@ func TestRefusedTokens(t *testing.T) {
 		"exp null":     edit(es, func(_, cl map[string]any) { cl["exp"] = nil }),
 		"nbf future":   edit(es, func(_, cl map[string]any) { cl["nbf"] = t0.Add(10 * time.Minute).Unix() }),
 		"iat future":   edit(es, func(_, cl map[string]any) { cl["iat"] = t0.Add(10 * time.Minute).Unix() }),
+		// auth_time is read as strictly as exp.
+		"auth_time string":     edit(es, func(_, cl map[string]any) { cl["auth_time"] = "1800000000" }),
+		"auth_time float":      edit(es, func(_, cl map[string]any) { cl["auth_time"] = float64(t0.Unix()) - 0.5 }),
+		"auth_time negative":   edit(es, func(_, cl map[string]any) { cl["auth_time"] = -1 }),
+		"auth_time 1e20":       edit(es, func(_, cl map[string]any) { cl["auth_time"] = 1e20 }),
+		"auth_time year 10000": edit(es, func(_, cl map[string]any) { cl["auth_time"] = 253402300800 }),
+		"auth_time null":       edit(es, func(_, cl map[string]any) { cl["auth_time"] = nil }),
+		"lone AUTH_TIME":       edit(es, func(_, cl map[string]any) { cl["AUTH_TIME"] = t0.Unix() }),
+		"duplicate auth_time":  rawClaims(strings.Replace(tpl, `"sub":"admin"`, `"sub":"admin","auth_time":1,"auth_time":2`, 1)),
 		// JWT-18, JWT-19: issuer and audience.
 		"iss missing":        edit(es, func(_, cl map[string]any) { delete(cl, "iss") }),
 		"iss evil":           edit(es, func(_, cl map[string]any) { cl["iss"] = "https://evil.test" }),

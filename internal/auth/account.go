@@ -8,6 +8,7 @@ import (
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/crypt"
 	"github.com/latchkey/latchkey/internal/password"
+	"github.com/latchkey/latchkey/internal/token"
 )
 
 // MaxNameLength bounds a display name, in characters.
@@ -234,7 +235,8 @@ func (s *Service) sessionsEnded(ids []string) {
 
 // tokens issues an access token for the session and assembles the response.
 func (s *Service) tokens(u *latchkey.User, sess *latchkey.Session, refresh string) (*Tokens, error) {
-	at, exp, err := s.issuer.Issue(u.ID, sess.ID, u.Roles, "")
+	at, exp, err := s.issuer.Issue(token.Grant{UserID: u.ID, SessionID: sess.ID, Roles: u.Roles,
+		AuthTime: sess.CreatedAt})
 	if err != nil {
 		return nil, err
 	}

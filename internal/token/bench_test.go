@@ -18,7 +18,7 @@ func benchIssue(b *testing.B, alg string) {
 	f := newFixture(b, alg)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, _, err := f.iss.Issue("user-a", "sess-a", []string{"user"}, ""); err != nil {
+		if _, _, err := f.iss.Issue(Grant{UserID: "user-a", SessionID: "sess-a", Roles: []string{"user"}}); err != nil {
 			b.Fatal(err)
 		}
 	}

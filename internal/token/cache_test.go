@@ -63,7 +63,7 @@ func TestCacheIsBounded(t *testing.T) {
 	f := newFixture(t, ES256)
 	c := NewCache(f.ver, func() time.Time { return f.now }, 8)
 	for i := range 50 {
-		tok, _, err := f.iss.Issue("user-a", "sess-"+itoa(int64(i)), nil, "")
+		tok, _, err := f.iss.Issue(Grant{UserID: "user-a", SessionID: "sess-" + itoa(int64(i))})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -21,21 +21,25 @@ type Claims struct {
 	SessionID string   `json:"sid,omitempty"`
 	Roles     []string `json:"roles"`
 	Scope     string   `json:"scope,omitempty"`
+	// AuthTime is when the user last authenticated in this session (OpenID
+	// Connect Core §2 auth_time); nil when the token does not say.
+	AuthTime *jwt.NumericDate `json:"auth_time,omitempty"`
 }
 
-// maxNumericDate bounds exp, iat and nbf (the end of year 9999): a larger
+// maxNumericDate bounds exp, iat, nbf and auth_time (the end of year 9999): a larger
 // value is a forgery or a bug, and would overflow time arithmetic.
 const maxNumericDate = 253402300799
 
-// claimsJSON is the form latchkey writes. Its aud, exp, iat and nbf
-// shadow the embedded RegisteredClaims members: aud as one string, and the
-// times as whole seconds.
+// claimsJSON is the form latchkey writes. Its aud, exp, iat, nbf and
+// auth_time shadow the embedded members: aud as one string, and the times
+// as whole seconds.
 type claimsJSON struct {
 	*plainClaims
-	Aud json.RawMessage `json:"aud,omitempty"`
-	Exp json.RawMessage `json:"exp,omitempty"`
-	Iat json.RawMessage `json:"iat,omitempty"`
-	Nbf json.RawMessage `json:"nbf,omitempty"`
+	Aud      json.RawMessage `json:"aud,omitempty"`
+	Exp      json.RawMessage `json:"exp,omitempty"`
+	Iat      json.RawMessage `json:"iat,omitempty"`
+	Nbf      json.RawMessage `json:"nbf,omitempty"`
+	AuthTime json.RawMessage `json:"auth_time,omitempty"`
 }
 
 // plainClaims has Claims' fields without its methods (no recursion).
@@ -59,6 +63,7 @@ func (c Claims) MarshalJSON() ([]byte, error) {
 	w.Exp = numericDate(c.ExpiresAt)
 	w.Iat = numericDate(c.IssuedAt)
 	w.Nbf = numericDate(c.NotBefore)
+	w.AuthTime = numericDate(c.AuthTime)
 	return json.Marshal(w)
 }
 
@@ -72,7 +77,7 @@ func numericDate(d *jwt.NumericDate) json.RawMessage {
 // UnmarshalJSON decodes claims strictly: no duplicate or case-variant
 // members (jsonx.Check), member names matched exactly (encoding/json would
 // bind "SUB" to sub), each claim of its one JSON type, aud a single string,
-// and exp, iat and nbf non-negative integers of sensible size (not a
+// and exp, iat, nbf and auth_time non-negative integers of sensible size (not a
 // quoted number, a float or 1e20). A token that two parsers could read
 // differently is refused. Unknown claims are ignored (RFC 7519 §4).
 func (c *Claims) UnmarshalJSON(data []byte) error {
@@ -113,6 +118,8 @@ func (c *Claims) UnmarshalJSON(data []byte) error {
 			p.IssuedAt, err = parseNumericDate(raw)
 		case "nbf":
 			p.NotBefore, err = parseNumericDate(raw)
+		case "auth_time":
+			p.AuthTime, err = parseNumericDate(raw)
 		default:
 			if known[strings.ToLower(name)] {
 				err = errors.New("differs only in case from a registered claim")
@@ -131,7 +138,7 @@ func (c *Claims) UnmarshalJSON(data []byte) error {
 
 // known are the claims latchkey reads; a case variant of one is refused.
 var known = map[string]bool{"iss": true, "sub": true, "aud": true, "exp": true, "iat": true, "nbf": true,
-	"jti": true, "sid": true, "roles": true, "scope": true}
+	"jti": true, "sid": true, "roles": true, "scope": true, "auth_time": true}
 
 // jsonString decodes a JSON string, and nothing else (not null).
 func jsonString(raw json.RawMessage, dst *string) error {

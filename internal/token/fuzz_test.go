@@ -24,6 +24,8 @@ func FuzzVerify(f *testing.F) {
 		good,
 		fx.signCurrent(fx.headerJSON(), fx.claimsJSON(map[string]string{"roles": `[]`, "scope": `"a b"`})),
 		fx.signCurrent(fx.headerJSON(), fx.claimsJSON(map[string]string{"exp": itoa(fx.now.Add(-time.Hour).Unix())})),
+		fx.signCurrent(fx.headerJSON(), fx.claimsJSON(map[string]string{"auth_time": itoa(fx.now.Add(-time.Hour).Unix())})),
+		fx.signCurrent(fx.headerJSON(), fx.claimsJSON(map[string]string{"auth_time": "1.5"})),
 		fx.signCurrent(fx.headerJSON(), fx.claimsJSON(nil, `"SUB":"admin-1"`)),
 		fx.signCurrent(`{"alg":"ES256","jku":"http://127.0.0.1:1/","kid":"`+fx.current.ID+`","typ":"at+jwt"}`, fx.claimsJSON(nil)),
 		h + "." + p + ".", h + "." + p, h + "." + p + "." + s + "." + s + "." + s,

@@ -150,7 +150,7 @@ func (f *fixture) privateOf(k latchkey.SigningKey) crypto.Signer {
 // issue returns a real token and its claims.
 func (f *fixture) issue() string {
 	f.t.Helper()
-	tok, _, err := f.iss.Issue("user-a", "sess-a", []string{"user"}, "")
+	tok, _, err := f.iss.Issue(Grant{UserID: "user-a", SessionID: "sess-a", Roles: []string{"user"}})
 	if err != nil {
 		f.t.Fatal(err)
 	}

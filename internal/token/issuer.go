@@ -28,15 +28,34 @@ func NewIssuer(keys func() *Keyring, issuer, audience string, ttl time.Duration,
 	return &Issuer{keys: keys, issuer: issuer, audience: audience, ttl: ttl, clock: clock}
 }
 
-// Issue signs an access token for the user's session. roles may be empty
-// (the token then carries "roles": []); scope is space-separated, or "".
-func (i *Issuer) Issue(userID, sessionID string, roles []string, scope string) (string, time.Time, error) {
+// Grant is what an access token states: whose it is, for which session,
+// with which roles and scope, and when the user last authenticated.
+type Grant struct {
+	UserID    string
+	SessionID string
+	Roles     []string // may be empty: the token then carries "roles": []
+	Scope     string   // space-separated, or ""
+	// AuthTime is when the user last authenticated (the auth_time claim),
+	// kept to whole seconds; zero leaves the claim out.
+	AuthTime time.Time
+}
+
+// Issue signs an access token for g. It returns the token and its expiry.
+func (i *Issuer) Issue(g Grant) (string, time.Time, error) {
 	kr := i.keys()
 	if kr == nil || kr.signer == nil {
 		return "", time.Time{}, errors.New("token: no current signing key")
 	}
-	if userID == "" {
+	if g.UserID == "" {
 		return "", time.Time{}, errors.New("token: no subject")
+	}
+	var authTime *jwt.NumericDate
+	if !g.AuthTime.IsZero() {
+		// Only what a verifier would accept back (see parseNumericDate).
+		if sec := g.AuthTime.Unix(); sec < 0 || sec > maxNumericDate {
+			return "", time.Time{}, fmt.Errorf("token: auth_time %v is out of range", g.AuthTime)
+		}
+		authTime = jwt.NewNumericDate(time.Unix(g.AuthTime.Unix(), 0))
 	}
 	var raw [16]byte
 	if _, err := rand.Read(raw[:]); err != nil {
@@ -46,22 +65,24 @@ func (i *Issuer) Issue(userID, sessionID string, roles []string, scope string) (
 	// say exactly what the token says.
 	now := i.clock().Truncate(time.Second)
 	exp := now.Add(i.ttl)
+	roles := g.Roles
 	if roles == nil {
 		roles = []string{}
 	}
 	claims := Claims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    i.issuer,
-			Subject:   userID,
+			Subject:   g.UserID,
 			Audience:  jwt.ClaimStrings{i.audience},
 			ExpiresAt: jwt.NewNumericDate(exp),
 			NotBefore: jwt.NewNumericDate(now),
 			IssuedAt:  jwt.NewNumericDate(now),
 			ID:        base64.RawURLEncoding.EncodeToString(raw[:]),
 		},
-		SessionID: sessionID,
+		SessionID: g.SessionID,
 		Roles:     roles,
-		Scope:     scope,
+		Scope:     g.Scope,
+		AuthTime:  authTime,
 	}
 	t := &jwt.Token{
 		Header: map[string]any{"alg": kr.alg, "typ": TypeAccessToken, "kid": kr.kid},

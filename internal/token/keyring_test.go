@@ -165,7 +165,7 @@ func TestKeyringWithoutCurrentVerifiesOnly(t *testing.T) {
 	}
 	f.keys = published
 	f.rebuild()
-	if _, _, err := f.iss.Issue("u", "s", nil, ""); err == nil {
+	if _, _, err := f.iss.Issue(Grant{UserID: "u", SessionID: "s"}); err == nil {
 		t.Fatal("issued a token without a current key")
 	}
 	wantValid(t, f.ver, tok)

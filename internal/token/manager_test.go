@@ -141,7 +141,7 @@ func TestManagerRotate(t *testing.T) {
 	before := m.Keyring()
 	cached := NewVerifier(func() *Keyring { return before }, testIssuer, testAudience, clock.Now)
 	clock.Advance(time.Hour) // the next key has been published for a while
-	oldTok, _, err := iss.Issue("user-a", "sess-a", nil, "")
+	oldTok, _, err := iss.Issue(Grant{UserID: "user-a", SessionID: "sess-a"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +169,7 @@ func TestManagerRotate(t *testing.T) {
 	// Old tokens still verify; new ones carry the new kid and verify even
 	// with a keyring cached before the rotation (the next key was published).
 	wantValid(t, ver, oldTok)
-	newTok, _, err := iss.Issue("user-a", "sess-a", nil, "")
+	newTok, _, err := iss.Issue(Grant{UserID: "user-a", SessionID: "sess-a"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +212,7 @@ func TestManagerAlgorithmChange(t *testing.T) {
 	if m.Keyring().CurrentAlgorithm() != ES256 {
 		t.Fatal("the algorithm changed without a rotation")
 	}
-	esTok, _, _ := iss.Issue("u", "s", nil, "")
+	esTok, _, _ := iss.Issue(Grant{UserID: "u", SessionID: "s"})
 	clock.Advance(time.Hour)
 	k, err := m.Rotate(t.Context(), latchkey.AuditEvent{})
 	if err != nil {
@@ -228,7 +228,7 @@ func TestManagerAlgorithmChange(t *testing.T) {
 	if k, err = m.Rotate(t.Context(), latchkey.AuditEvent{}); err != nil || k.Algorithm != EdDSA {
 		t.Fatalf("second rotation: %v, %s", err, k.Algorithm)
 	}
-	edTok, _, _ := iss.Issue("u", "s", nil, "")
+	edTok, _, _ := iss.Issue(Grant{UserID: "u", SessionID: "s"})
 	wantValid(t, ver, edTok)
 	clock.Advance(-2 * time.Hour) // back to when esTok was alive: its key is still published
 	wantValid(t, ver, esTok)
@@ -239,7 +239,7 @@ func TestManagerPrune(t *testing.T) {
 	clock := &fakeClock{now: testNow}
 	m := newManager(t, db, ES256, clock)
 	ver := NewVerifier(m.Keyring, testIssuer, testAudience, clock.Now)
-	tok, _, err := NewIssuer(m.Keyring, testIssuer, testAudience, testTTL, clock.Now).Issue("u", "s", nil, "")
+	tok, _, err := NewIssuer(m.Keyring, testIssuer, testAudience, testTTL, clock.Now).Issue(Grant{UserID: "u", SessionID: "s"})
 	if err != nil {
 		t.Fatal(err)
 	}

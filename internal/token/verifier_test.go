@@ -14,7 +14,9 @@ func TestRoundTrip(t *testing.T) {
 	for _, alg := range []string{ES256, EdDSA, RS256} {
 		t.Run(alg, func(t *testing.T) {
 			f := newFixture(t, alg)
-			tok, exp, err := f.iss.Issue("user-a", "sess-a", []string{"user", "admin"}, "read write")
+			authTime := testNow.Add(-90*time.Minute + 700*time.Millisecond)
+			tok, exp, err := f.iss.Issue(Grant{UserID: "user-a", SessionID: "sess-a", Roles: []string{"user", "admin"}, Scope: "read write",
+				AuthTime: authTime})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -24,7 +26,8 @@ func TestRoundTrip(t *testing.T) {
 			c := wantValid(t, f.ver, tok)
 			if c.Subject != "user-a" || c.SessionID != "sess-a" || c.Scope != "read write" ||
 				!slices.Equal(c.Roles, []string{"user", "admin"}) || c.Issuer != testIssuer ||
-				!slices.Equal([]string(c.Audience), []string{testAudience}) || !c.ExpiresAt.Equal(exp) {
+				!slices.Equal([]string(c.Audience), []string{testAudience}) || !c.ExpiresAt.Equal(exp) ||
+				c.AuthTime == nil || !c.AuthTime.Equal(testNow.Add(-90*time.Minute)) {
 				t.Fatalf("claims %+v", c)
 			}
 			h, p, _ := segments(t, tok)
@@ -38,7 +41,7 @@ func TestRoundTrip(t *testing.T) {
 			}
 			var claims map[string]any
 			mustJSON(t, p, &claims)
-			want := []string{"aud", "exp", "iat", "iss", "jti", "nbf", "roles", "scope", "sid", "sub"}
+			want := []string{"aud", "auth_time", "exp", "iat", "iss", "jti", "nbf", "roles", "scope", "sid", "sub"}
 			got := make([]string, 0, len(claims))
 			for k := range claims {
 				got = append(got, k)
@@ -50,24 +53,27 @@ func TestRoundTrip(t *testing.T) {
 			if claims["aud"] != testAudience {
 				t.Fatalf("aud %v is not a single string", claims["aud"])
 			}
+			if claims["auth_time"] != float64(testNow.Add(-90*time.Minute).Unix()) {
+				t.Fatalf("auth_time %v is not the whole second of the sign-in", claims["auth_time"])
+			}
 		})
 	}
 }
 
 func TestIssueShape(t *testing.T) {
 	f := newFixture(t, ES256)
-	tok, _, err := f.iss.Issue("user-a", "", nil, "")
+	tok, _, err := f.iss.Issue(Grant{UserID: "user-a"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, p, _ := segments(t, tok)
 	raw, _ := b64.DecodeString(p)
 	if !strings.Contains(string(raw), `"roles":[]`) || strings.Contains(string(raw), `"sid"`) ||
-		strings.Contains(string(raw), `"scope"`) {
+		strings.Contains(string(raw), `"scope"`) || strings.Contains(string(raw), `"auth_time"`) {
 		t.Fatalf("claims %s", raw)
 	}
 	c := wantValid(t, f.ver, tok)
-	if c.Roles == nil || len(c.Roles) != 0 {
+	if c.Roles == nil || len(c.Roles) != 0 || c.AuthTime != nil {
 		t.Fatalf("roles %#v", c.Roles)
 	}
 	jtis := map[string]bool{}
@@ -78,8 +84,35 @@ func TestIssueShape(t *testing.T) {
 		}
 		jtis[c.ID] = true
 	}
-	if _, _, err := f.iss.Issue("", "s", nil, ""); err == nil {
+	if _, _, err := f.iss.Issue(Grant{SessionID: "s"}); err == nil {
 		t.Fatal("issued a token without a subject")
+	}
+	for _, at := range []time.Time{time.Unix(-1, 0), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		if _, _, err := f.iss.Issue(Grant{UserID: "user-a", AuthTime: at}); err == nil {
+			t.Fatalf("issued auth_time %v, which no verifier would read back", at)
+		}
+	}
+}
+
+// auth_time is read as strictly as exp: a bare non-negative integer of
+// sensible size, never a case variant or a duplicate.
+func TestAuthTimeClaim(t *testing.T) {
+	f := newFixture(t, ES256)
+	h := f.headerJSON()
+	signIn := f.now.Add(-time.Hour).Unix()
+	c := wantValid(t, f.ver, f.signCurrent(h, f.claimsJSON(map[string]string{"auth_time": itoa(signIn)})))
+	if c.AuthTime == nil || c.AuthTime.Unix() != signIn {
+		t.Fatalf("auth_time read as %v, want %d", c.AuthTime, signIn)
+	}
+	if c := wantValid(t, f.ver, f.signCurrent(h, f.claimsJSON(map[string]string{"auth_time": "0"}))); c.AuthTime == nil || c.AuthTime.Unix() != 0 {
+		t.Fatalf("auth_time 0 read as %v", c.AuthTime)
+	}
+	for _, bad := range []string{`"` + itoa(signIn) + `"`, itoa(signIn) + ".5", itoa(signIn) + ".0", "-1", "1e9", "1E10", "null",
+		"true", "[]", "{}", "99999999999999999999", "253402300800", "0x7fffffff", "01893456000"} {
+		wantInvalid(t, f.ver, f.signCurrent(h, f.claimsJSON(map[string]string{"auth_time": bad})))
+	}
+	for _, extra := range []string{`"AUTH_TIME":1`, `"Auth_time":1`, `"auth_time":1`} {
+		wantInvalid(t, f.ver, f.signCurrent(h, f.claimsJSON(map[string]string{"auth_time": itoa(signIn)}, extra)))
 	}
 }
 
