@@ -236,7 +236,7 @@ func (s *Service) sessionsEnded(ids []string) {
 // tokens issues an access token for the session and assembles the response.
 func (s *Service) tokens(u *latchkey.User, sess *latchkey.Session, refresh string) (*Tokens, error) {
 	at, exp, err := s.issuer.Issue(token.Grant{UserID: u.ID, SessionID: sess.ID, Roles: u.Roles,
-		AuthTime: sess.CreatedAt})
+		AuthTime: sess.AuthTime})
 	if err != nil {
 		return nil, err
 	}
