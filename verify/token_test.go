@@ -47,6 +47,7 @@ func TestValidTokens(t *testing.T) {
 	variants := map[string]func(h, cl map[string]any){
 		"typ application/at+jwt": func(h, _ map[string]any) { h["typ"] = "application/at+jwt" },
 		"aud array":              func(_, cl map[string]any) { cl["aud"] = []string{"other", "latchkey"} },
+		"expired 1 s ago":        func(_, cl map[string]any) { cl["exp"] = t0.Add(-time.Second).Unix() },
 		"expired within leeway":  func(_, cl map[string]any) { cl["exp"] = t0.Add(-29 * time.Second).Unix() },
 		"nbf within leeway":      func(_, cl map[string]any) { cl["nbf"] = t0.Add(29 * time.Second).Unix() },
 		"no nbf, no iat":         func(_, cl map[string]any) { delete(cl, "nbf"); delete(cl, "iat") },

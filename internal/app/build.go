@@ -127,7 +127,7 @@ func (c *components) init(ctx context.Context) error {
 		Hasher:   password.NewHasher(params, runtime.NumCPU(), 10*time.Second),
 		Policy:   policy,
 		Issuer:   token.NewIssuer(c.keys.Keyring, cfg.Issuer, cfg.Audience, cfg.AccessTokenTTL, c.clock),
-		Verifier: token.NewVerifier(c.keys.Keyring, cfg.Issuer, cfg.Audience, c.clock),
+		Verifier: token.NewVerifier(c.keys.Keyring, cfg.Issuer, cfg.Audience, 0, c.clock), // no leeway: exp is exact
 		Clock:    c.clock,
 		Logger:   c.log,
 		Events:   events{metrics: c.metrics, rev: c.rev},

@@ -38,7 +38,7 @@ func TestAccessTokensCarryAuthTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	const iss, aud = "https://auth.example.test", "latchkey"
-	ver := token.NewVerifier(keys.Keyring, iss, aud, clock.now)
+	ver := token.NewVerifier(keys.Keyring, iss, aud, 0, clock.now)
 	svc := auth.New(auth.Config{AccessTokenTTL: 15 * time.Minute, RefreshTokenTTL: time.Hour, SessionIdleTimeout: time.Hour},
 		auth.Deps{
 			Store:    db,

@@ -58,7 +58,9 @@ func (c *Cache) Verify(token string) (*Claims, error) {
 	}
 	claims, err := c.v.Verify(token)
 	if err != nil || claims.ExpiresAt == nil || now >= claims.ExpiresAt.UnixNano() {
-		return claims, err // inside the leeway after exp: valid, but not worth keeping
+		// A Verifier with a leeway accepts a token after its exp: valid, but
+		// not worth keeping. (With leeway 0, latchkey's own, it never does.)
+		return claims, err
 	}
 	c.put(token, cacheEntry{claims: claims, exp: claims.ExpiresAt.UnixNano(), kr: kr}, now)
 	return claims, nil

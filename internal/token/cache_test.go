@@ -23,10 +23,35 @@ func TestCacheHitsAndExpiry(t *testing.T) {
 	if c.Len() != 1 {
 		t.Fatalf("cache holds %d tokens, want 1", c.Len())
 	}
-	// At exp the cache no longer answers; the verifier decides (leeway).
-	f.now = first.ExpiresAt.Add(Leeway)
+	// At exp the cache no longer answers, and latchkey's verifier (no
+	// leeway) refuses.
+	f.now = first.ExpiresAt.Add(-time.Nanosecond)
+	if _, err := c.Verify(tok); err != nil {
+		t.Fatalf("just before exp: %v", err)
+	}
+	f.now = first.ExpiresAt.Time
 	if _, err := c.Verify(tok); !latchkey.IsCode(err, latchkey.ETokenExpired) {
-		t.Fatalf("after exp+leeway: %v, want token_expired", err)
+		t.Fatalf("at exp: %v, want token_expired", err)
+	}
+}
+
+// Behind a verifier with a leeway, a token inside it is accepted but not
+// cached: an entry is never used past the token's exp.
+func TestCacheLeavesTheLeewayToTheVerifier(t *testing.T) {
+	f := newFixture(t, ES256)
+	clock := func() time.Time { return f.now }
+	c := NewCache(NewVerifier(f.keyring, testIssuer, testAudience, ClockSkew, clock), clock, 0)
+	tok := f.issue()
+	f.now = f.now.Add(15*time.Minute + time.Second) // one second past exp
+	if _, err := c.Verify(tok); err != nil {
+		t.Fatalf("inside the leeway: %v", err)
+	}
+	if c.Len() != 0 {
+		t.Fatalf("cached a token past its exp")
+	}
+	f.now = f.now.Add(ClockSkew)
+	if _, err := c.Verify(tok); !latchkey.IsCode(err, latchkey.ETokenExpired) {
+		t.Fatalf("past the leeway: %v, want token_expired", err)
 	}
 }
 

@@ -324,17 +324,19 @@ func TestAlgorithmVariants(t *testing.T) {
 	wantInvalid(t, fr.ver, fr.signCurrent(`{"alg":"PS256","kid":"`+fr.current.ID+`","typ":"at+jwt"}`, fr.claimsJSON(admin)))
 }
 
-// JWT-16: exp at the leeway boundary and of every wrong type.
+// JWT-16: exp at the boundary (latchkey allows no leeway on it) and of
+// every wrong type.
 func TestExpClaim(t *testing.T) {
 	f := newFixture(t, ES256)
 	h := f.headerJSON()
-	past := f.now.Add(-(Leeway + time.Second)).Unix()
-	inside := f.now.Add(-(Leeway - time.Second)).Unix()
-	_, err := f.ver.Verify(f.signCurrent(h, f.claimsJSON(map[string]string{"exp": itoa(past)})))
-	if !latchkey.IsCode(err, latchkey.ETokenExpired) {
-		t.Fatalf("exp just past the leeway: %v, want token_expired", err)
+	for _, ago := range []time.Duration{0, time.Second, ClockSkew - time.Second, ClockSkew + time.Second} {
+		exp := f.now.Add(-ago).Unix()
+		_, err := f.ver.Verify(f.signCurrent(h, f.claimsJSON(map[string]string{"exp": itoa(exp)})))
+		if !latchkey.IsCode(err, latchkey.ETokenExpired) {
+			t.Fatalf("exp %v ago: %v, want token_expired", ago, err)
+		}
 	}
-	wantValid(t, f.ver, f.signCurrent(h, f.claimsJSON(map[string]string{"exp": itoa(inside)})))
+	wantValid(t, f.ver, f.signCurrent(h, f.claimsJSON(map[string]string{"exp": itoa(f.now.Add(time.Second).Unix())})))
 	for _, exp := range []string{"", `"` + itoa(f.now.Add(time.Hour).Unix()) + `"`, itoa(f.now.Add(time.Hour).Unix()) + ".5",
 		itoa(f.now.Add(time.Hour).Unix()) + ".0", "-1", "-" + itoa(f.now.Add(time.Hour).Unix()), "1e20", "1E10",
 		"null", "true", "[]", "{}", "99999999999999999999", "253402300800", "0x7fffffff", "01893456000"} {
@@ -356,7 +358,7 @@ func TestNotYetValid(t *testing.T) {
 	}
 	wantInvalid(t, f.ver, f.signCurrent(h, f.claimsJSON(map[string]string{"iat": ""})))
 	// Inside the leeway a clock running slightly ahead is tolerated.
-	soon := itoa(f.now.Add(Leeway - time.Second).Unix())
+	soon := itoa(f.now.Add(ClockSkew - time.Second).Unix())
 	wantValid(t, f.ver, f.signCurrent(h, f.claimsJSON(map[string]string{"nbf": soon, "iat": soon})))
 }
 

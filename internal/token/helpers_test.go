@@ -118,7 +118,7 @@ func newFixture(t testing.TB, alg string) *fixture {
 	f.rebuild()
 	clock := func() time.Time { return f.now }
 	f.iss = NewIssuer(f.keyring, testIssuer, testAudience, 15*time.Minute, clock)
-	f.ver = NewVerifier(f.keyring, testIssuer, testAudience, clock)
+	f.ver = NewVerifier(f.keyring, testIssuer, testAudience, 0, clock)
 	return f
 }
 

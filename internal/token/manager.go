@@ -261,8 +261,9 @@ func (m *KeyManager) rotate(ctx context.Context, audit latchkey.AuditEvent, due 
 	return promoted, nil
 }
 
-// Prune deletes retired keys whose every token has expired: retired more
-// than one access-token lifetime plus Leeway ago.
+// Prune deletes retired keys whose every token has expired everywhere:
+// retired more than one access-token lifetime plus ClockSkew ago (other
+// hosts still accept a token for ClockSkew after its exp).
 func (m *KeyManager) Prune(ctx context.Context) error {
 	keys, err := m.store.ListSigningKeys(ctx)
 	if err != nil {
@@ -271,7 +272,7 @@ func (m *KeyManager) Prune(ctx context.Context) error {
 	now := m.clock()
 	deleted := 0
 	for _, k := range keys {
-		if k.State != latchkey.KeyRetired || k.RetiredAt == nil || !now.After(k.RetiredAt.Add(m.accessTTL+Leeway)) {
+		if k.State != latchkey.KeyRetired || k.RetiredAt == nil || !now.After(k.RetiredAt.Add(m.accessTTL+ClockSkew)) {
 			continue
 		}
 		err := m.store.DeleteSigningKey(ctx, k.ID)

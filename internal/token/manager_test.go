@@ -137,9 +137,9 @@ func TestManagerRotate(t *testing.T) {
 	m := newManager(t, db, ES256, clock)
 	other := newManager(t, db, ES256, clock) // another instance
 	iss := NewIssuer(m.Keyring, testIssuer, testAudience, testTTL, clock.Now)
-	ver := NewVerifier(m.Keyring, testIssuer, testAudience, clock.Now)
+	ver := NewVerifier(m.Keyring, testIssuer, testAudience, 0, clock.Now)
 	before := m.Keyring()
-	cached := NewVerifier(func() *Keyring { return before }, testIssuer, testAudience, clock.Now)
+	cached := NewVerifier(func() *Keyring { return before }, testIssuer, testAudience, 0, clock.Now)
 	clock.Advance(time.Hour) // the next key has been published for a while
 	oldTok, _, err := iss.Issue(Grant{UserID: "user-a", SessionID: "sess-a"})
 	if err != nil {
@@ -207,7 +207,7 @@ func TestManagerAlgorithmChange(t *testing.T) {
 	clock := &fakeClock{now: testNow}
 	newManager(t, db, ES256, clock)
 	m := newManager(t, db, EdDSA, clock)
-	ver := NewVerifier(m.Keyring, testIssuer, testAudience, clock.Now)
+	ver := NewVerifier(m.Keyring, testIssuer, testAudience, 0, clock.Now)
 	iss := NewIssuer(m.Keyring, testIssuer, testAudience, testTTL, clock.Now)
 	if m.Keyring().CurrentAlgorithm() != ES256 {
 		t.Fatal("the algorithm changed without a rotation")
@@ -238,7 +238,7 @@ func TestManagerPrune(t *testing.T) {
 	db := openStore(t)
 	clock := &fakeClock{now: testNow}
 	m := newManager(t, db, ES256, clock)
-	ver := NewVerifier(m.Keyring, testIssuer, testAudience, clock.Now)
+	ver := NewVerifier(m.Keyring, testIssuer, testAudience, 0, clock.Now)
 	tok, _, err := NewIssuer(m.Keyring, testIssuer, testAudience, testTTL, clock.Now).Issue(Grant{UserID: "u", SessionID: "s"})
 	if err != nil {
 		t.Fatal(err)
@@ -248,7 +248,7 @@ func TestManagerPrune(t *testing.T) {
 	}
 	retired := states(t, db)[latchkey.KeyRetired][0].ID
 	// Until every token it signed has expired, the retired key stays.
-	clock.Advance(testTTL + Leeway)
+	clock.Advance(testTTL + ClockSkew)
 	if err := m.Prune(t.Context()); err != nil {
 		t.Fatal(err)
 	}

@@ -13,9 +13,15 @@ import (
 	"github.com/latchkey/latchkey/internal/jsonx"
 )
 
-// Leeway is the clock skew tolerated on exp, nbf and iat (RFC 7519 §4.1.4
-// allows "a few minutes"; latchkey keeps it well under one).
-const Leeway = 30 * time.Second
+// ClockSkew is how far apart two hosts' clocks are allowed to be (RFC 7519
+// §4.1.4 allows "a few minutes"; latchkey keeps it well under one).
+// Services that verify latchkey's tokens themselves accept a token this
+// long after its exp (the verify package's default leeway), so whatever
+// reasons about how long a token may still be accepted somewhere must add
+// it. latchkey's own Verifier accepts nbf and iat this far in the future,
+// since the instance that issued a token may run ahead of the one checking
+// it, but honours exp exactly unless given a leeway.
+const ClockSkew = 30 * time.Second
 
 // MaxTokenLength caps an access token before anything is parsed or
 // allocated (CVE-2025-30204: a header of many dots made golang-jwt allocate
@@ -25,13 +31,19 @@ const MaxTokenLength = 8 << 10
 // Verifier checks access tokens against the published keys.
 type Verifier struct {
 	keys    func() *Keyring
+	leeway  time.Duration
+	clock   func() time.Time
 	parsers map[string]*jwt.Parser // by algorithm; read-only after NewVerifier
 }
 
 // NewVerifier returns a Verifier that accepts tokens from issuer for
-// audience, signed by a key of the keyring keys returns.
-func NewVerifier(keys func() *Keyring, issuer, audience string, clock func() time.Time) *Verifier {
-	v := &Verifier{keys: keys, parsers: make(map[string]*jwt.Parser, 3)}
+// audience, signed by a key of the keyring keys returns. leeway is how long
+// after its exp a token is still accepted: latchkey's own endpoints pass 0,
+// so that a token is refused from the second its exp names. nbf and iat may
+// lie up to the larger of leeway and ClockSkew in the future.
+func NewVerifier(keys func() *Keyring, issuer, audience string, leeway time.Duration, clock func() time.Time) *Verifier {
+	leeway = max(leeway, 0)
+	v := &Verifier{keys: keys, leeway: leeway, clock: clock, parsers: make(map[string]*jwt.Parser, 3)}
 	// One parser per algorithm, built once: each allows only its own
 	// algorithm, and a key is only ever handed to the parser of its own.
 	for _, alg := range []string{ES256, EdDSA, RS256} {
@@ -41,7 +53,9 @@ func NewVerifier(keys func() *Keyring, issuer, audience string, clock func() tim
 			jwt.WithAudience(audience),
 			jwt.WithExpirationRequired(),
 			jwt.WithIssuedAt(),
-			jwt.WithLeeway(Leeway),
+			// golang-jwt has one leeway for all three times: give it the
+			// skew that nbf and iat need; Verify holds exp to leeway.
+			jwt.WithLeeway(max(leeway, ClockSkew)),
 			jwt.WithTimeFunc(clock),
 			jwt.WithStrictDecoding(),
 		)
@@ -60,9 +74,9 @@ func invalid(reason error) error {
 }
 
 // Verify checks token and returns its claims. A token whose signature
-// and claims are good but whose exp has passed (beyond Leeway) gives
-// ETokenExpired; anything else wrong gives EInvalidToken with the same
-// message. A bad signature is never reported as merely expired.
+// and claims are good but whose exp has passed (by the Verifier's leeway or
+// more) gives ETokenExpired; anything else wrong gives EInvalidToken with
+// the same message. A bad signature is never reported as merely expired.
 func (v *Verifier) Verify(token string) (*Claims, error) {
 	if len(token) > MaxTokenLength {
 		return nil, invalid(errors.New("token too long"))
@@ -85,6 +99,12 @@ func (v *Verifier) Verify(token string) (*Claims, error) {
 			return nil, latchkey.WrapError(errExpired.Code, errExpired.Message, err)
 		}
 		return nil, invalid(err)
+	}
+	// The parser gave exp the slack that nbf and iat need; hold it to the
+	// Verifier's own leeway. Everything else about the token is good, so
+	// past that it is merely expired.
+	if !v.clock().Before(claims.ExpiresAt.Add(v.leeway)) {
+		return nil, latchkey.WrapError(errExpired.Code, errExpired.Message, jwt.ErrTokenExpired)
 	}
 	return claims, nil
 }

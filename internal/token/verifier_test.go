@@ -157,15 +157,42 @@ func TestRetiredAndPrunedKeys(t *testing.T) {
 	wantInvalid(t, f.ver, tok)
 }
 
+// latchkey's own endpoints honour exp to the second: a token is refused
+// from the second its exp names.
 func TestExpiry(t *testing.T) {
 	f := newFixture(t, ES256)
 	tok := f.issue()
 	exp := f.now.Add(15 * time.Minute)
-	f.now = exp.Add(Leeway - time.Second)
+	f.now = exp.Add(-time.Second)
 	wantValid(t, f.ver, tok)
-	f.now = exp.Add(Leeway)
-	_, err := f.ver.Verify(tok)
-	if !latchkey.IsCode(err, latchkey.ETokenExpired) || latchkey.ErrorMessage(err) != "The access token has expired." {
-		t.Fatalf("got %v, want token_expired", err)
+	for _, after := range []time.Duration{0, time.Second, ClockSkew} {
+		f.now = exp.Add(after)
+		_, err := f.ver.Verify(tok)
+		if !latchkey.IsCode(err, latchkey.ETokenExpired) || latchkey.ErrorMessage(err) != "The access token has expired." {
+			t.Fatalf("exp+%v: got %v, want token_expired", after, err)
+		}
 	}
+}
+
+// A Verifier given a leeway accepts a token that long after its exp, on
+// either side of the ClockSkew the parser is built with.
+func TestExpiryWithLeeway(t *testing.T) {
+	f := newFixture(t, ES256)
+	tok := f.issue()
+	exp := f.now.Add(15 * time.Minute)
+	clock := func() time.Time { return f.now }
+	for _, leeway := range []time.Duration{5 * time.Second, ClockSkew, 2 * time.Minute} {
+		v := NewVerifier(f.keyring, testIssuer, testAudience, leeway, clock)
+		f.now = exp.Add(leeway - time.Second)
+		wantValid(t, v, tok)
+		f.now = exp.Add(leeway)
+		if _, err := v.Verify(tok); !latchkey.IsCode(err, latchkey.ETokenExpired) {
+			t.Fatalf("leeway %v, at exp+leeway: %v, want token_expired", leeway, err)
+		}
+	}
+	// A forged token just past exp is invalid, never merely expired, even
+	// where the leeway-free check is the one that notices the expiry.
+	f.now = exp.Add(time.Second)
+	forged := tok[:len(tok)-4] + "AAAA"
+	wantInvalid(t, f.ver, forged)
 }
