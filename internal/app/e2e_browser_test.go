@@ -249,3 +249,42 @@ func TestBrowserCrossOriginFormsRefused(t *testing.T) {
 		t.Errorf("after the forged login the browser reached %s", loc)
 	}
 }
+
+// TestBrowserReauthentication: once the sign-in is older than the
+// re-authentication window, the account page asks for the password before
+// a sensitive form (a new API key) works again.
+func TestBrowserReauthentication(t *testing.T) {
+	srv := apptest.Start(t, "--reauth-window", reauthWindow.String())
+	ctx := chromium(t)
+	signup(t, srv, "sudo-browser@example.com")
+	run(t, ctx, "sign in", chromedp.Navigate(srv.URL+"/login"), chromedp.WaitVisible(chromedp.CSS("#email")),
+		chromedp.SendKeys(chromedp.CSS("#email"), "sudo-browser@example.com"),
+		chromedp.SendKeys(chromedp.CSS("#password"), goodPassword),
+		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS("#account-email")))
+	time.Sleep(reauthWindow + 200*time.Millisecond)
+
+	// A stale session's new key is refused, and the page asks for the password.
+	run(t, ctx, "create a key with a stale session",
+		chromedp.SendKeys(chromedp.CSS("#key-name"), "too late"),
+		chromedp.Click(chromedp.CSS("#create-key")),
+		chromedp.WaitVisible(chromedp.CSS("#reauth-password")))
+	loc := get(t, ctx, "location", chromedp.Location())
+	notice := get(t, ctx, "notice", chromedp.Text(chromedp.CSS(`p[role=status]`)))
+	if !strings.Contains(loc, "done=reauth-needed") || !strings.Contains(notice, "confirm your password") {
+		t.Fatalf("after a stale create: at %s, notice %q", loc, notice)
+	}
+	// A wrong password is refused on the page; the right one lets the form work.
+	run(t, ctx, "wrong password", chromedp.SendKeys(chromedp.CSS("#reauth-password"), "not my password"),
+		chromedp.Click(chromedp.CSS("#reauth-submit")), chromedp.WaitVisible(chromedp.CSS("#reauth-error")))
+	run(t, ctx, "right password", chromedp.SendKeys(chromedp.CSS("#reauth-password"), goodPassword),
+		chromedp.Click(chromedp.CSS("#reauth-submit")), chromedp.WaitVisible(chromedp.CSS("#key-name")))
+	if html := get(t, ctx, "html", chromedp.OuterHTML(chromedp.CSS("html"))); strings.Contains(html, "reauth-password") {
+		t.Error("the page still asks for the password right after confirming it")
+	}
+	run(t, ctx, "create a key", chromedp.SendKeys(chromedp.CSS("#key-name"), "after confirming"),
+		chromedp.Click(chromedp.CSS("#create-key")), chromedp.WaitVisible(chromedp.CSS("#new-key")))
+	if key := get(t, ctx, "value", chromedp.Value(chromedp.CSS("#new-key"))); !strings.HasPrefix(key, "lk_") {
+		t.Fatalf("new key = %q", key)
+	}
+}
