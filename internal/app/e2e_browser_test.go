@@ -278,7 +278,9 @@ func TestBrowserReauthentication(t *testing.T) {
 	run(t, ctx, "wrong password", chromedp.SendKeys(chromedp.CSS("#reauth-password"), "not my password"),
 		chromedp.Click(chromedp.CSS("#reauth-submit")), chromedp.WaitVisible(chromedp.CSS("#reauth-error")))
 	run(t, ctx, "right password", chromedp.SendKeys(chromedp.CSS("#reauth-password"), goodPassword),
-		chromedp.Click(chromedp.CSS("#reauth-submit")), chromedp.WaitVisible(chromedp.CSS("#key-name")))
+		chromedp.Click(chromedp.CSS("#reauth-submit")))
+	waitForLocation(t, ctx, srv.URL+"/account?done=reauthenticated")
+	run(t, ctx, "the account page", chromedp.WaitVisible(chromedp.CSS("#key-name")))
 	if html := get(t, ctx, "html", chromedp.OuterHTML(chromedp.CSS("html"))); strings.Contains(html, "reauth-password") {
 		t.Error("the page still asks for the password right after confirming it")
 	}
