@@ -508,9 +508,11 @@ func TestOAuthLinking(t *testing.T) {
 		t.Errorf("not audited: %v", reasons(audit(t, w)))
 	}
 
-	// A verified email links to the existing account.
+	// A verified email links to the existing account whose address is
+	// proven too.
 	bob := signup(t, w.srv, "bob@example.test")
-	bobIdentities := func() int { // through bob's own bearer session, whose identities are cached
+	markEmailVerified(t, w, "bob@example.test")
+	bobIdentities := func() int { // through a bearer session of bob's; identities are cached per user
 		return len(w.srv.Do(t, "GET", "/v1/me", nil, bearer(bob["access_token"])...).JSON(t)["identities"].([]any))
 	}
 	if n := bobIdentities(); n != 0 {
@@ -529,8 +531,10 @@ func TestOAuthLinking(t *testing.T) {
 	if !hasEvent(audit(t, w), latchkey.AuditOAuthLinked, "idp") {
 		t.Errorf("no oauth.linked: %v", reasons(audit(t, w)))
 	}
+	// The link ended bob's earlier session; a new one sees the link.
+	bob = passwordLogin(t, w.srv, "bob@example.test")
 	if n := bobIdentities(); n != 1 {
-		t.Errorf("after linking, bob's other session lists %d identities (a stale cache?)", n)
+		t.Errorf("after linking, bob's new session lists %d identities (a stale cache?)", n)
 	}
 
 	// Bob has a password: he may unlink his only identity.
@@ -603,4 +607,135 @@ func TestOAuthProviderFromConfigFile(t *testing.T) {
 	if loc := r.Header.Get("Location"); !strings.Contains(loc, "client_id=env-client") {
 		t.Errorf("the environment should win over the file: %s", loc)
 	}
+}
+
+// markEmailVerified records that the account's address was proven, as a
+// confirmed verification mail does.
+func markEmailVerified(t *testing.T, w *oauthWorld, email string) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(w.srv.DataDir, "latchkey.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	u, err := st.UserByEmail(ctx, email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	if _, err := st.UpdateUser(ctx, u.ID, latchkey.UserPatch{EmailVerifiedAt: &latchkey.TimePatch{At: &now}, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// passwordLogin signs in with the password and returns the token response.
+func passwordLogin(t *testing.T, srv *apptest.Instance, email string) map[string]any {
+	t.Helper()
+	r := srv.Do(t, "POST", "/v1/auth/login", map[string]string{"email": email, "password": goodPassword})
+	if r.Status != http.StatusOK {
+		t.Fatalf("login %s: %d %s", email, r.Status, r.Body)
+	}
+	return r.JSON(t)
+}
+
+func sessionCount(t *testing.T, srv *apptest.Instance, tok map[string]any) int {
+	t.Helper()
+	r := srv.Do(t, "GET", "/v1/sessions", nil, bearer(tok["access_token"])...)
+	if r.Status != http.StatusOK {
+		t.Fatalf("sessions: %d %s", r.Status, r.Body)
+	}
+	return len(r.JSON(t)["sessions"].([]any))
+}
+
+// Pre-account takeover (EM-07): a squatter signs up with the victim's
+// address and a password of their own. When the victim later signs in with
+// a provider that has verified the address, the identity is not linked to
+// the squatter's account, no session of it starts, and no second account
+// is made: the victim is told to sign in to the account and link the
+// provider from there.
+func TestOAuthSocialLoginRefusesUnprovenAccount(t *testing.T) {
+	w := startOAuthWorld(t)
+	squatter := signup(t, w.srv, "victim@example.test")
+	w.idp.SetUser(oauthtest.User{Subject: "sub-victim", Email: "Victim@example.test", EmailVerified: true, Name: "Victim"})
+
+	for _, tc := range []struct{ name, target string }{{"cookie", w.self + "/app"}, {"code", spaCallback}} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := w.flow(t, cookieClient(t), "idp", tc.target, "", nil)
+			if res.status != http.StatusConflict || res.location != "" || res.problemCode(t) != "conflict" {
+				t.Fatalf("callback: %d %q %s", res.status, res.location, res.body)
+			}
+			if body := string(res.body); !strings.Contains(body, "account page") || strings.Contains(body, "password") {
+				t.Errorf("the refusal should point to the account page and say nothing of how the account signs in: %s", body)
+			}
+			for _, ck := range res.header.Values("Set-Cookie") {
+				if strings.HasPrefix(ck, "latchkey_session=") {
+					t.Error("the refused sign-in set a session cookie")
+				}
+			}
+		})
+	}
+	am := w.srv.Do(t, "GET", "/v1/me", nil, bearer(squatter["access_token"])...)
+	if ids := am.JSON(t)["identities"].([]any); len(ids) != 0 {
+		t.Errorf("the identity was linked to the squatter's account: %v", ids)
+	}
+	if n := sessionCount(t, w.srv, squatter); n != 1 {
+		t.Errorf("the squatter's account has %d sessions, want only its sign-up's", n)
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(w.srv.DataDir, "latchkey.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if users, _, err := st.ListUsers(ctx, latchkey.UserFilter{Query: "victim@", Page: latchkey.Page{Limit: 10}}); err != nil || len(users) != 1 {
+		t.Errorf("accounts for the address: %d (%v)", len(users), err)
+	}
+	if _, err := st.IdentityByProviderSubject(ctx, "idp", "sub-victim"); !latchkey.IsCode(err, latchkey.ENotFound) {
+		t.Errorf("the identity was stored: %v", err)
+	}
+	if !hasEvent(audit(t, w), latchkey.AuditLoginFailed, "oauth:link_requires_verified_email") {
+		t.Errorf("not audited: %v", reasons(audit(t, w)))
+	}
+	w.checkNoSecretsLeaked(t)
+}
+
+// A provider-verified address that matches an account whose address is
+// proven links the identity, and ends the sessions the account had before:
+// only the linking sign-in's own session carries on.
+func TestOAuthSocialAutoLinkEndsEarlierSessions(t *testing.T) {
+	w := startOAuthWorld(t)
+	bob := signup(t, w.srv, "bob@example.test")
+	markEmailVerified(t, w, "bob@example.test")
+	w.idp.SetUser(oauthtest.User{Subject: "sub-bob", Email: "bob@example.test", EmailVerified: true, Name: "Bob"})
+	if r := w.srv.Do(t, "GET", "/v1/me", nil, bearer(bob["access_token"])...); r.Status != http.StatusOK {
+		t.Fatalf("bob's session before the link: %d", r.Status)
+	}
+
+	c := cookieClient(t)
+	if res := w.flow(t, c, "idp", w.self+"/app", "", nil); res.status != http.StatusFound {
+		t.Fatalf("callback: %d %s", res.status, res.body)
+	}
+	m := me(t, w, c)
+	if m["id"] != bob["user"].(map[string]any)["id"] || len(m["identities"].([]any)) != 1 {
+		t.Fatalf("not linked to bob: %v", m)
+	}
+	if r := w.srv.Do(t, "GET", "/v1/me", nil, bearer(bob["access_token"])...); r.Status != http.StatusUnauthorized {
+		t.Errorf("bob's session from before the link: %d, want 401", r.Status)
+	}
+	if r := w.srv.Do(t, "POST", "/v1/auth/refresh", map[string]any{"refresh_token": bob["refresh_token"]}); r.Status != http.StatusBadRequest {
+		t.Errorf("refreshing the session from before the link: %d, want 400", r.Status)
+	}
+	events := audit(t, w)
+	if !hasEvent(events, latchkey.AuditSessionRevoked, "identity_linked:idp") || !hasEvent(events, latchkey.AuditOAuthLinked, "idp") {
+		t.Errorf("audit: %v", reasons(events))
+	}
+	// The linked identity signs in again without ending the session it made.
+	c2 := cookieClient(t)
+	if res := w.flow(t, c2, "idp", w.self+"/app", "", nil); res.status != http.StatusFound {
+		t.Fatalf("second sign-in: %d %s", res.status, res.body)
+	}
+	me(t, w, c)
+	me(t, w, c2)
+	w.checkNoSecretsLeaked(t)
 }
