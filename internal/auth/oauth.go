@@ -315,3 +315,112 @@ func (s *Service) UnlinkIdentity(ctx context.Context, userID, identityID string,
 	}
 	return err
 }
+
+// Explicit-link refusals. Their reasons go to the audit log as an
+// oauth.linked failure.
+var (
+	errLinkSessionEnded = latchkey.Errorf(latchkey.ETokenRequired,
+		"Your session ended before the provider answered. Sign in again and link the provider from your account page.")
+	// Told to someone the provider has just shown to hold that provider
+	// account: it is about their own identity.
+	errIdentityTaken = latchkey.Errorf(latchkey.EConflict,
+		"This provider account is already linked to another account. Unlink it there first.")
+	errLinkCollided = latchkey.Errorf(latchkey.EConflict, "The link collided with another one; please try again.")
+)
+
+// LinkIdentity links a provider identity to the user who asked for it from
+// the account page. The flow that brought p back was started by that user's
+// session sessionID, with a recent sign-in (the route's policy), and was
+// sealed with both; the session must still be live. It reports whether it
+// linked anything: an identity already linked to this user is left as it is.
+//
+// No email rule applies here, unlike OAuthLogin: the user proved they hold
+// the account (a fresh session) and the provider proved they hold the
+// identity, whatever addresses either names. An identity linked to another
+// user is refused. The user's other sessions end. Refusals are audited as
+// an oauth.linked failure with their reason.
+func (s *Service) LinkIdentity(ctx context.Context, userID, sessionID string, p OAuthProfile, m Meta) (bool, error) {
+	var (
+		refused string
+		refusal error
+		linked  bool
+		ended   []string
+	)
+	err := s.store.InTx(ctx, func(tx latchkey.Tx) error {
+		refused, refusal, linked, ended = "", nil, false, nil
+		now := s.now().UTC()
+		if p.Provider == "" || p.Subject == "" {
+			refused, refusal = "no_subject", latchkey.Errorf(latchkey.EInvalidCredentials, "The sign-in with this provider failed.")
+			return nil
+		}
+		// Signing out, being signed out or disabled while at the provider
+		// cancels the link: it was asked for by that session only.
+		sess, u, why, err := s.liveSession(ctx, tx, sessionID, now)
+		if err != nil {
+			return err
+		}
+		if why == "" && sess.UserID != userID {
+			why = "session_mismatch"
+		}
+		if why != "" {
+			refused, refusal = "link_"+why, errLinkSessionEnded
+			return nil
+		}
+		id, err := tx.IdentityByProviderSubject(ctx, p.Provider, p.Subject)
+		switch {
+		case err == nil && id.UserID == userID:
+			return nil // already this user's: nothing to change
+		case err == nil:
+			// It opens another account; moving it would take that account's
+			// way in away from it, or let its holder into this one.
+			refused, refusal = "identity_linked_elsewhere", errIdentityTaken
+			return nil
+		case !latchkey.IsCode(err, latchkey.ENotFound):
+			return err
+		}
+		email, err := CanonicalEmail(p.Email)
+		if err != nil {
+			email = "" // the identity is (provider, subject); its address is only shown
+		}
+		if err := s.createIdentity(ctx, tx, userID, p, email, now); err != nil {
+			return err
+		}
+		if p.EmailVerified && email == u.Email && !u.EmailVerified() {
+			// The account's holder signed in recently and the provider
+			// vouches for the account's own address: that proves it, as
+			// for an account made by social login.
+			if _, err := tx.UpdateUser(ctx, userID, latchkey.UserPatch{EmailVerifiedAt: &latchkey.TimePatch{At: &now}, UpdatedAt: now}); err != nil {
+				return err
+			}
+		}
+		if err := s.audit(ctx, tx, latchkey.AuditOAuthLinked, latchkey.OutcomeSuccess, p.Provider, userID, sessionID, m); err != nil {
+			return err
+		}
+		// The account opens another way now: only the session that asked
+		// for the link carries on (see endSessionsOnLink).
+		if ended, err = s.endSessionsOnLink(ctx, tx, userID, sessionID, p.Provider, m); err != nil {
+			return err
+		}
+		linked = true
+		return nil
+	})
+	if latchkey.IsCode(err, latchkey.EConflict) {
+		// A concurrent link of the same identity won the race.
+		refused, refusal, err = "conflict", errLinkCollided, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if refusal != nil {
+		if err := s.Audit(ctx, latchkey.AuditEvent{Type: latchkey.AuditOAuthLinked, UserID: userID, SessionID: sessionID,
+			IP: m.IP, UserAgent: m.UserAgent, Outcome: latchkey.OutcomeFailure, Reason: truncate(refused+":"+p.Provider, 200)}); err != nil {
+			return false, err // fail closed: an unrecorded refusal is not answered as one
+		}
+		return false, refusal
+	}
+	if linked {
+		s.events.UserChanged(userID) // cached identity lists must show the new link
+		s.sessionsEnded(ended)
+	}
+	return linked, nil
+}

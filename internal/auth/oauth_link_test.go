@@ -148,3 +148,75 @@ func TestOAuthSignupRecordsVerifiedEmail(t *testing.T) {
 		t.Errorf("unverified address: %+v %v", u, err)
 	}
 }
+
+func TestLinkIdentity(t *testing.T) {
+	s, db, clock := newService(t)
+	ctx := t.Context()
+	alice := passwordUser(t, db, clock.now(), "alice@example.test")
+	_, other, err := s.StartCookieSession(ctx, alice, auth.Meta{}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.advance(time.Second)
+	_, linking, err := s.StartCookieSession(ctx, alice, auth.Meta{}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gh := auth.OAuthProfile{Provider: "github", Subject: "42", Email: "alice@example.test", EmailVerified: true}
+
+	linked, err := s.LinkIdentity(ctx, alice.ID, linking.ID, gh, auth.Meta{})
+	if err != nil || !linked {
+		t.Fatalf("link: %v %v", linked, err)
+	}
+	if ids, _ := db.ListIdentities(ctx, alice.ID); len(ids) != 1 || ids[0].Provider != "github" || ids[0].Subject != "42" {
+		t.Errorf("identities: %+v", ids)
+	}
+	if !revoked(t, db, other.ID) || revoked(t, db, linking.ID) {
+		t.Errorf("other session revoked: %v (want true); linking session revoked: %v (want false)",
+			revoked(t, db, other.ID), revoked(t, db, linking.ID))
+	}
+	if u, _ := db.UserByID(ctx, alice.ID); !u.EmailVerified() {
+		t.Error("the provider vouched for the account's own address, which is still unproven")
+	}
+	if n := auditReasons(t, db, latchkey.AuditOAuthLinked)["success github"]; n != 1 {
+		t.Errorf("oauth.linked: %v", auditReasons(t, db, latchkey.AuditOAuthLinked))
+	}
+
+	// Again: nothing changes.
+	if linked, err := s.LinkIdentity(ctx, alice.ID, linking.ID, gh, auth.Meta{}); err != nil || linked {
+		t.Errorf("link again: %v %v", linked, err)
+	}
+
+	// Another user cannot take the identity.
+	bob := passwordUser(t, db, clock.now(), "bob@example.test")
+	_, bobSession, err := s.StartCookieSession(ctx, bob, auth.Meta{}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.LinkIdentity(ctx, bob.ID, bobSession.ID, gh, auth.Meta{}); latchkey.ErrorCode(err) != latchkey.EConflict {
+		t.Errorf("identity of another user: %v", err)
+	}
+	if id, _ := db.IdentityByProviderSubject(ctx, "github", "42"); id == nil || id.UserID != alice.ID {
+		t.Errorf("the identity moved: %+v", id)
+	}
+	// Nor link through a session that is not theirs, or has ended.
+	bobGH := auth.OAuthProfile{Provider: "github", Subject: "43", Email: "someone@example.test", EmailVerified: true}
+	if _, err := s.LinkIdentity(ctx, bob.ID, linking.ID, bobGH, auth.Meta{}); latchkey.ErrorCode(err) != latchkey.ETokenRequired {
+		t.Errorf("another user's session: %v", err)
+	}
+	if err := s.RevokeSession(ctx, bob.ID, bobSession.ID, auth.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.LinkIdentity(ctx, bob.ID, bobSession.ID, bobGH, auth.Meta{}); latchkey.ErrorCode(err) != latchkey.ETokenRequired {
+		t.Errorf("ended session: %v", err)
+	}
+	if u, _ := db.UserByID(ctx, bob.ID); u.EmailVerified() {
+		t.Error("an address other than the account's was taken as proof")
+	}
+	failures := auditReasons(t, db, latchkey.AuditOAuthLinked)
+	for _, r := range []string{"failure identity_linked_elsewhere:github", "failure link_session_mismatch:github", "failure link_session_ended:github"} {
+		if failures[r] != 1 {
+			t.Errorf("%q audited %d times: %v", r, failures[r], failures)
+		}
+	}
+}
