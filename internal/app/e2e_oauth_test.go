@@ -447,6 +447,7 @@ func TestOAuthAuthorizeRefusals(t *testing.T) {
 		{"own code parameter", "redirect_to=" + url.QueryEscape(spaCallback+"?code=planted")},
 		{"cookie for another origin", "mode=cookie&redirect_to=" + url.QueryEscape(spaCallback)},
 		{"unknown mode", "mode=token&redirect_to=" + url.QueryEscape(spaCallback)},
+		{"link mode", "mode=link&redirect_to=" + url.QueryEscape(w.self+"/account")}, // only the account page starts a link
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := hopGet(t, c, w.srv.URL+"/v1/oauth/idp/authorize?"+tc.query)
@@ -737,5 +738,201 @@ func TestOAuthSocialAutoLinkEndsEarlierSessions(t *testing.T) {
 	}
 	me(t, w, c)
 	me(t, w, c2)
+	w.checkNoSecretsLeaked(t)
+}
+
+// pagePost submits a hosted page's form from the page itself.
+func pagePost(t *testing.T, c *http.Client, u string, form url.Values) hop {
+	t.Helper()
+	req, err := http.NewRequest("POST", u, strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", u, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return hop{status: resp.StatusCode, location: resp.Header.Get("Location"), header: resp.Header, body: body}
+}
+
+// linkFlow presses "Link <provider>" on the account page and follows the
+// browser through the provider back to latchkey; it returns the callback's
+// answer.
+func (w *oauthWorld) linkFlow(t *testing.T, c *http.Client, provider string) hop {
+	t.Helper()
+	start := pagePost(t, c, w.srv.URL+"/account/identities/"+provider+"/link", nil)
+	if start.status != http.StatusSeeOther || !strings.HasPrefix(start.location, w.idp.Issuer+"/authorize?") {
+		t.Fatalf("link: %d %q %s", start.status, start.location, start.body)
+	}
+	for _, p := range []string{"state=", "nonce=", "code_challenge=", "code_challenge_method=S256"} {
+		if !strings.Contains(start.location, p) {
+			t.Errorf("the link's authorize redirect lacks %s", p)
+		}
+	}
+	back := hopGet(t, c, start.location)
+	if back.status != http.StatusFound || !strings.HasPrefix(back.location, w.self+"/v1/oauth/"+provider+"/callback") {
+		t.Fatalf("provider: %d %s %s", back.status, back.location, back.body)
+	}
+	return hopGet(t, c, back.location)
+}
+
+// backdateSignIn makes the browser's newest session of email look signed
+// in an hour ago, as if it had been idle for long.
+func backdateSignIn(t *testing.T, w *oauthWorld, email string) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(w.srv.DataDir, "latchkey.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	u, err := st.UserByEmail(ctx, email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, err := st.ListSessions(ctx, u.ID, time.Now())
+	if err != nil || len(live) == 0 {
+		t.Fatalf("sessions: %v %v", live, err)
+	}
+	if err := st.SetSessionAuthTime(ctx, live[0].ID, time.Now().Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Linking from the account page: a stale session is sent to confirm its
+// password first; a fresh one links the identity to its own account (whatever
+// address the provider gives), ends the account's other sessions and comes
+// back to the account page; an identity of another account is refused; a
+// browser that signed out meanwhile links nothing; the page unlinks.
+func TestOAuthLinkFromAccountPage(t *testing.T) {
+	w := startOAuthWorld(t)
+	alice := signup(t, w.srv, "alice@example.test") // an address nobody proved
+	c := cookieClient(t)
+	if h := pagePost(t, c, w.srv.URL+"/login", url.Values{"email": {"alice@example.test"}, "password": {goodPassword}}); h.status != http.StatusSeeOther {
+		t.Fatalf("sign in: %d %s", h.status, h.body)
+	}
+	page := hopGet(t, c, w.srv.URL+"/account")
+	for _, want := range []string{`action="/account/identities/idp/link"`, `action="/account/identities/github/link"`, `id="no-identities"`} {
+		if !strings.Contains(string(page.body), want) {
+			t.Errorf("account page lacks %s", want)
+		}
+	}
+	// The "Link" forms redirect to the providers, which the page's CSP must
+	// allow as form targets.
+	csp := page.header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "form-action 'self' "+w.gh.URL+" "+w.idp.Issuer+";") {
+		t.Errorf("account page CSP: %s", csp)
+	}
+
+	// A stale session confirms its password first.
+	backdateSignIn(t, w, "alice@example.test")
+	stale := pagePost(t, c, w.srv.URL+"/account/identities/idp/link", nil)
+	if stale.status != http.StatusSeeOther || !strings.HasPrefix(stale.location, "/account?done=reauth-needed") {
+		t.Fatalf("stale session: %d %q", stale.status, stale.location)
+	}
+	if len(stale.header.Values("Set-Cookie")) != 0 {
+		t.Errorf("a refused link set cookies: %q", stale.header.Values("Set-Cookie"))
+	}
+	if h := pagePost(t, c, w.srv.URL+"/account/reauthenticate", url.Values{"password": {goodPassword}}); h.status != http.StatusSeeOther {
+		t.Fatalf("reauthenticate: %d %s", h.status, h.body)
+	}
+
+	// Fresh: linked to alice, although the provider knows her by another
+	// address.
+	w.idp.SetUser(oauthtest.User{Subject: "sub-alice", Email: "alice.private@example.test", EmailVerified: true, Name: "Alice"})
+	res := w.linkFlow(t, c, "idp")
+	if res.status != http.StatusSeeOther || res.location != "/account?done=identity-linked" {
+		t.Fatalf("link callback: %d %q %s", res.status, res.location, res.body)
+	}
+	m := me(t, w, c)
+	ids, _ := m["identities"].([]any)
+	if m["id"] != alice["user"].(map[string]any)["id"] || len(ids) != 1 || ids[0].(map[string]any)["provider"] != "idp" {
+		t.Fatalf("after linking: %v", m)
+	}
+	identity := ids[0].(map[string]any)["id"].(string)
+	page = hopGet(t, c, w.srv.URL+"/account?done=identity-linked")
+	body := string(page.body)
+	if !strings.Contains(body, "The sign-in provider was linked") || !strings.Contains(body, `action="/account/identities/`+identity+`/unlink"`) ||
+		strings.Contains(body, `action="/account/identities/idp/link"`) || !strings.Contains(body, `action="/account/identities/github/link"`) {
+		t.Errorf("account page after linking: %s", body)
+	}
+	if r := w.srv.Do(t, "GET", "/v1/me", nil, bearer(alice["access_token"])...); r.Status != http.StatusUnauthorized {
+		t.Errorf("alice's other session survived the link: %d", r.Status)
+	}
+	events := audit(t, w)
+	if !hasEvent(events, latchkey.AuditOAuthLinked, "idp") || !hasEvent(events, latchkey.AuditSessionRevoked, "identity_linked:idp") {
+		t.Errorf("audit: %v", reasons(events))
+	}
+	// The provider now signs alice in.
+	other := cookieClient(t)
+	if res := w.flow(t, other, "idp", w.self+"/app", "", nil); res.status != http.StatusFound {
+		t.Fatalf("sign-in through the linked identity: %d %s", res.status, res.body)
+	}
+	if got := me(t, w, other)["id"]; got != m["id"] {
+		t.Errorf("the linked identity signs in to %v, want alice", got)
+	}
+
+	// An identity that opens another account is not moved.
+	w.idp.SetUser(oauthtest.User{Subject: "sub-carol", Email: "carol@example.test", EmailVerified: true, Name: "Carol"})
+	carol := cookieClient(t)
+	if res := w.flow(t, carol, "idp", w.self+"/app", "", nil); res.status != http.StatusFound {
+		t.Fatalf("carol's sign-up: %d %s", res.status, res.body)
+	}
+	taken := w.linkFlow(t, c, "idp")
+	if taken.status != http.StatusConflict || !strings.Contains(string(taken.body), "already linked to another account") {
+		t.Errorf("identity of another account: %d %s", taken.status, taken.body)
+	}
+	if n := len(me(t, w, c)["identities"].([]any)); n != 1 {
+		t.Errorf("alice has %d identities", n)
+	}
+	if ci := me(t, w, carol)["identities"].([]any); len(ci) != 1 {
+		t.Errorf("carol lost her identity: %v", ci)
+	}
+	if !hasEvent(audit(t, w), latchkey.AuditOAuthLinked, "identity_linked_elsewhere:idp") {
+		t.Errorf("refusal not audited: %v", reasons(audit(t, w)))
+	}
+	// Carol has no password: the page will not unlink her only way in.
+	carolIdentity := me(t, w, carol)["identities"].([]any)[0].(map[string]any)["id"].(string)
+	if h := pagePost(t, carol, w.srv.URL+"/account/identities/"+carolIdentity+"/unlink", nil); h.status != http.StatusConflict ||
+		!strings.Contains(string(h.body), "only way to sign in") {
+		t.Errorf("unlinking the last way in: %d %s", h.status, h.body)
+	}
+
+	// A browser that signed out while at the provider links nothing.
+	w.idp.SetUser(oauthtest.User{Subject: "sub-alice-2", Email: "alice@example.test", EmailVerified: true})
+	start := pagePost(t, c, w.srv.URL+"/account/identities/idp/link", nil)
+	if start.status != http.StatusSeeOther {
+		t.Fatalf("link: %d %s", start.status, start.body)
+	}
+	if h := pagePost(t, c, w.srv.URL+"/logout", nil); h.status != http.StatusSeeOther {
+		t.Fatalf("sign out: %d", h.status)
+	}
+	back := hopGet(t, c, start.location)
+	gone := hopGet(t, c, back.location)
+	if gone.status != http.StatusUnauthorized || gone.location != "" {
+		t.Errorf("link after signing out: %d %q %s", gone.status, gone.location, gone.body)
+	}
+	if !hasEvent(audit(t, w), latchkey.AuditOAuthLinked, "link_session_mismatch:idp") {
+		t.Errorf("refusal not audited: %v", reasons(audit(t, w)))
+	}
+
+	// Unlink from the page (alice has a password, so it is not her last way in).
+	if h := pagePost(t, c, w.srv.URL+"/login", url.Values{"email": {"alice@example.test"}, "password": {goodPassword}}); h.status != http.StatusSeeOther {
+		t.Fatalf("sign in again: %d", h.status)
+	}
+	if n := len(me(t, w, c)["identities"].([]any)); n != 1 {
+		t.Fatalf("a link happened after signing out: %d identities", n)
+	}
+	un := pagePost(t, c, w.srv.URL+"/account/identities/"+identity+"/unlink", nil)
+	if un.status != http.StatusSeeOther || un.location != "/account?done=identity-unlinked" {
+		t.Fatalf("unlink: %d %q %s", un.status, un.location, un.body)
+	}
+	if n := len(me(t, w, c)["identities"].([]any)); n != 0 {
+		t.Errorf("after unlinking: %d identities", n)
+	}
 	w.checkNoSecretsLeaked(t)
 }

@@ -412,15 +412,30 @@ func (s *Service) LinkIdentity(ctx context.Context, userID, sessionID string, p 
 		return false, err
 	}
 	if refusal != nil {
-		if err := s.Audit(ctx, latchkey.AuditEvent{Type: latchkey.AuditOAuthLinked, UserID: userID, SessionID: sessionID,
-			IP: m.IP, UserAgent: m.UserAgent, Outcome: latchkey.OutcomeFailure, Reason: truncate(refused+":"+p.Provider, 200)}); err != nil {
-			return false, err // fail closed: an unrecorded refusal is not answered as one
-		}
-		return false, refusal
+		return false, s.linkFailed(ctx, userID, sessionID, p.Provider, refused, m, refusal)
 	}
 	if linked {
 		s.events.UserChanged(userID) // cached identity lists must show the new link
 		s.sessionsEnded(ended)
 	}
 	return linked, nil
+}
+
+// LinkSessionMismatch refuses a link whose callback arrived without the
+// session that started it (signed out, or signed in as someone else,
+// meanwhile), auditing it as an oauth.linked failure.
+func (s *Service) LinkSessionMismatch(ctx context.Context, userID, sessionID, provider string, m Meta) error {
+	return s.linkFailed(ctx, userID, sessionID, provider, "link_session_mismatch", m, errLinkSessionEnded)
+}
+
+// linkFailed audits a refused link as an oauth.linked failure with reason
+// "<reason>:<provider>" and returns refusal, or the audit error: an
+// unrecorded refusal is not answered as one (fail closed).
+func (s *Service) linkFailed(ctx context.Context, userID, sessionID, provider, reason string, m Meta, refusal error) error {
+	err := s.Audit(ctx, latchkey.AuditEvent{Type: latchkey.AuditOAuthLinked, UserID: userID, SessionID: sessionID,
+		IP: m.IP, UserAgent: m.UserAgent, Outcome: latchkey.OutcomeFailure, Reason: truncate(reason+":"+provider, 200)})
+	if err != nil {
+		return err
+	}
+	return refusal
 }
