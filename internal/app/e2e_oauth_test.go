@@ -447,6 +447,7 @@ func TestOAuthAuthorizeRefusals(t *testing.T) {
 		{"own code parameter", "redirect_to=" + url.QueryEscape(spaCallback+"?code=planted")},
 		{"cookie for another origin", "mode=cookie&redirect_to=" + url.QueryEscape(spaCallback)},
 		{"unknown mode", "mode=token&redirect_to=" + url.QueryEscape(spaCallback)},
+		{"link mode", "mode=link&redirect_to=" + url.QueryEscape(w.self+"/account")}, // only the account page starts a link
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := hopGet(t, c, w.srv.URL+"/v1/oauth/idp/authorize?"+tc.query)
@@ -508,9 +509,11 @@ func TestOAuthLinking(t *testing.T) {
 		t.Errorf("not audited: %v", reasons(audit(t, w)))
 	}
 
-	// A verified email links to the existing account.
+	// A verified email links to the existing account whose address is
+	// proven too.
 	bob := signup(t, w.srv, "bob@example.test")
-	bobIdentities := func() int { // through bob's own bearer session, whose identities are cached
+	markEmailVerified(t, w, "bob@example.test")
+	bobIdentities := func() int { // through a bearer session of bob's; identities are cached per user
 		return len(w.srv.Do(t, "GET", "/v1/me", nil, bearer(bob["access_token"])...).JSON(t)["identities"].([]any))
 	}
 	if n := bobIdentities(); n != 0 {
@@ -529,8 +532,10 @@ func TestOAuthLinking(t *testing.T) {
 	if !hasEvent(audit(t, w), latchkey.AuditOAuthLinked, "idp") {
 		t.Errorf("no oauth.linked: %v", reasons(audit(t, w)))
 	}
+	// The link ended bob's earlier session; a new one sees the link.
+	bob = passwordLogin(t, w.srv, "bob@example.test")
 	if n := bobIdentities(); n != 1 {
-		t.Errorf("after linking, bob's other session lists %d identities (a stale cache?)", n)
+		t.Errorf("after linking, bob's new session lists %d identities (a stale cache?)", n)
 	}
 
 	// Bob has a password: he may unlink his only identity.
@@ -603,4 +608,331 @@ func TestOAuthProviderFromConfigFile(t *testing.T) {
 	if loc := r.Header.Get("Location"); !strings.Contains(loc, "client_id=env-client") {
 		t.Errorf("the environment should win over the file: %s", loc)
 	}
+}
+
+// markEmailVerified records that the account's address was proven, as a
+// confirmed verification mail does.
+func markEmailVerified(t *testing.T, w *oauthWorld, email string) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(w.srv.DataDir, "latchkey.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	u, err := st.UserByEmail(ctx, email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	if _, err := st.UpdateUser(ctx, u.ID, latchkey.UserPatch{EmailVerifiedAt: &latchkey.TimePatch{At: &now}, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// passwordLogin signs in with the password and returns the token response.
+func passwordLogin(t *testing.T, srv *apptest.Instance, email string) map[string]any {
+	t.Helper()
+	r := srv.Do(t, "POST", "/v1/auth/login", map[string]string{"email": email, "password": goodPassword})
+	if r.Status != http.StatusOK {
+		t.Fatalf("login %s: %d %s", email, r.Status, r.Body)
+	}
+	return r.JSON(t)
+}
+
+func sessionCount(t *testing.T, srv *apptest.Instance, tok map[string]any) int {
+	t.Helper()
+	r := srv.Do(t, "GET", "/v1/sessions", nil, bearer(tok["access_token"])...)
+	if r.Status != http.StatusOK {
+		t.Fatalf("sessions: %d %s", r.Status, r.Body)
+	}
+	return len(r.JSON(t)["sessions"].([]any))
+}
+
+// Pre-account takeover (EM-07): a squatter signs up with the victim's
+// address and a password of their own. When the victim later signs in with
+// a provider that has verified the address, the identity is not linked to
+// the squatter's account, no session of it starts, and no second account
+// is made: the victim is told to sign in to the account and link the
+// provider from there.
+func TestOAuthSocialLoginRefusesUnprovenAccount(t *testing.T) {
+	w := startOAuthWorld(t)
+	squatter := signup(t, w.srv, "victim@example.test")
+	w.idp.SetUser(oauthtest.User{Subject: "sub-victim", Email: "Victim@example.test", EmailVerified: true, Name: "Victim"})
+
+	for _, tc := range []struct{ name, target string }{{"cookie", w.self + "/app"}, {"code", spaCallback}} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := w.flow(t, cookieClient(t), "idp", tc.target, "", nil)
+			if res.status != http.StatusConflict || res.location != "" || res.problemCode(t) != "conflict" {
+				t.Fatalf("callback: %d %q %s", res.status, res.location, res.body)
+			}
+			if body := string(res.body); !strings.Contains(body, "account page") || strings.Contains(body, "password") {
+				t.Errorf("the refusal should point to the account page and say nothing of how the account signs in: %s", body)
+			}
+			for _, ck := range res.header.Values("Set-Cookie") {
+				if strings.HasPrefix(ck, "latchkey_session=") {
+					t.Error("the refused sign-in set a session cookie")
+				}
+			}
+		})
+	}
+	am := w.srv.Do(t, "GET", "/v1/me", nil, bearer(squatter["access_token"])...)
+	if ids := am.JSON(t)["identities"].([]any); len(ids) != 0 {
+		t.Errorf("the identity was linked to the squatter's account: %v", ids)
+	}
+	if n := sessionCount(t, w.srv, squatter); n != 1 {
+		t.Errorf("the squatter's account has %d sessions, want only its sign-up's", n)
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(w.srv.DataDir, "latchkey.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if users, _, err := st.ListUsers(ctx, latchkey.UserFilter{Query: "victim@", Page: latchkey.Page{Limit: 10}}); err != nil || len(users) != 1 {
+		t.Errorf("accounts for the address: %d (%v)", len(users), err)
+	}
+	if _, err := st.IdentityByProviderSubject(ctx, "idp", "sub-victim"); !latchkey.IsCode(err, latchkey.ENotFound) {
+		t.Errorf("the identity was stored: %v", err)
+	}
+	if !hasEvent(audit(t, w), latchkey.AuditLoginFailed, "oauth:link_requires_verified_email") {
+		t.Errorf("not audited: %v", reasons(audit(t, w)))
+	}
+	w.checkNoSecretsLeaked(t)
+}
+
+// A provider-verified address that matches an account whose address is
+// proven links the identity, and ends the sessions the account had before:
+// only the linking sign-in's own session carries on.
+func TestOAuthSocialAutoLinkEndsEarlierSessions(t *testing.T) {
+	w := startOAuthWorld(t)
+	bob := signup(t, w.srv, "bob@example.test")
+	markEmailVerified(t, w, "bob@example.test")
+	w.idp.SetUser(oauthtest.User{Subject: "sub-bob", Email: "bob@example.test", EmailVerified: true, Name: "Bob"})
+	if r := w.srv.Do(t, "GET", "/v1/me", nil, bearer(bob["access_token"])...); r.Status != http.StatusOK {
+		t.Fatalf("bob's session before the link: %d", r.Status)
+	}
+
+	c := cookieClient(t)
+	if res := w.flow(t, c, "idp", w.self+"/app", "", nil); res.status != http.StatusFound {
+		t.Fatalf("callback: %d %s", res.status, res.body)
+	}
+	m := me(t, w, c)
+	if m["id"] != bob["user"].(map[string]any)["id"] || len(m["identities"].([]any)) != 1 {
+		t.Fatalf("not linked to bob: %v", m)
+	}
+	if r := w.srv.Do(t, "GET", "/v1/me", nil, bearer(bob["access_token"])...); r.Status != http.StatusUnauthorized {
+		t.Errorf("bob's session from before the link: %d, want 401", r.Status)
+	}
+	if r := w.srv.Do(t, "POST", "/v1/auth/refresh", map[string]any{"refresh_token": bob["refresh_token"]}); r.Status != http.StatusBadRequest {
+		t.Errorf("refreshing the session from before the link: %d, want 400", r.Status)
+	}
+	events := audit(t, w)
+	if !hasEvent(events, latchkey.AuditSessionRevoked, "identity_linked:idp") || !hasEvent(events, latchkey.AuditOAuthLinked, "idp") {
+		t.Errorf("audit: %v", reasons(events))
+	}
+	// The linked identity signs in again without ending the session it made.
+	c2 := cookieClient(t)
+	if res := w.flow(t, c2, "idp", w.self+"/app", "", nil); res.status != http.StatusFound {
+		t.Fatalf("second sign-in: %d %s", res.status, res.body)
+	}
+	me(t, w, c)
+	me(t, w, c2)
+	w.checkNoSecretsLeaked(t)
+}
+
+// pagePost submits a hosted page's form from the page itself.
+func pagePost(t *testing.T, c *http.Client, u string, form url.Values) hop {
+	t.Helper()
+	req, err := http.NewRequest("POST", u, strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", u, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return hop{status: resp.StatusCode, location: resp.Header.Get("Location"), header: resp.Header, body: body}
+}
+
+// linkFlow presses "Link <provider>" on the account page and follows the
+// browser through the provider back to latchkey; it returns the callback's
+// answer.
+func (w *oauthWorld) linkFlow(t *testing.T, c *http.Client, provider string) hop {
+	t.Helper()
+	start := pagePost(t, c, w.srv.URL+"/account/identities/"+provider+"/link", nil)
+	if start.status != http.StatusSeeOther || !strings.HasPrefix(start.location, w.idp.Issuer+"/authorize?") {
+		t.Fatalf("link: %d %q %s", start.status, start.location, start.body)
+	}
+	for _, p := range []string{"state=", "nonce=", "code_challenge=", "code_challenge_method=S256"} {
+		if !strings.Contains(start.location, p) {
+			t.Errorf("the link's authorize redirect lacks %s", p)
+		}
+	}
+	back := hopGet(t, c, start.location)
+	if back.status != http.StatusFound || !strings.HasPrefix(back.location, w.self+"/v1/oauth/"+provider+"/callback") {
+		t.Fatalf("provider: %d %s %s", back.status, back.location, back.body)
+	}
+	return hopGet(t, c, back.location)
+}
+
+// backdateSignIn makes the browser's newest session of email look signed
+// in an hour ago, as if it had been idle for long.
+func backdateSignIn(t *testing.T, w *oauthWorld, email string) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(w.srv.DataDir, "latchkey.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	u, err := st.UserByEmail(ctx, email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, err := st.ListSessions(ctx, u.ID, time.Now())
+	if err != nil || len(live) == 0 {
+		t.Fatalf("sessions: %v %v", live, err)
+	}
+	if err := st.SetSessionAuthTime(ctx, live[0].ID, time.Now().Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Linking from the account page: a stale session is sent to confirm its
+// password first; a fresh one links the identity to its own account (whatever
+// address the provider gives), ends the account's other sessions and comes
+// back to the account page; an identity of another account is refused; a
+// browser that signed out meanwhile links nothing; the page unlinks.
+func TestOAuthLinkFromAccountPage(t *testing.T) {
+	w := startOAuthWorld(t)
+	alice := signup(t, w.srv, "alice@example.test") // an address nobody proved
+	c := cookieClient(t)
+	if h := pagePost(t, c, w.srv.URL+"/login", url.Values{"email": {"alice@example.test"}, "password": {goodPassword}}); h.status != http.StatusSeeOther {
+		t.Fatalf("sign in: %d %s", h.status, h.body)
+	}
+	page := hopGet(t, c, w.srv.URL+"/account")
+	for _, want := range []string{`action="/account/identities/idp/link"`, `action="/account/identities/github/link"`, `id="no-identities"`} {
+		if !strings.Contains(string(page.body), want) {
+			t.Errorf("account page lacks %s", want)
+		}
+	}
+	// The "Link" forms redirect to the providers, which the page's CSP must
+	// allow as form targets.
+	csp := page.header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "form-action 'self' "+w.gh.URL+" "+w.idp.Issuer+";") {
+		t.Errorf("account page CSP: %s", csp)
+	}
+
+	// A stale session confirms its password first.
+	backdateSignIn(t, w, "alice@example.test")
+	stale := pagePost(t, c, w.srv.URL+"/account/identities/idp/link", nil)
+	if stale.status != http.StatusSeeOther || !strings.HasPrefix(stale.location, "/account?done=reauth-needed") {
+		t.Fatalf("stale session: %d %q", stale.status, stale.location)
+	}
+	if len(stale.header.Values("Set-Cookie")) != 0 {
+		t.Errorf("a refused link set cookies: %q", stale.header.Values("Set-Cookie"))
+	}
+	if h := pagePost(t, c, w.srv.URL+"/account/reauthenticate", url.Values{"password": {goodPassword}}); h.status != http.StatusSeeOther {
+		t.Fatalf("reauthenticate: %d %s", h.status, h.body)
+	}
+
+	// Fresh: linked to alice, although the provider knows her by another
+	// address.
+	w.idp.SetUser(oauthtest.User{Subject: "sub-alice", Email: "alice.private@example.test", EmailVerified: true, Name: "Alice"})
+	res := w.linkFlow(t, c, "idp")
+	if res.status != http.StatusSeeOther || res.location != "/account?done=identity-linked" {
+		t.Fatalf("link callback: %d %q %s", res.status, res.location, res.body)
+	}
+	m := me(t, w, c)
+	ids, _ := m["identities"].([]any)
+	if m["id"] != alice["user"].(map[string]any)["id"] || len(ids) != 1 || ids[0].(map[string]any)["provider"] != "idp" {
+		t.Fatalf("after linking: %v", m)
+	}
+	identity := ids[0].(map[string]any)["id"].(string)
+	page = hopGet(t, c, w.srv.URL+"/account?done=identity-linked")
+	body := string(page.body)
+	if !strings.Contains(body, "The sign-in provider was linked") || !strings.Contains(body, `action="/account/identities/`+identity+`/unlink"`) ||
+		strings.Contains(body, `action="/account/identities/idp/link"`) || !strings.Contains(body, `action="/account/identities/github/link"`) {
+		t.Errorf("account page after linking: %s", body)
+	}
+	if r := w.srv.Do(t, "GET", "/v1/me", nil, bearer(alice["access_token"])...); r.Status != http.StatusUnauthorized {
+		t.Errorf("alice's other session survived the link: %d", r.Status)
+	}
+	events := audit(t, w)
+	if !hasEvent(events, latchkey.AuditOAuthLinked, "idp") || !hasEvent(events, latchkey.AuditSessionRevoked, "identity_linked:idp") {
+		t.Errorf("audit: %v", reasons(events))
+	}
+	// The provider now signs alice in.
+	other := cookieClient(t)
+	if res := w.flow(t, other, "idp", w.self+"/app", "", nil); res.status != http.StatusFound {
+		t.Fatalf("sign-in through the linked identity: %d %s", res.status, res.body)
+	}
+	if got := me(t, w, other)["id"]; got != m["id"] {
+		t.Errorf("the linked identity signs in to %v, want alice", got)
+	}
+
+	// An identity that opens another account is not moved.
+	w.idp.SetUser(oauthtest.User{Subject: "sub-carol", Email: "carol@example.test", EmailVerified: true, Name: "Carol"})
+	carol := cookieClient(t)
+	if res := w.flow(t, carol, "idp", w.self+"/app", "", nil); res.status != http.StatusFound {
+		t.Fatalf("carol's sign-up: %d %s", res.status, res.body)
+	}
+	taken := w.linkFlow(t, c, "idp")
+	if taken.status != http.StatusConflict || !strings.Contains(string(taken.body), "already linked to another account") {
+		t.Errorf("identity of another account: %d %s", taken.status, taken.body)
+	}
+	if n := len(me(t, w, c)["identities"].([]any)); n != 1 {
+		t.Errorf("alice has %d identities", n)
+	}
+	if ci := me(t, w, carol)["identities"].([]any); len(ci) != 1 {
+		t.Errorf("carol lost her identity: %v", ci)
+	}
+	if !hasEvent(audit(t, w), latchkey.AuditOAuthLinked, "identity_linked_elsewhere:idp") {
+		t.Errorf("refusal not audited: %v", reasons(audit(t, w)))
+	}
+	// Carol has no password: the page will not unlink her only way in.
+	carolIdentity := me(t, w, carol)["identities"].([]any)[0].(map[string]any)["id"].(string)
+	if h := pagePost(t, carol, w.srv.URL+"/account/identities/"+carolIdentity+"/unlink", nil); h.status != http.StatusConflict ||
+		!strings.Contains(string(h.body), "only way to sign in") {
+		t.Errorf("unlinking the last way in: %d %s", h.status, h.body)
+	}
+
+	// A browser that signed out while at the provider links nothing.
+	w.idp.SetUser(oauthtest.User{Subject: "sub-alice-2", Email: "alice@example.test", EmailVerified: true})
+	start := pagePost(t, c, w.srv.URL+"/account/identities/idp/link", nil)
+	if start.status != http.StatusSeeOther {
+		t.Fatalf("link: %d %s", start.status, start.body)
+	}
+	if h := pagePost(t, c, w.srv.URL+"/logout", nil); h.status != http.StatusSeeOther {
+		t.Fatalf("sign out: %d", h.status)
+	}
+	back := hopGet(t, c, start.location)
+	gone := hopGet(t, c, back.location)
+	if gone.status != http.StatusUnauthorized || gone.location != "" {
+		t.Errorf("link after signing out: %d %q %s", gone.status, gone.location, gone.body)
+	}
+	if !hasEvent(audit(t, w), latchkey.AuditOAuthLinked, "link_session_mismatch:idp") {
+		t.Errorf("refusal not audited: %v", reasons(audit(t, w)))
+	}
+
+	// Unlink from the page (alice has a password, so it is not her last way in).
+	if h := pagePost(t, c, w.srv.URL+"/login", url.Values{"email": {"alice@example.test"}, "password": {goodPassword}}); h.status != http.StatusSeeOther {
+		t.Fatalf("sign in again: %d", h.status)
+	}
+	if n := len(me(t, w, c)["identities"].([]any)); n != 1 {
+		t.Fatalf("a link happened after signing out: %d identities", n)
+	}
+	un := pagePost(t, c, w.srv.URL+"/account/identities/"+identity+"/unlink", nil)
+	if un.status != http.StatusSeeOther || un.location != "/account?done=identity-unlinked" {
+		t.Fatalf("unlink: %d %q %s", un.status, un.location, un.body)
+	}
+	if n := len(me(t, w, c)["identities"].([]any)); n != 0 {
+		t.Errorf("after unlinking: %d identities", n)
+	}
+	w.checkNoSecretsLeaked(t)
 }

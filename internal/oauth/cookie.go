@@ -46,6 +46,8 @@ type flowCookie struct {
 	Nonce      string `json:"n"`
 	Verifier   string `json:"v"`
 	Mode       string `json:"m,omitempty"`
+	LinkUser   string `json:"lu,omitempty"`
+	LinkSess   string `json:"ls,omitempty"`
 	Expires    int64  `json:"e"` // Unix seconds
 }
 
@@ -58,6 +60,7 @@ func EncodeFlowCookie(f Flow, s Sealer, now time.Time) (string, error) {
 	plain, err := json.Marshal(flowCookie{
 		Provider: f.Provider, RedirectTo: f.RedirectTo,
 		State: f.State, Nonce: f.Nonce, Verifier: f.Verifier, Mode: f.Mode,
+		LinkUser: f.LinkUser, LinkSess: f.LinkSession,
 		Expires: now.Add(FlowTTL).Unix(),
 	})
 	if err != nil {
@@ -110,7 +113,8 @@ func DecodeFlowCookie(v string, s Sealer, now time.Time) (Flow, error) {
 	if exp.After(now.Add(FlowTTL + time.Minute)) {
 		return bad("expiry too far in the future")
 	}
-	f := Flow{Provider: c.Provider, RedirectTo: c.RedirectTo, State: c.State, Nonce: c.Nonce, Verifier: c.Verifier, Mode: c.Mode}
+	f := Flow{Provider: c.Provider, RedirectTo: c.RedirectTo, State: c.State, Nonce: c.Nonce, Verifier: c.Verifier, Mode: c.Mode,
+		LinkUser: c.LinkUser, LinkSession: c.LinkSess}
 	if err := f.validate(); err != nil {
 		return bad(err.Error())
 	}

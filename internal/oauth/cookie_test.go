@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -192,4 +193,44 @@ func setQuery(u *url.URL, k, v string) {
 		q.Set(k, v)
 	}
 	u.RawQuery = q.Encode()
+}
+
+// A link flow carries whom it links to through the sealed cookie, and a
+// flow whose mode and binding disagree is refused both ways.
+func TestLinkFlowBinding(t *testing.T) {
+	s := newSealer(t)
+	now := time.Now()
+	f := oauth.NewLinkFlow("google", "01j0000000000000000000000a", "01j0000000000000000000000b", "/account")
+	if f.Mode != oauth.ModeLink || f.RedirectTo != "/account" || len(f.State) != 43 {
+		t.Fatalf("link flow = %+v", f)
+	}
+	v, err := oauth.EncodeFlowCookie(f, s, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(v, f.LinkUser) {
+		t.Error("the user id is readable in the cookie")
+	}
+	if got, err := oauth.DecodeFlowCookie(v, s, now); err != nil || got != f {
+		t.Errorf("round trip: %+v, %v", got, err)
+	}
+
+	unbound := f
+	unbound.LinkSession = ""
+	bound := oauth.NewFlow("google", "https://app.example.test/")
+	bound.LinkUser, bound.LinkSession = f.LinkUser, f.LinkSession
+	odd := f
+	odd.LinkUser = "01J/../x"
+	for name, bad := range map[string]oauth.Flow{"link without a session": unbound, "sign-in with a binding": bound, "malformed id": odd} {
+		if _, err := oauth.EncodeFlowCookie(bad, s, now); err == nil {
+			t.Errorf("%s: encoded", name)
+		}
+		// The same payload sealed by someone holding the key is refused on
+		// the way in too.
+		payload := `{"p":"google","r":"","s":"` + f.State + `","n":"` + f.Nonce + `","v":"` + f.Verifier + `","m":"` + bad.Mode +
+			`","lu":"` + bad.LinkUser + `","ls":"` + bad.LinkSession + `","e":` + strconv.FormatInt(now.Add(time.Minute).Unix(), 10) + `}`
+		if _, err := oauth.DecodeFlowCookie(encodeRaw([]byte(payload)), plainSealer{}, now); !latchkey.IsCode(err, latchkey.EInvalidRequest) {
+			t.Errorf("%s: decoded (%v)", name, err)
+		}
+	}
 }

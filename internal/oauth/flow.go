@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 
 	"golang.org/x/oauth2"
 
@@ -22,7 +23,25 @@ type Flow struct {
 	State      string // binds the callback to this browser (CSRF)
 	Nonce      string // binds the id_token to this flow (replay)
 	Verifier   string // PKCE code_verifier; only its S256 hash leaves the server
-	Mode       string // how the login is delivered: "" (caller's default), "cookie" or "code"
+	Mode       string // how the login is delivered: "" (caller's default), "cookie", "code", or ModeLink
+	// LinkUser and LinkSession, set exactly when Mode is ModeLink, are the
+	// signed-in user who asked to link the provider to their account and
+	// the session they asked from: the callback links to that account only,
+	// and only while the browser still holds that session.
+	LinkUser    string
+	LinkSession string
+}
+
+// ModeLink is the Mode of a flow started from the account page to link a
+// provider to the signed-in account, rather than to sign in.
+const ModeLink = "link"
+
+// NewLinkFlow starts linking provider to the account of userID, asked for
+// by its session sessionID; the flow ends on the account page.
+func NewLinkFlow(provider, userID, sessionID, accountPage string) Flow {
+	f := NewFlow(provider, accountPage)
+	f.Mode, f.LinkUser, f.LinkSession = ModeLink, userID, sessionID
+	return f
 }
 
 // randomBytes is the size of state, nonce and verifier: 256 bits each.
@@ -71,6 +90,9 @@ func (f Flow) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("provider", f.Provider), slog.String("redirect_to", f.RedirectTo))
 }
 
+// idRE is the shape of latchkey's ids (latchkey.NewID), with room to spare.
+var idRE = regexp.MustCompile(`^[0-9a-z]{1,64}$`)
+
 // validate checks the shape of a decoded flow.
 func (f Flow) validate() error {
 	if !nameRE.MatchString(f.Provider) {
@@ -78,6 +100,15 @@ func (f Flow) validate() error {
 	}
 	switch f.Mode {
 	case "", "cookie", "code":
+		if f.LinkUser != "" || f.LinkSession != "" {
+			return errors.New("link binding on a sign-in flow")
+		}
+	case ModeLink:
+		// A link flow names whom it links to; without that it could only
+		// be mistaken for a sign-in.
+		if !idRE.MatchString(f.LinkUser) || !idRE.MatchString(f.LinkSession) {
+			return errors.New("bad link binding")
+		}
 	default:
 		return errors.New("bad delivery mode")
 	}

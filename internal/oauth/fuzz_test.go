@@ -46,6 +46,8 @@ func FuzzFlowCookiePayload(f *testing.F) {
 	now := time.Unix(1_800_000_000, 0)
 	fl := oauth.NewFlow("google", "https://app.example.test/")
 	f.Add(`{"p":"google","r":"","s":"` + fl.State + `","n":"` + fl.Nonce + `","v":"` + fl.Verifier + `","e":1800000300}`)
+	f.Add(`{"p":"google","r":"/account","s":"` + fl.State + `","n":"` + fl.Nonce + `","v":"` + fl.Verifier +
+		`","m":"link","lu":"01j0000000000000000000000a","ls":"01j0000000000000000000000b","e":1800000300}`)
 	f.Add(`{"p":"google","e":1800000300,"x":1}`)
 	f.Add(`{}{}`)
 	f.Add(`{"e":1e999}`)

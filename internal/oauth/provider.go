@@ -77,6 +77,16 @@ func (p *Provider) AuthCodeURL(f Flow) string {
 	return p.oauth.AuthCodeURL(f.State, opts...)
 }
 
+// AuthOrigin is the origin (scheme://host[:port]) of the authorization
+// endpoint that AuthCodeURL points to; "" if it has none.
+func (p *Provider) AuthOrigin() string {
+	u, err := url.Parse(p.oauth.Endpoint.AuthURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
 // maxCodeLen bounds the authorization code we forward; real codes are far
 // shorter.
 const maxCodeLen = 2048

@@ -133,6 +133,24 @@ func (r *Registry) Provider(name string) (*Provider, error) {
 		fmt.Errorf("oauth: provider %q not discovered", name))
 }
 
+// AuthOrigin is the origin (scheme://host[:port]) of the named provider's
+// authorization endpoint, or "" while it is unknown: an unknown name, or an
+// OpenID Connect provider not yet discovered. It never starts a discovery,
+// so a page can ask for it without waiting on a provider.
+func (r *Registry) AuthOrigin(name string) string {
+	e, ok := r.entries[name]
+	if !ok {
+		return ""
+	}
+	e.mu.Lock()
+	p := e.p
+	e.mu.Unlock()
+	if p == nil {
+		return ""
+	}
+	return p.AuthOrigin()
+}
+
 // discover builds e's provider; the caller has set e.discovering.
 func (r *Registry) discover(e *entry) *Provider {
 	ctx, cancel := context.WithTimeout(r.ctx, discoveryTimeout)

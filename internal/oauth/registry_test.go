@@ -41,6 +41,17 @@ func TestDiscoveryFailureIsolatedAndRetried(t *testing.T) {
 		t.Errorf("healthy providers logged as failed:\n%s", logs)
 	}
 
+	// The authorization endpoint's origin is known for discovered providers
+	// only, and asking for it discovers nothing.
+	if got := a.reg.AuthOrigin("alpha-up"); got != up.Issuer {
+		t.Errorf("AuthOrigin(alpha-up) = %q, want %q", got, up.Issuer)
+	}
+	if got, want := a.reg.AuthOrigin("github"), strings.TrimSuffix(gh.AuthURL(), "/login/oauth/authorize"); got != want {
+		t.Errorf("AuthOrigin(github) = %q, want %q", got, want)
+	}
+	if got := a.reg.AuthOrigin("zeta-down") + a.reg.AuthOrigin("nope"); got != "" {
+		t.Errorf("AuthOrigin of undiscovered and unknown providers = %q", got)
+	}
 	if _, err := a.reg.Provider("zeta-down"); !latchkey.IsCode(err, latchkey.EUnavailable) {
 		t.Errorf("undiscovered provider: err = %v, want unavailable", err)
 	}
@@ -60,6 +71,17 @@ func TestDiscoveryFailureIsolatedAndRetried(t *testing.T) {
 	// passed, then the next request discovers it.
 	down.Misbehave()
 	a.clock.Advance(10 * time.Second)
+	// The authorization endpoint's origin is known for discovered providers
+	// only, and asking for it discovers nothing.
+	if got := a.reg.AuthOrigin("alpha-up"); got != up.Issuer {
+		t.Errorf("AuthOrigin(alpha-up) = %q, want %q", got, up.Issuer)
+	}
+	if got, want := a.reg.AuthOrigin("github"), strings.TrimSuffix(gh.AuthURL(), "/login/oauth/authorize"); got != want {
+		t.Errorf("AuthOrigin(github) = %q, want %q", got, want)
+	}
+	if got := a.reg.AuthOrigin("zeta-down") + a.reg.AuthOrigin("nope"); got != "" {
+		t.Errorf("AuthOrigin of undiscovered and unknown providers = %q", got)
+	}
 	if _, err := a.reg.Provider("zeta-down"); !latchkey.IsCode(err, latchkey.EUnavailable) {
 		t.Errorf("retried before the interval: err = %v", err)
 	}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/oauth"
 	"github.com/latchkey/latchkey/internal/redirect"
+	"github.com/latchkey/latchkey/internal/web"
 )
 
 // Delivery modes of a social login (docs/oauth.md).
@@ -112,8 +114,9 @@ func (s *Server) handleOAuthCallback() http.Handler {
 		http.SetCookie(w, oauth.ClearFlowCookie(s.cfg.Secure()))
 		noStore(w)
 		ctx, m := r.Context(), s.meta(r)
+		answer, userID := s.writeProblem, ""
 		fail := func(err error) {
-			s.writeProblem(w, r, s.auth.OAuthFailed(ctx, "", oauthReason(err), m, err))
+			answer(w, r, s.auth.OAuthFailed(ctx, userID, oauthReason(err), m, err))
 		}
 		p, err := s.oauthProvider(r.PathValue("provider"))
 		if err != nil {
@@ -129,6 +132,11 @@ func (s *Server) handleOAuthCallback() http.Handler {
 			fail(err)
 			return
 		}
+		if f.Mode == oauth.ModeLink {
+			// A link was started on the account page: whatever goes wrong
+			// is told there, as a page.
+			answer, userID = s.webFail, f.LinkUser
+		}
 		code, err := p.CallbackCode(f, r.URL.Query())
 		if err != nil {
 			fail(err)
@@ -137,6 +145,10 @@ func (s *Server) handleOAuthCallback() http.Handler {
 		prof, err := p.Exchange(ctx, f, code)
 		if err != nil {
 			fail(err)
+			return
+		}
+		if f.Mode == oauth.ModeLink {
+			s.finishLink(w, r, f, prof)
 			return
 		}
 		// The allow-list may have changed since authorize.
@@ -153,6 +165,105 @@ func (s *Server) handleOAuthCallback() http.Handler {
 		}
 		s.deliver(w, r, f, u)
 	})
+}
+
+// accountPage is where a link started on the account page ends.
+const accountPage = "/account"
+
+// handleLinkIdentityForm starts linking a provider to the signed-in
+// account, from the account page. Its policy asks for a recent sign-in
+// (AUTH-13): linking adds a lasting way into the account, which a stolen
+// session must not add unnoticed. The flow is sealed with this user and
+// this session, so its callback can link to this account only, and only in
+// the browser that holds this session.
+func (s *Server) handleLinkIdentityForm() userHandler {
+	return func(w http.ResponseWriter, r *http.Request, pr *auth.Principal) {
+		p, err := s.oauthProvider(r.PathValue("provider"))
+		if err != nil {
+			s.webFail(w, r, err)
+			return
+		}
+		f := oauth.NewLinkFlow(p.Name(), pr.User.ID, pr.SessionID, accountPage)
+		v, err := oauth.EncodeFlowCookie(f, s.sealer, s.now())
+		if err != nil {
+			s.webFail(w, r, err)
+			return
+		}
+		http.SetCookie(w, oauth.NewFlowCookie(v, s.cfg.Secure()))
+		s.seeOther(w, r, p.AuthCodeURL(f))
+	}
+}
+
+// finishLink ends a link started on the account page, once the provider
+// has said who the person is there.
+func (s *Server) finishLink(w http.ResponseWriter, r *http.Request, f oauth.Flow, prof *oauth.Profile) {
+	ctx, m := r.Context(), s.meta(r)
+	// The session cookie comes back with the provider's redirect (it is
+	// SameSite=Lax and this is a top-level GET). It must be the very session
+	// sealed into the flow: a browser that signed out, or in as someone
+	// else, meanwhile links nothing. A recent sign-in is not asked again: it
+	// was checked when the link started, at most oauth.FlowTTL ago.
+	pr, _, err := s.cookiePrincipal(r)
+	if err != nil && !latchkey.IsCode(err, latchkey.ETokenRequired) {
+		s.webFail(w, r, err)
+		return
+	}
+	if pr == nil || pr.User.ID != f.LinkUser || pr.SessionID != f.LinkSession {
+		s.webFail(w, r, s.auth.LinkSessionMismatch(ctx, f.LinkUser, f.LinkSession, f.Provider, m))
+		return
+	}
+	linked, err := s.auth.LinkIdentity(ctx, f.LinkUser, f.LinkSession, auth.OAuthProfile{Provider: prof.Provider,
+		Subject: prof.Subject, Email: prof.Email, EmailVerified: prof.EmailVerified, Name: prof.Name}, m)
+	if err != nil {
+		s.webFail(w, r, err)
+		return
+	}
+	done := "identity-linked"
+	if !linked {
+		done = "identity-already-linked"
+	}
+	s.seeOther(w, r, accountPage+"?done="+done)
+}
+
+// handleUnlinkIdentityForm is the account page's "Unlink" button: the form
+// twin of DELETE /v1/me/identities/{id}, with the same fresh-sign-in policy.
+func (s *Server) handleUnlinkIdentityForm() userHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+		err := s.auth.UnlinkIdentity(r.Context(), p.User.ID, r.PathValue("id"), s.meta(r))
+		switch {
+		case err == nil:
+			s.seeOther(w, r, accountPage+"?done=identity-unlinked")
+		case latchkey.IsCode(err, latchkey.EConflict): // the last way to sign in
+			s.renderAccount(w, r, p, http.StatusConflict, func(v *web.AccountView) { v.Error = latchkey.ErrorMessage(err) })
+		default:
+			s.webFail(w, r, err)
+		}
+	}
+}
+
+// accountIdentities fills the account page's sign-in providers: the
+// linked identities, and a "Link" button for each configured provider not
+// linked yet.
+func (s *Server) accountIdentities(ctx context.Context, userID string, v *web.AccountView) error {
+	ids, err := s.auth.ListIdentities(ctx, userID)
+	if err != nil {
+		return err
+	}
+	linked := map[string]bool{}
+	for _, id := range ids {
+		linked[id.Provider] = true
+		v.Identities = append(v.Identities, web.IdentityView{ID: id.ID, Label: web.ProviderLabel(id.Provider), Email: id.Email,
+			Created: id.CreatedAt})
+	}
+	v.Linkable = web.LinkButtons(s.providers, linked)
+	if s.oauth != nil {
+		for _, b := range v.Linkable {
+			if o := s.oauth.AuthOrigin(b.Name); o != "" {
+				v.LinkOrigins = append(v.LinkOrigins, o)
+			}
+		}
+	}
+	return nil
 }
 
 // deliver hands a finished login to the app: a session cookie for a target

@@ -130,6 +130,10 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, p *auth.P
 		}
 		v.APIKeys = append(v.APIKeys, kv)
 	}
+	if err := s.accountIdentities(r.Context(), p.User.ID, &v); err != nil {
+		s.webFail(w, r, err)
+		return
+	}
 	if edit != nil {
 		edit(&v)
 	}

@@ -117,6 +117,8 @@ func (s *Server) routes(mux router) {
 	route("POST /account/sessions/revoke-others", hostedPage, s.handleRevokeOthersForm())
 	route("POST /account/api-keys", sensitivePage, s.handleCreateKeyForm())
 	route("POST /account/api-keys/{id}/revoke", hostedPage, s.handleRevokeKeyForm())
+	route("POST /account/identities/{provider}/link", sensitivePage, s.handleLinkIdentityForm())
+	route("POST /account/identities/{id}/unlink", sensitivePage, s.handleUnlinkIdentityForm())
 	route("GET "+web.StylesheetPath, public, plain(web.Static()))
 
 	// Protecting other services: forward auth for reverse proxies (any

@@ -10,6 +10,9 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/url"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -62,12 +65,48 @@ func SetHeaders(w http.ResponseWriter) {
 	h.Set("X-Content-Type-Options", "nosniff")
 }
 
+// formTargetsCSP is ContentSecurityPolicy with origins added to
+// form-action. Chrome applies form-action to the redirects that follow a
+// form's submission, so a form whose answer sends the browser on to a
+// sign-in provider needs that provider's origin there. Anything that is not
+// a bare http(s) origin is left out.
+func formTargetsCSP(origins []string) string {
+	sources := []string{"'self'"}
+	for _, o := range origins {
+		if isOrigin(o) && !slices.Contains(sources, o) {
+			sources = append(sources, o)
+		}
+	}
+	return strings.Replace(ContentSecurityPolicy, "form-action 'self'", "form-action "+strings.Join(sources, " "), 1)
+}
+
+// isOrigin accepts scheme://host[:port] for http and https, with a host of
+// letters, digits, dots, hyphens, or an IPv6 literal: nothing that could
+// end the directive or add a source of its own.
+func isOrigin(o string) bool {
+	u, err := url.Parse(o)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Scheme+"://"+u.Host != o {
+		return false
+	}
+	for _, c := range u.Host {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune(".-:[]", c)) {
+			return false
+		}
+	}
+	return true
+}
+
 func (p *Pages) render(w http.ResponseWriter, status int, name string, view any) error {
+	return p.renderCSP(w, status, name, view, ContentSecurityPolicy)
+}
+
+func (p *Pages) renderCSP(w http.ResponseWriter, status int, name string, view any, csp string) error {
 	var buf bytes.Buffer
 	if err := p.tmpl[name].ExecuteTemplate(&buf, "layout", view); err != nil {
 		return fmt.Errorf("rendering the %s page: %w", name, err)
 	}
 	SetHeaders(w)
+	w.Header().Set("Content-Security-Policy", csp)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	_, err := w.Write(buf.Bytes())
@@ -79,9 +118,10 @@ func (p *Pages) Login(w http.ResponseWriter, status int, v LoginView) error {
 	return p.render(w, status, "login", v)
 }
 
-// Account renders the account page.
+// Account renders the account page. Its forms may also lead to the
+// providers of v.LinkOrigins (the "Link" buttons).
 func (p *Pages) Account(w http.ResponseWriter, status int, v AccountView) error {
-	return p.render(w, status, "account", v)
+	return p.renderCSP(w, status, "account", v, formTargetsCSP(v.LinkOrigins))
 }
 
 // KeyCreated renders the one page that ever shows a new API key.

@@ -29,12 +29,25 @@ func Providers(names []string, returnTo string) []ProviderView {
 		if returnTo != "" {
 			u += "?" + url.Values{"redirect_to": {returnTo}}.Encode()
 		}
-		out = append(out, ProviderView{Name: n, Label: providerLabel(n), URL: u})
+		out = append(out, ProviderView{Name: n, Label: ProviderLabel(n), URL: u})
 	}
 	return out
 }
 
-func providerLabel(name string) string {
+// LinkButtons builds the account page's "Link" forms: one for each
+// configured provider that is not in linked.
+func LinkButtons(names []string, linked map[string]bool) []ProviderView {
+	var out []ProviderView
+	for _, n := range names {
+		if !linked[n] {
+			out = append(out, ProviderView{Name: n, Label: ProviderLabel(n), URL: "/account/identities/" + url.PathEscape(n) + "/link"})
+		}
+	}
+	return out
+}
+
+// ProviderLabel is how a provider's name is shown.
+func ProviderLabel(name string) string {
 	switch name {
 	case "github":
 		return "GitHub"
@@ -55,11 +68,18 @@ func providerLabel(name string) string {
 
 // AccountView is what the account page shows.
 type AccountView struct {
-	Email             string
-	Name              string
-	Roles             []string
-	Sessions          []SessionView
-	APIKeys           []APIKeyView
+	Email      string
+	Name       string
+	Roles      []string
+	Sessions   []SessionView
+	APIKeys    []APIKeyView
+	Identities []IdentityView // linked social-login identities
+	// Linkable are the configured providers the user has not linked, each
+	// a form that starts linking it; LinkOrigins are the origins those
+	// forms' redirects lead to (the providers' authorization endpoints),
+	// which the page's Content-Security-Policy must allow as form targets.
+	Linkable          []ProviderView
+	LinkOrigins       []string
 	Notice            string // the outcome of the last action
 	Error             string
 	PasswordError     string
@@ -90,6 +110,14 @@ type APIKeyView struct {
 	Expires  time.Time // zero: never
 }
 
+// IdentityView is one of the user's linked social-login identities.
+type IdentityView struct {
+	ID      string
+	Label   string // the provider, for people
+	Email   string // as the provider gave it when linked; may be ""
+	Created time.Time
+}
+
 // KeyCreatedView shows a new API key, once.
 type KeyCreatedView struct {
 	Name string
@@ -106,10 +134,13 @@ type ErrorView struct {
 // Notices are the fixed messages the account page shows after an action;
 // the redirect carries only the key, so no text can be injected.
 var Notices = map[string]string{
-	"session-revoked": "The session was signed out.",
-	"others-revoked":  "All your other sessions were signed out.",
-	"key-revoked":     "The API key was revoked.",
-	"password":        "Your password was changed. Your other sessions were signed out.",
-	"reauthenticated": "Thanks: you can change your password and create API keys for the next few minutes.",
-	"reauth-needed":   "For your security, confirm your password first, then try again.",
+	"session-revoked":         "The session was signed out.",
+	"others-revoked":          "All your other sessions were signed out.",
+	"key-revoked":             "The API key was revoked.",
+	"password":                "Your password was changed. Your other sessions were signed out.",
+	"reauthenticated":         "Thanks: you can change your password, create API keys and link or unlink sign-in providers for the next few minutes.",
+	"reauth-needed":           "For your security, confirm your password first, then try again.",
+	"identity-linked":         "The sign-in provider was linked: you can sign in with it now. Your other sessions were signed out.",
+	"identity-already-linked": "That provider account was already linked to yours.",
+	"identity-unlinked":       "The sign-in provider was unlinked.",
 }
