@@ -58,7 +58,7 @@ func TestRoutePolicyRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	sensitivePaths := []string{"POST /v1/api-keys", "POST /v1/me/password", "DELETE /v1/me/identities/{id}",
-		"POST /account/password", "POST /account/api-keys"}
+		"POST /account/password", "POST /account/api-keys", "POST /account/identities/{provider}/link", "POST /account/identities/{id}/unlink"}
 	for _, r := range routes {
 		method, path, _ := strings.Cut(r.Pattern, " ")
 		switch {
