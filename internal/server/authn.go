@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"net/http"
 	"strings"
 
@@ -26,24 +25,6 @@ const MaxAuthorizationLength = 8 << 10
 
 // userHandler is a handler that needs an authenticated caller.
 type userHandler func(w http.ResponseWriter, r *http.Request, p *auth.Principal)
-
-// requireUser authenticates the request or answers 401.
-func (s *Server) requireUser(h userHandler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := s.authenticate(r)
-		var limited *rateLimited
-		if errors.As(err, &limited) {
-			ratelimit.WriteHeaders(w.Header(), limited.rule, limited.decision)
-			s.refuse(w, r, limited.rule.Name, s.ipKey(r), "", limited.decision.RetryAfter)
-			return
-		}
-		if err != nil {
-			s.writeProblem(w, r, err)
-			return
-		}
-		h(w, r, p)
-	})
-}
 
 // authenticate finds the caller's credential: an API key (X-API-Key, or a
 // bearer value with the lk_ prefix), a bearer access token, or else the
