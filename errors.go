@@ -20,6 +20,7 @@ const (
 	// than --reauth-window (POST /v1/auth/reauthenticate renews it).
 	EReauthenticationRequired = "reauthentication_required"
 	ENotFound                 = "not_found"
+	EMethodNotAllowed         = "method_not_allowed"
 	EConflict                 = "conflict"
 	EPayloadTooLarge          = "payload_too_large"
 	EUnsupportedMediaType     = "unsupported_media_type"

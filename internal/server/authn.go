@@ -23,8 +23,11 @@ func (e *rateLimited) Error() string { return "rate limited: " + e.rule.Name }
 // (CVE-2025-30204: token parsers that split first are a memory DoS).
 const MaxAuthorizationLength = 8 << 10
 
-// userHandler is a handler that needs an authenticated caller.
-type userHandler func(w http.ResponseWriter, r *http.Request, p *auth.Principal)
+// handler serves one route for the caller its policy admitted (nil on a
+// public route). A handler that fails returns the error instead of
+// answering it: Server.fail renders every error in one place, as a problem
+// document for the API or an error page for the hosted pages.
+type handler func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error
 
 // authenticate finds the caller's credential: an API key (X-API-Key, or a
 // bearer value with the lk_ prefix), a bearer access token, or else the

@@ -33,22 +33,19 @@ func page(r *http.Request) (latchkey.Page, error) {
 	return pg, nil
 }
 
-func (s *Server) handleAdminListUsers() userHandler {
-	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+func (s *Server) handleAdminListUsers() handler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 		pg, err := page(r)
 		if err != nil {
-			s.writeProblem(w, r, err)
-			return
+			return err
 		}
 		query := r.URL.Query().Get("q")
 		if len(query) > 320 {
-			s.writeProblem(w, r, latchkey.Errorf(latchkey.EInvalidRequest, "q is too long."))
-			return
+			return latchkey.Errorf(latchkey.EInvalidRequest, "q is too long.")
 		}
 		users, next, err := s.auth.ListUsers(r.Context(), latchkey.UserFilter{Query: query, Page: pg})
 		if err != nil {
-			s.writeProblem(w, r, err)
-			return
+			return err
 		}
 		out := make([]userJSON, 0, len(users))
 		for i := range users {
@@ -56,18 +53,19 @@ func (s *Server) handleAdminListUsers() userHandler {
 		}
 		noStore(w)
 		writeJSON(w, http.StatusOK, map[string]any{"users": out, "next_cursor": next})
+		return nil
 	}
 }
 
-func (s *Server) handleAdminGetUser() userHandler {
-	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+func (s *Server) handleAdminGetUser() handler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 		u, err := s.auth.GetUser(r.Context(), r.PathValue("id"))
 		if err != nil {
-			s.writeProblem(w, r, err)
-			return
+			return err
 		}
 		noStore(w)
 		writeJSON(w, http.StatusOK, toUserJSON(u))
+		return nil
 	}
 }
 
@@ -77,53 +75,52 @@ type adminUpdateUserRequest struct {
 	Name     *string   `json:"name"`
 }
 
-func (s *Server) handleAdminUpdateUser() userHandler {
-	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+func (s *Server) handleAdminUpdateUser() handler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 		req, err := decode[adminUpdateUserRequest](w, r)
 		if err != nil {
-			s.writeProblem(w, r, err)
-			return
+			return err
 		}
 		u, err := s.auth.UpdateUser(r.Context(), r.PathValue("id"),
 			auth.UserChanges{Roles: req.Roles, Disabled: req.Disabled, Name: req.Name}, actor(p, s.meta(r)))
 		if err != nil {
-			s.writeProblem(w, r, err)
-			return
+			return err
 		}
 		noStore(w)
 		writeJSON(w, http.StatusOK, toUserJSON(u))
+		return nil
 	}
 }
 
-func (s *Server) handleAdminDeleteUser() userHandler {
-	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+func (s *Server) handleAdminDeleteUser() handler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 		if err := s.auth.DeleteUser(r.Context(), r.PathValue("id"), actor(p, s.meta(r))); err != nil {
-			s.writeProblem(w, r, err)
-			return
+			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
+		return nil
 	}
 }
 
-func (s *Server) handleAdminUserSessions() userHandler {
-	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+func (s *Server) handleAdminUserSessions() handler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 		list, err := s.auth.UserSessions(r.Context(), r.PathValue("id"))
 		if err != nil {
-			s.writeProblem(w, r, err)
-			return
+			return err
 		}
 		noStore(w)
 		writeJSON(w, http.StatusOK, map[string]any{"sessions": s.toSessionsJSON(list, p.SessionID)})
+		return nil
 	}
 }
 
-func (s *Server) handleAdminRevokeUserSessions() userHandler {
-	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+func (s *Server) handleAdminRevokeUserSessions() handler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 		if _, err := s.auth.RevokeUserSessions(r.Context(), r.PathValue("id"), actor(p, s.meta(r))); err != nil {
-			s.writeProblem(w, r, err)
-			return
+			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
+		return nil
 	}
 }
 
@@ -142,41 +139,37 @@ type auditEventJSON struct {
 
 // handleAdminRevokeUserAPIKeys revokes every API key of a user at once,
 // as after a suspected compromise.
-func (s *Server) handleAdminRevokeUserAPIKeys() userHandler {
-	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+func (s *Server) handleAdminRevokeUserAPIKeys() handler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 		n, err := s.auth.RevokeUserAPIKeys(r.Context(), r.PathValue("id"), actor(p, s.meta(r)))
 		if err != nil {
-			s.writeProblem(w, r, err)
-			return
+			return err
 		}
 		noStore(w)
 		writeJSON(w, http.StatusOK, map[string]int{"revoked": n})
+		return nil
 	}
 }
 
-func (s *Server) handleAdminAudit() userHandler {
-	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+func (s *Server) handleAdminAudit() handler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 		pg, err := page(r)
 		if err != nil {
-			s.writeProblem(w, r, err)
-			return
+			return err
 		}
 		q := r.URL.Query()
 		f := latchkey.AuditFilter{UserID: q.Get("user_id"), Type: q.Get("type"), Page: pg}
 		if len(f.UserID) > maxCursorLength || len(f.Type) > 64 {
-			s.writeProblem(w, r, latchkey.Errorf(latchkey.EInvalidRequest, "user_id or type is too long."))
-			return
+			return latchkey.Errorf(latchkey.EInvalidRequest, "user_id or type is too long.")
 		}
 		if v := q.Get("since"); v != "" {
 			if f.Since, err = time.Parse(time.RFC3339, v); err != nil {
-				s.writeProblem(w, r, latchkey.Errorf(latchkey.EInvalidRequest, "since must be an RFC 3339 time, e.g. 2024-01-02T15:04:05Z."))
-				return
+				return latchkey.Errorf(latchkey.EInvalidRequest, "since must be an RFC 3339 time, e.g. 2024-01-02T15:04:05Z.")
 			}
 		}
 		events, next, err := s.auth.ListAudit(r.Context(), f)
 		if err != nil {
-			s.writeProblem(w, r, err)
-			return
+			return err
 		}
 		out := make([]auditEventJSON, 0, len(events))
 		for _, e := range events {
@@ -185,6 +178,7 @@ func (s *Server) handleAdminAudit() userHandler {
 		}
 		noStore(w)
 		writeJSON(w, http.StatusOK, map[string]any{"events": out, "next_cursor": next})
+		return nil
 	}
 }
 
@@ -197,13 +191,6 @@ type signingKeyJSON struct {
 	RetiredAt   *time.Time `json:"retired_at"`
 }
 
-func utcPtr(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	u := t.UTC()
-	return &u
-}
 
 // writeKeys answers the key list: public facts only, never key material.
 func (s *Server) writeKeys(w http.ResponseWriter, status int) {
@@ -211,27 +198,28 @@ func (s *Server) writeKeys(w http.ResponseWriter, status int) {
 	out := make([]signingKeyJSON, 0, len(keys))
 	for _, k := range keys {
 		out = append(out, signingKeyJSON{KID: k.ID, Alg: k.Algorithm, State: k.State, CreatedAt: k.CreatedAt.UTC(),
-			ActivatedAt: utcPtr(k.ActivatedAt), RetiredAt: utcPtr(k.RetiredAt)})
+			ActivatedAt: utc(k.ActivatedAt), RetiredAt: utc(k.RetiredAt)})
 	}
 	noStore(w)
 	writeJSON(w, status, map[string]any{"keys": out})
 }
 
-func (s *Server) handleAdminListKeys() userHandler {
-	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+func (s *Server) handleAdminListKeys() handler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 		s.writeKeys(w, http.StatusOK)
+		return nil
 	}
 }
 
-func (s *Server) handleAdminRotateKeys() userHandler {
-	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+func (s *Server) handleAdminRotateKeys() handler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 		m := s.meta(r)
 		_, err := s.keys.Rotate(r.Context(), latchkey.AuditEvent{UserID: p.User.ID, SessionID: p.SessionID,
 			IP: m.IP, UserAgent: auth.TruncateUserAgent(m.UserAgent), Outcome: latchkey.OutcomeSuccess})
 		if err != nil {
-			s.writeProblem(w, r, err)
-			return
+			return err
 		}
 		s.writeKeys(w, http.StatusOK)
+		return nil
 	}
 }

@@ -34,6 +34,7 @@ func toAPIKeyJSON(k *latchkey.APIKey) apiKeyJSON {
 		ExpiresAt: utc(k.ExpiresAt), LastUsedAt: utc(k.LastUsedAt)}
 }
 
+// utc is t in UTC, or nil.
 func utc(t *time.Time) *time.Time {
 	if t == nil {
 		return nil
@@ -42,36 +43,33 @@ func utc(t *time.Time) *time.Time {
 	return &u
 }
 
-func (s *Server) handleCreateAPIKey() userHandler {
-	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+func (s *Server) handleCreateAPIKey() handler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 		req, err := decode[createAPIKeyRequest](w, r)
 		if err != nil {
-			s.writeProblem(w, r, err)
-			return
+			return err
 		}
 		if req.ExpiresIn < 0 || req.ExpiresIn > int64(auth.MaxAPIKeyLifetime/time.Second) {
-			s.writeProblem(w, r, latchkey.Errorf(latchkey.EInvalidRequest, "expires_in must be between 1 second and 10 years."))
-			return
+			return latchkey.Errorf(latchkey.EInvalidRequest, "expires_in must be between 1 second and 10 years.")
 		}
 		k, secret, err := s.auth.CreateAPIKey(r.Context(), p,
 			auth.APIKeyInput{Name: req.Name, Scopes: req.Scopes, ExpiresIn: time.Duration(req.ExpiresIn) * time.Second}, s.meta(r))
 		if err != nil {
-			s.writeProblem(w, r, err)
-			return
+			return err
 		}
 		out := toAPIKeyJSON(k)
 		out.Key = secret.Reveal()
 		noStore(w)
 		writeJSON(w, http.StatusCreated, out)
+		return nil
 	}
 }
 
-func (s *Server) handleListAPIKeys() userHandler {
-	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+func (s *Server) handleListAPIKeys() handler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 		keys, err := s.auth.ListAPIKeys(r.Context(), p.User.ID)
 		if err != nil {
-			s.writeProblem(w, r, err)
-			return
+			return err
 		}
 		out := make([]apiKeyJSON, 0, len(keys))
 		for i := range keys {
@@ -79,15 +77,16 @@ func (s *Server) handleListAPIKeys() userHandler {
 		}
 		noStore(w)
 		writeJSON(w, http.StatusOK, map[string]any{"api_keys": out})
+		return nil
 	}
 }
 
-func (s *Server) handleRevokeAPIKey() userHandler {
-	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+func (s *Server) handleRevokeAPIKey() handler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 		if err := s.auth.RevokeAPIKey(r.Context(), p, r.PathValue("id"), s.meta(r)); err != nil {
-			s.writeProblem(w, r, err)
-			return
+			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
+		return nil
 	}
 }

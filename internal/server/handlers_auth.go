@@ -63,20 +63,19 @@ type signupRequest struct {
 	Name     string `json:"name"`
 }
 
-func (s *Server) handleSignup() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleSignup() handler {
+	return func(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
 		req, err := decode[signupRequest](w, r)
 		if err != nil {
-			s.writeProblem(w, r, err)
-			return
+			return err
 		}
 		t, err := s.auth.Signup(r.Context(), auth.SignupInput{Email: req.Email, Password: req.Password, Name: req.Name}, s.meta(r))
 		if err != nil {
-			s.writeProblem(w, r, err)
-			return
+			return err
 		}
 		s.writeTokens(w, http.StatusCreated, t)
-	})
+		return nil
+	}
 }
 
 type loginRequest struct {
@@ -84,25 +83,24 @@ type loginRequest struct {
 	Password string `json:"password"`
 }
 
-func (s *Server) handleLogin() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleLogin() handler {
+	return func(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
 		req, err := decode[loginRequest](w, r)
 		if err != nil {
-			s.writeProblem(w, r, err)
-			return
+			return err
 		}
 		attempt, ok := s.admitAccount(w, r, req.Email)
 		if !ok {
-			return
+			return nil
 		}
 		t, err := s.auth.Login(r.Context(), req.Email, req.Password, s.meta(r))
 		attempt.done(w, r, err)
 		if err != nil {
-			s.writeProblem(w, r, err)
-			return
+			return err
 		}
 		s.writeTokens(w, http.StatusOK, t)
-	})
+		return nil
+	}
 }
 
 type refreshRequest struct {
@@ -116,44 +114,42 @@ func (r refreshRequest) Validate() error {
 	return nil
 }
 
-func (s *Server) handleRefresh() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleRefresh() handler {
+	return func(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
 		req, err := decode[refreshRequest](w, r)
 		if err != nil {
-			s.writeProblem(w, r, err)
-			return
+			return err
 		}
 		t, err := s.auth.Refresh(r.Context(), req.RefreshToken, s.meta(r))
 		if err != nil {
-			s.writeProblem(w, r, err)
-			return
+			return err
 		}
 		s.writeTokens(w, http.StatusOK, t)
-	})
+		return nil
+	}
 }
 
 type logoutRequest struct {
 	Scope string `json:"scope"`
 }
 
-func (s *Server) handleLogout() userHandler {
-	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+func (s *Server) handleLogout() handler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 		req := logoutRequest{Scope: auth.LogoutLocal}
 		if r.ContentLength != 0 {
 			var err error
 			if req, err = decode[logoutRequest](w, r); err != nil {
-				s.writeProblem(w, r, err)
-				return
+				return err
 			}
 		}
 		if err := s.auth.Logout(r.Context(), p, req.Scope, s.meta(r)); err != nil {
-			s.writeProblem(w, r, err)
-			return
+			return err
 		}
 		if p.Via == "cookie" && req.Scope != auth.LogoutOthers {
 			s.clearSessionCookie(w)
 		}
 		w.WriteHeader(http.StatusNoContent)
+		return nil
 	}
 }
 
@@ -170,17 +166,16 @@ func (r reauthenticateRequest) Validate() error {
 
 // handleReauthenticate confirms the password of the current session, which
 // makes it fresh for sensitive operations for --reauth-window.
-func (s *Server) handleReauthenticate() userHandler {
-	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+func (s *Server) handleReauthenticate() handler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 		req, err := decode[reauthenticateRequest](w, r)
 		if err != nil {
-			s.writeProblem(w, r, err)
-			return
+			return err
 		}
 		if err := s.auth.Reauthenticate(r.Context(), p, req.Password, s.meta(r)); err != nil {
-			s.writeProblem(w, r, err)
-			return
+			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
+		return nil
 	}
 }

@@ -33,17 +33,15 @@ type introspectResponse struct {
 
 // handleIntrospect answers POST /v1/introspect for a caller that
 // authenticated with an API key holding the introspect scope.
-func (s *Server) handleIntrospect() userHandler {
-	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+func (s *Server) handleIntrospect() handler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 		req, err := decodeIntrospection(w, r)
 		if err != nil {
-			s.writeProblem(w, r, err)
-			return
+			return err
 		}
 		in, err := s.auth.Introspect(r.Context(), req.Token)
 		if err != nil {
-			s.writeProblem(w, r, err)
-			return
+			return err
 		}
 		noStore(w)
 		out := introspectResponse{}
@@ -61,6 +59,7 @@ func (s *Server) handleIntrospect() userHandler {
 			}
 		}
 		writeJSON(w, http.StatusOK, out)
+		return nil
 	}
 }
 

@@ -22,12 +22,11 @@ type meAPIKeyJSON struct {
 	Scopes []string `json:"scopes"`
 }
 
-func (s *Server) handleMe() userHandler {
-	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+func (s *Server) handleMe() handler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 		ids, err := s.auth.ListIdentities(r.Context(), p.User.ID)
 		if err != nil {
-			s.writeProblem(w, r, err)
-			return
+			return err
 		}
 		out := meResponse{userJSON: toUserJSON(p.User), SessionID: p.SessionID, Identities: toIdentitiesJSON(ids)}
 		if k := p.APIKey; k != nil {
@@ -39,6 +38,7 @@ func (s *Server) handleMe() userHandler {
 		}
 		noStore(w)
 		writeJSON(w, http.StatusOK, out)
+		return nil
 	}
 }
 
@@ -46,20 +46,19 @@ type updateMeRequest struct {
 	Name *string `json:"name"`
 }
 
-func (s *Server) handleUpdateMe() userHandler {
-	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+func (s *Server) handleUpdateMe() handler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 		req, err := decode[updateMeRequest](w, r)
 		if err != nil {
-			s.writeProblem(w, r, err)
-			return
+			return err
 		}
 		u, err := s.auth.UpdateProfile(r.Context(), p.User.ID, req.Name, s.meta(r))
 		if err != nil {
-			s.writeProblem(w, r, err)
-			return
+			return err
 		}
 		noStore(w)
 		writeJSON(w, http.StatusOK, toUserJSON(u))
+		return nil
 	}
 }
 
@@ -78,20 +77,19 @@ func (r changePasswordRequest) Validate() error {
 	return nil
 }
 
-func (s *Server) handleChangePassword() userHandler {
-	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+func (s *Server) handleChangePassword() handler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 		req, err := decode[changePasswordRequest](w, r)
 		if err != nil {
-			s.writeProblem(w, r, err)
-			return
+			return err
 		}
 		err = s.auth.ChangePassword(r.Context(), p, auth.PasswordChange{Current: req.CurrentPassword, New: req.NewPassword,
 			RevokeAPIKeys: req.RevokeAPIKeys}, s.meta(r))
 		if err != nil {
-			s.writeProblem(w, r, err)
-			return
+			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
+		return nil
 	}
 }
 
@@ -117,24 +115,24 @@ func (s *Server) toSessionsJSON(list []latchkey.Session, current string) []sessi
 	return out
 }
 
-func (s *Server) handleListSessions() userHandler {
-	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+func (s *Server) handleListSessions() handler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 		list, err := s.auth.ListSessions(r.Context(), p.User.ID)
 		if err != nil {
-			s.writeProblem(w, r, err)
-			return
+			return err
 		}
 		noStore(w)
 		writeJSON(w, http.StatusOK, map[string]any{"sessions": s.toSessionsJSON(list, p.SessionID)})
+		return nil
 	}
 }
 
-func (s *Server) handleRevokeSession() userHandler {
-	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+func (s *Server) handleRevokeSession() handler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 		if err := s.auth.RevokeSession(r.Context(), p.User.ID, r.PathValue("id"), s.meta(r)); err != nil {
-			s.writeProblem(w, r, err)
-			return
+			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
+		return nil
 	}
 }

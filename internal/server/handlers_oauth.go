@@ -24,30 +24,28 @@ const (
 // handleOAuthAuthorize starts a social login: it checks redirect_to against
 // the allow-list, seals a fresh flow (state, nonce, PKCE verifier) into a
 // short-lived cookie and sends the browser to the provider.
-func (s *Server) handleOAuthAuthorize() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleOAuthAuthorize() handler {
+	return func(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
 		p, err := s.oauthProvider(r.PathValue("provider"))
 		if err != nil {
-			s.writeProblem(w, r, err)
-			return
+			return err
 		}
 		q := r.URL.Query()
 		target, mode, err := s.checkRedirect(q)
 		if err != nil {
-			s.writeProblem(w, r, err)
-			return
+			return err
 		}
 		f := oauth.NewFlow(p.Name(), target)
 		f.Mode = mode
 		v, err := oauth.EncodeFlowCookie(f, s.sealer, s.now())
 		if err != nil {
-			s.writeProblem(w, r, err)
-			return
+			return err
 		}
 		http.SetCookie(w, oauth.NewFlowCookie(v, s.cfg.Secure()))
 		noStore(w)
 		found(w, p.AuthCodeURL(f))
-	})
+		return nil
+	}
 }
 
 // checkRedirect validates redirect_to and chooses the delivery mode: mode
@@ -108,20 +106,24 @@ func (s *Server) flowCookieName() string {
 // provider error, code exchange with the PKCE verifier, id_token or API
 // profile; then the account, and the delivery chosen at authorize. Every
 // failure is audited with its reason; no token ever goes into a URL.
-func (s *Server) handleOAuthCallback() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleOAuthCallback() handler {
+	return func(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
 		// Whatever happens, this browser's flow is used up.
 		http.SetCookie(w, oauth.ClearFlowCookie(s.cfg.Secure()))
 		noStore(w)
 		ctx, m := r.Context(), s.meta(r)
-		answer, userID := s.writeProblem, ""
-		fail := func(err error) {
-			answer(w, r, s.auth.OAuthFailed(ctx, userID, oauthReason(err), m, err))
+		linking, userID := false, ""
+		// fail audits a failed callback and returns what to answer.
+		fail := func(err error) error {
+			err = s.auth.OAuthFailed(ctx, userID, oauthReason(err), m, err)
+			if linking {
+				return onPage(err)
+			}
+			return err
 		}
 		p, err := s.oauthProvider(r.PathValue("provider"))
 		if err != nil {
-			fail(err)
-			return
+			return fail(err)
 		}
 		value := ""
 		if c, err := r.Cookie(s.flowCookieName()); err == nil {
@@ -129,42 +131,36 @@ func (s *Server) handleOAuthCallback() http.Handler {
 		}
 		f, err := oauth.DecodeFlowCookie(value, s.sealer, s.now())
 		if err != nil {
-			fail(err)
-			return
+			return fail(err)
 		}
 		if f.Mode == oauth.ModeLink {
 			// A link was started on the account page: whatever goes wrong
 			// is told there, as a page.
-			answer, userID = s.webFail, f.LinkUser
+			linking, userID = true, f.LinkUser
 		}
 		code, err := p.CallbackCode(f, r.URL.Query())
 		if err != nil {
-			fail(err)
-			return
+			return fail(err)
 		}
 		prof, err := p.Exchange(ctx, f, code)
 		if err != nil {
-			fail(err)
-			return
+			return fail(err)
 		}
 		if f.Mode == oauth.ModeLink {
-			s.finishLink(w, r, f, prof)
-			return
+			return s.finishLink(w, r, f, prof)
 		}
 		// The allow-list may have changed since authorize.
 		if !s.redirectAllowed(f.RedirectTo) || (f.Mode == deliverCookie && !redirect.SameOrigin(f.RedirectTo, s.cfg.Issuer)) {
-			fail(latchkey.WrapError(latchkey.EInvalidRequest, "redirect_to is not on the redirect allow-list.",
+			return fail(latchkey.WrapError(latchkey.EInvalidRequest, "redirect_to is not on the redirect allow-list.",
 				errors.New("redirect_not_allowed")))
-			return
 		}
 		u, err := s.auth.OAuthLogin(ctx, auth.OAuthProfile{Provider: prof.Provider, Subject: prof.Subject, Email: prof.Email,
 			EmailVerified: prof.EmailVerified, Name: prof.Name}, m)
 		if err != nil {
-			s.writeProblem(w, r, err)
-			return
+			return err
 		}
-		s.deliver(w, r, f, u)
-	})
+		return s.deliver(w, r, f, u)
+	}
 }
 
 // accountPage is where a link started on the account page ends.
@@ -176,27 +172,26 @@ const accountPage = "/account"
 // session must not add unnoticed. The flow is sealed with this user and
 // this session, so its callback can link to this account only, and only in
 // the browser that holds this session.
-func (s *Server) handleLinkIdentityForm() userHandler {
-	return func(w http.ResponseWriter, r *http.Request, pr *auth.Principal) {
+func (s *Server) handleLinkIdentityForm() handler {
+	return func(w http.ResponseWriter, r *http.Request, pr *auth.Principal) error {
 		p, err := s.oauthProvider(r.PathValue("provider"))
 		if err != nil {
-			s.webFail(w, r, err)
-			return
+			return err
 		}
 		f := oauth.NewLinkFlow(p.Name(), pr.User.ID, pr.SessionID, accountPage)
 		v, err := oauth.EncodeFlowCookie(f, s.sealer, s.now())
 		if err != nil {
-			s.webFail(w, r, err)
-			return
+			return err
 		}
 		http.SetCookie(w, oauth.NewFlowCookie(v, s.cfg.Secure()))
 		s.seeOther(w, r, p.AuthCodeURL(f))
+		return nil
 	}
 }
 
 // finishLink ends a link started on the account page, once the provider
 // has said who the person is there.
-func (s *Server) finishLink(w http.ResponseWriter, r *http.Request, f oauth.Flow, prof *oauth.Profile) {
+func (s *Server) finishLink(w http.ResponseWriter, r *http.Request, f oauth.Flow, prof *oauth.Profile) error {
 	ctx, m := r.Context(), s.meta(r)
 	// The session cookie comes back with the provider's redirect (it is
 	// SameSite=Lax and this is a top-level GET). It must be the very session
@@ -205,39 +200,38 @@ func (s *Server) finishLink(w http.ResponseWriter, r *http.Request, f oauth.Flow
 	// was checked when the link started, at most oauth.FlowTTL ago.
 	pr, _, err := s.cookiePrincipal(r)
 	if err != nil && !latchkey.IsCode(err, latchkey.ETokenRequired) {
-		s.webFail(w, r, err)
-		return
+		return onPage(err)
 	}
 	if pr == nil || pr.User.ID != f.LinkUser || pr.SessionID != f.LinkSession {
-		s.webFail(w, r, s.auth.LinkSessionMismatch(ctx, f.LinkUser, f.LinkSession, f.Provider, m))
-		return
+		return onPage(s.auth.LinkSessionMismatch(ctx, f.LinkUser, f.LinkSession, f.Provider, m))
 	}
 	linked, err := s.auth.LinkIdentity(ctx, f.LinkUser, f.LinkSession, auth.OAuthProfile{Provider: prof.Provider,
 		Subject: prof.Subject, Email: prof.Email, EmailVerified: prof.EmailVerified, Name: prof.Name}, m)
 	if err != nil {
-		s.webFail(w, r, err)
-		return
+		return onPage(err)
 	}
 	done := "identity-linked"
 	if !linked {
 		done = "identity-already-linked"
 	}
 	s.seeOther(w, r, accountPage+"?done="+done)
+	return nil
 }
 
 // handleUnlinkIdentityForm is the account page's "Unlink" button: the form
 // twin of DELETE /v1/me/identities/{id}, with the same fresh-sign-in policy.
-func (s *Server) handleUnlinkIdentityForm() userHandler {
-	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+func (s *Server) handleUnlinkIdentityForm() handler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 		err := s.auth.UnlinkIdentity(r.Context(), p.User.ID, r.PathValue("id"), s.meta(r))
 		switch {
 		case err == nil:
 			s.seeOther(w, r, accountPage+"?done=identity-unlinked")
 		case latchkey.IsCode(err, latchkey.EConflict): // the last way to sign in
-			s.renderAccount(w, r, p, http.StatusConflict, func(v *web.AccountView) { v.Error = latchkey.ErrorMessage(err) })
+			return s.renderAccount(w, r, p, http.StatusConflict, func(v *web.AccountView) { v.Error = latchkey.ErrorMessage(err) })
 		default:
-			s.webFail(w, r, err)
+			return err
 		}
+		return nil
 	}
 }
 
@@ -268,23 +262,22 @@ func (s *Server) accountIdentities(ctx context.Context, userID string, v *web.Ac
 
 // deliver hands a finished login to the app: a session cookie for a target
 // on latchkey's own origin, otherwise a one-time code in the redirect.
-func (s *Server) deliver(w http.ResponseWriter, r *http.Request, f oauth.Flow, u *latchkey.User) {
+func (s *Server) deliver(w http.ResponseWriter, r *http.Request, f oauth.Flow, u *latchkey.User) error {
 	if f.Mode == deliverCookie {
 		value, sess, err := s.auth.StartCookieSession(r.Context(), u, s.meta(r), "")
 		if err != nil {
-			s.writeProblem(w, r, err)
-			return
+			return err
 		}
 		s.setSessionCookie(w, value, sess)
 		found(w, f.RedirectTo)
-		return
+		return nil
 	}
 	code, err := s.auth.CreateOneTimeCode(r.Context(), u.ID, f.Provider)
 	if err != nil {
-		s.writeProblem(w, r, err)
-		return
+		return err
 	}
 	found(w, withQueryParam(f.RedirectTo, "code", code.Reveal()))
+	return nil
 }
 
 // found redirects with an empty body (http.Redirect would repeat the URL,
@@ -335,20 +328,19 @@ func (r oauthTokenRequest) Validate() error {
 }
 
 // handleOAuthToken exchanges a one-time code for the token response.
-func (s *Server) handleOAuthToken() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleOAuthToken() handler {
+	return func(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
 		req, err := decode[oauthTokenRequest](w, r)
 		if err != nil {
-			s.writeProblem(w, r, err)
-			return
+			return err
 		}
 		t, err := s.auth.ExchangeOneTimeCode(r.Context(), req.Code, s.meta(r))
 		if err != nil {
-			s.writeProblem(w, r, err)
-			return
+			return err
 		}
 		s.writeTokens(w, http.StatusOK, t)
-	})
+		return nil
+	}
 }
 
 type identityJSON struct {
@@ -368,12 +360,12 @@ func toIdentitiesJSON(ids []latchkey.Identity) []identityJSON {
 }
 
 // handleUnlinkIdentity removes one of the caller's social-login identities.
-func (s *Server) handleUnlinkIdentity() userHandler {
-	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+func (s *Server) handleUnlinkIdentity() handler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 		if err := s.auth.UnlinkIdentity(r.Context(), p.User.ID, r.PathValue("id"), s.meta(r)); err != nil {
-			s.writeProblem(w, r, err)
-			return
+			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
+		return nil
 	}
 }

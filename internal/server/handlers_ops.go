@@ -7,14 +7,14 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/auth"
 )
 
 //go:embed openapi.yaml
 var openapiYAML []byte
 
-func (s *Server) handleJWKS() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleJWKS() handler {
+	return func(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
 		h := w.Header()
 		h.Set("Content-Type", "application/json")
 		// Short enough that a rotation's next key is in every cache well
@@ -22,26 +22,29 @@ func (s *Server) handleJWKS() http.Handler {
 		h.Set("Cache-Control", "public, max-age=300")
 		h.Set("Access-Control-Allow-Origin", "*")
 		_, _ = w.Write(s.keys.Keyring().JWKS())
-	})
+		return nil
+	}
 }
 
-func (s *Server) handleOpenAPI() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleOpenAPI() handler {
+	return func(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
 		w.Header().Set("Content-Type", "application/yaml")
 		_, _ = w.Write(openapiYAML)
-	})
+		return nil
+	}
 }
 
-func (s *Server) handleHealthz() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleHealthz() handler {
+	return func(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
+		return nil
+	}
 }
 
 // handleReadyz reports whether this instance can serve: the database
 // answers, and any extra dependency (Redis) is healthy.
-func (s *Server) handleReadyz() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleReadyz() handler {
+	return func(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		checks := map[string]string{"database": "ok"}
@@ -58,13 +61,14 @@ func (s *Server) handleReadyz() http.Handler {
 		}
 		w.Header().Set("Cache-Control", "no-store")
 		writeJSON(w, status, map[string]any{"status": map[bool]string{true: "ok", false: "unavailable"}[status == http.StatusOK], "checks": checks})
-	})
+		return nil
+	}
 }
 
 // handleMetrics serves Prometheus metrics to the networks in
 // --metrics-allow only (loopback by default): metrics describe the
 // deployment and are not for the public.
-func (s *Server) handleMetrics() http.Handler {
+func (s *Server) handleMetrics() handler {
 	var allowed []*net.IPNet
 	for _, c := range s.cfg.MetricsAllow {
 		if _, n, err := net.ParseCIDR(c); err == nil {
@@ -72,14 +76,14 @@ func (s *Server) handleMetrics() http.Handler {
 		}
 	}
 	inner := s.metrics.Handler()
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
 		ip := net.ParseIP(s.clientIP(r))
 		for _, n := range allowed {
 			if ip != nil && n.Contains(ip) {
 				inner.ServeHTTP(w, r)
-				return
+				return nil
 			}
 		}
-		s.writeProblem(w, r, latchkey.Errorf(latchkey.ENotFound, "No such endpoint."))
-	})
+		return errNoSuchEndpoint
+	}
 }

@@ -1,14 +1,12 @@
 package server
 
 import (
-	"errors"
 	"net/http"
 	"slices"
 	"strings"
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/auth"
-	"github.com/latchkey/latchkey/internal/ratelimit"
 )
 
 // Forward-auth response headers. The proxy copies them to the upstream;
@@ -34,26 +32,19 @@ const (
 // wins, so a client-sent header can only make the check stricter), a
 // cookie-authenticated request must pass the same cross-origin protection
 // as latchkey's own endpoints. Tokens and API keys are not affected.
-func (s *Server) handleVerify() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleVerify() handler {
+	return func(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
 		p, err := s.authenticate(withOriginalMethod(r))
 		if err == nil {
 			err = meetsRequirements(p, r)
 		}
-		var limited *rateLimited
-		switch {
-		case errors.As(err, &limited):
-			ratelimit.WriteHeaders(w.Header(), limited.rule, limited.decision)
-			s.refuse(w, r, limited.rule.Name, s.ipKey(r), "", limited.decision.RetryAfter)
-			return
-		case latchkey.IsCode(err, latchkey.EInvalidRequest):
+		if latchkey.IsCode(err, latchkey.EInvalidRequest) {
 			// Two credentials or similar: to a proxy that is simply "not
 			// authenticated" (a 400 would turn into a 500 in nginx).
 			err = latchkey.WrapError(latchkey.EInvalidToken, "The credentials are invalid.", err)
 		}
 		if err != nil {
-			s.writeProblem(w, r, err)
-			return
+			return err
 		}
 		h := w.Header()
 		h.Set("Cache-Control", "no-store")
@@ -70,13 +61,13 @@ func (s *Server) handleVerify() http.Handler {
 		if s.identity != nil {
 			tok, err := s.identity.Sign(s.cfg.Issuer, p, s.now())
 			if err != nil {
-				s.writeProblem(w, r, err)
-				return
+				return err
 			}
 			h.Set(HeaderAuthIdentity, tok)
 		}
 		w.WriteHeader(http.StatusOK)
-	})
+		return nil
+	}
 }
 
 // withOriginalMethod returns r, or a shallow copy whose Method is the
@@ -124,15 +115,15 @@ func meetsRequirements(p *auth.Principal, r *http.Request) error {
 }
 
 // handleIdentityJWKS publishes the X-Auth-Identity public key.
-func (s *Server) handleIdentityJWKS() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleIdentityJWKS() handler {
+	return func(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
 		if s.identity == nil {
-			s.writeProblem(w, r, latchkey.Errorf(latchkey.ENotFound, "No identity header key is configured."))
-			return
+			return latchkey.Errorf(latchkey.ENotFound, "No identity header key is configured.")
 		}
 		h := w.Header()
 		h.Set("Content-Type", "application/json")
 		h.Set("Cache-Control", "public, max-age=300")
 		_, _ = w.Write(s.identity.JWKS())
-	})
+		return nil
+	}
 }

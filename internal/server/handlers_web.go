@@ -18,11 +18,12 @@ const maxFormBytes = 64 << 10
 // nobody whether an email has an account.
 const badLogin = "Incorrect email or password."
 
-func (s *Server) handleLoginPage() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleLoginPage() handler {
+	return func(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
 		returnTo, _ := s.pageRedirects.Safe(r.URL.Query().Get("return_to"))
 		s.renderLogin(w, r, http.StatusOK, "", returnTo, "")
-	})
+		return nil
+	}
 }
 
 func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, email, returnTo, msg string) {
@@ -49,66 +50,62 @@ func (s *Server) providerReturn(returnTo string) string {
 // handleLoginForm signs a browser in. The form itself is protected
 // against cross-site submission (login CSRF), and a successful sign-in
 // always gets a new session and cookie (no session fixation).
-func (s *Server) handleLoginForm() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleLoginForm() handler {
+	return func(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
 		form, err := parseForm(w, r)
 		if err != nil {
-			s.webFail(w, r, err)
-			return
+			return err
 		}
 		email, pw := form.Get("email"), form.Get("password")
 		returnTo, _ := s.pageRedirects.Safe(form.Get("return_to"))
 		attempt, ok := s.admitAccount(w, r, email)
 		if !ok {
-			return
+			return nil
 		}
 		u, err := s.auth.CheckPassword(r.Context(), email, pw, s.meta(r))
 		attempt.done(w, r, err)
 		if latchkey.IsCode(err, latchkey.EInvalidCredentials) || latchkey.IsCode(err, latchkey.EInvalidRequest) {
 			s.renderLogin(w, r, http.StatusUnauthorized, limitString(email, 254), returnTo, badLogin)
-			return
+			return nil
 		}
 		if err != nil {
-			s.webFail(w, r, err)
-			return
+			return err
 		}
 		// A session the browser already had (perhaps planted) is ended, not
 		// carried over: the cookie set below is a new one.
 		if p, found, err := s.cookiePrincipal(r); found && err == nil {
 			if err := s.auth.Logout(r.Context(), p, auth.LogoutLocal, s.meta(r)); err != nil {
-				s.webFail(w, r, err)
-				return
+				return err
 			}
 		}
 		value, sess, err := s.auth.StartCookieSession(r.Context(), u, s.meta(r), latchkey.AuditLoginSucceeded)
 		if err != nil {
-			s.webFail(w, r, err)
-			return
+			return err
 		}
 		s.setSessionCookie(w, value, sess)
 		if returnTo == "" {
 			returnTo = "/account"
 		}
 		s.seeOther(w, r, returnTo)
-	})
-}
-
-func (s *Server) handleAccountPage() userHandler {
-	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-		s.renderAccount(w, r, p, http.StatusOK, func(v *web.AccountView) { v.Notice = web.Notices[r.URL.Query().Get("done")] })
+		return nil
 	}
 }
 
-func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, p *auth.Principal, status int, edit func(*web.AccountView)) {
+func (s *Server) handleAccountPage() handler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+		return s.renderAccount(w, r, p, http.StatusOK, func(v *web.AccountView) { v.Notice = web.Notices[r.URL.Query().Get("done")] })
+	}
+}
+
+// renderAccount shows the account page; edit adds the outcome of a form.
+func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, p *auth.Principal, status int, edit func(*web.AccountView)) error {
 	sessions, err := s.auth.ListSessions(r.Context(), p.User.ID)
 	if err != nil {
-		s.webFail(w, r, err)
-		return
+		return err
 	}
 	keys, err := s.auth.ListAPIKeys(r.Context(), p.User.ID)
 	if err != nil {
-		s.webFail(w, r, err)
-		return
+		return err
 	}
 	v := web.AccountView{Email: p.User.Email, Name: p.User.Name, Roles: p.User.Roles, MinPasswordLength: s.cfg.PasswordMinLength,
 		NeedsReauth: !s.fresh(p)}
@@ -131,8 +128,7 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, p *auth.P
 		v.APIKeys = append(v.APIKeys, kv)
 	}
 	if err := s.accountIdentities(r.Context(), p.User.ID, &v); err != nil {
-		s.webFail(w, r, err)
-		return
+		return err
 	}
 	if edit != nil {
 		edit(&v)
@@ -140,90 +136,87 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, p *auth.P
 	if err := s.pages.Account(w, status, v); err != nil {
 		s.log.ErrorContext(r.Context(), "rendering the account page", "err", err)
 	}
+	return nil
 }
 
-func (s *Server) handleLogoutForm() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleLogoutForm() handler {
+	return func(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
 		p, found, err := s.cookiePrincipal(r)
 		if latchkey.IsCode(err, latchkey.EForbidden) {
-			s.webFail(w, r, err)
-			return
+			return err
 		}
 		if found && err == nil {
 			if err := s.auth.Logout(r.Context(), p, auth.LogoutLocal, s.meta(r)); err != nil {
-				s.webFail(w, r, err)
-				return
+				return err
 			}
 		}
 		s.clearSessionCookie(w)
 		s.seeOther(w, r, "/login")
-	})
+		return nil
+	}
 }
 
-func (s *Server) handleRevokeSessionForm() userHandler {
-	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+func (s *Server) handleRevokeSessionForm() handler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 		id := r.PathValue("id")
 		if err := s.auth.RevokeSession(r.Context(), p.User.ID, id, s.meta(r)); err != nil {
-			s.webFail(w, r, err)
-			return
+			return err
 		}
 		if id == p.SessionID {
 			s.clearSessionCookie(w)
 			s.seeOther(w, r, "/login")
-			return
+			return nil
 		}
 		s.seeOther(w, r, "/account?done=session-revoked")
+		return nil
 	}
 }
 
-func (s *Server) handleRevokeOthersForm() userHandler {
-	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+func (s *Server) handleRevokeOthersForm() handler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 		if err := s.auth.Logout(r.Context(), p, auth.LogoutOthers, s.meta(r)); err != nil {
-			s.webFail(w, r, err)
-			return
+			return err
 		}
 		s.seeOther(w, r, "/account?done=others-revoked")
+		return nil
 	}
 }
 
-func (s *Server) handleCreateKeyForm() userHandler {
-	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+func (s *Server) handleCreateKeyForm() handler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 		form, err := parseForm(w, r)
 		if err != nil {
-			s.webFail(w, r, err)
-			return
+			return err
 		}
 		ak, key, err := s.auth.CreateAPIKey(r.Context(), p, auth.APIKeyInput{Name: strings.TrimSpace(form.Get("name"))}, s.meta(r))
 		if latchkey.IsCode(err, latchkey.EInvalidRequest) {
-			s.renderAccount(w, r, p, http.StatusBadRequest, func(v *web.AccountView) { v.Error = latchkey.ErrorMessage(err) })
-			return
+			return s.renderAccount(w, r, p, http.StatusBadRequest, func(v *web.AccountView) { v.Error = latchkey.ErrorMessage(err) })
 		}
 		if err != nil {
-			s.webFail(w, r, err)
-			return
+			return err
 		}
 		if err := s.pages.KeyCreated(w, web.KeyCreatedView{Name: ak.Name, Key: key.Reveal()}); err != nil {
 			s.log.ErrorContext(r.Context(), "rendering the new key page", "err", err)
 		}
+		return nil
 	}
 }
 
-func (s *Server) handleRevokeKeyForm() userHandler {
-	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+func (s *Server) handleRevokeKeyForm() handler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 		if err := s.auth.RevokeAPIKey(r.Context(), p, r.PathValue("id"), s.meta(r)); err != nil {
-			s.webFail(w, r, err)
-			return
+			return err
 		}
 		s.seeOther(w, r, "/account?done=key-revoked")
+		return nil
 	}
 }
 
-func (s *Server) handleChangePasswordForm() userHandler {
-	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+func (s *Server) handleChangePasswordForm() handler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 		form, err := parseForm(w, r)
 		if err != nil {
-			s.webFail(w, r, err)
-			return
+			return err
 		}
 		err = s.auth.ChangePassword(r.Context(), p, auth.PasswordChange{Current: form.Get("current_password"),
 			New: form.Get("new_password"), RevokeAPIKeys: form.Get("revoke_api_keys") == "on"}, s.meta(r))
@@ -231,31 +224,32 @@ func (s *Server) handleChangePasswordForm() userHandler {
 		case err == nil:
 			s.seeOther(w, r, "/account?done=password")
 		case code == latchkey.EInvalidCredentials || code == latchkey.EWeakPassword || code == latchkey.EInvalidRequest:
-			s.renderAccount(w, r, p, problemStatus[code], func(v *web.AccountView) { v.PasswordError = latchkey.ErrorMessage(err) })
+			return s.renderAccount(w, r, p, problemStatus[code], func(v *web.AccountView) { v.PasswordError = latchkey.ErrorMessage(err) })
 		default:
-			s.webFail(w, r, err)
+			return err
 		}
+		return nil
 	}
 }
 
 // handleReauthenticateForm confirms the password of a signed-in browser
 // session, so that its sensitive forms work again for --reauth-window.
-func (s *Server) handleReauthenticateForm() userHandler {
-	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+func (s *Server) handleReauthenticateForm() handler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 		form, err := parseForm(w, r)
 		if err != nil {
-			s.webFail(w, r, err)
-			return
+			return err
 		}
 		err = s.auth.Reauthenticate(r.Context(), p, form.Get("password"), s.meta(r))
 		switch code := latchkey.ErrorCode(err); {
 		case err == nil:
 			s.seeOther(w, r, "/account?done=reauthenticated")
 		case code == latchkey.EInvalidCredentials || code == latchkey.EInvalidRequest:
-			s.renderAccount(w, r, p, problemStatus[code], func(v *web.AccountView) { v.ReauthError = latchkey.ErrorMessage(err) })
+			return s.renderAccount(w, r, p, problemStatus[code], func(v *web.AccountView) { v.ReauthError = latchkey.ErrorMessage(err) })
 		default:
-			s.webFail(w, r, err)
+			return err
 		}
+		return nil
 	}
 }
 
@@ -265,17 +259,12 @@ func (s *Server) seeOther(w http.ResponseWriter, r *http.Request, to string) {
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
-// webFail answers an error as a page: the code's safe message for 4xx, a
-// generic one (and a log line for operators) for 5xx.
+// webFail answers an error as a page: the error's own safe message for
+// 4xx (why this request was refused), a generic one for 5xx.
 func (s *Server) webFail(w http.ResponseWriter, r *http.Request, err error) {
-	code := latchkey.ErrorCode(err)
-	status, ok := problemStatus[code]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
+	_, status := s.classify(r, err)
 	v := web.ErrorView{Title: http.StatusText(status), Message: latchkey.ErrorMessage(err)}
 	if status >= 500 {
-		s.log.ErrorContext(r.Context(), "page failed", "code", code, "err", err)
 		v.Message = "Something went wrong on our side. Please try again."
 	}
 	if err := s.pages.Error(w, status, v); err != nil {

@@ -50,11 +50,6 @@ func errLimiterDown(err error) error {
 	return latchkey.WrapError(latchkey.EUnavailable, "Rate limiting is unavailable; try again shortly.", err)
 }
 
-// refuse answers 429 and records it.
-func (s *Server) refuse(w http.ResponseWriter, r *http.Request, ruleName, key, userID string, retry time.Duration) {
-	s.writeProblem(w, r, s.refusal(w, r, ruleName, key, userID, retry))
-}
-
 // refusal sets Retry-After, audits the refusal (at most once a minute per
 // rule and key) and returns the rate_limited error to answer.
 func (s *Server) refusal(w http.ResponseWriter, r *http.Request, ruleName, key, userID string, retry time.Duration) error {

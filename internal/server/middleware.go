@@ -126,7 +126,11 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 	})
 }
 
-// routeNotFound answers the mux's own 404 and 405 as problem documents.
+// errNoSuchEndpoint answers a path latchkey does not serve (or does not
+// show to this caller).
+var errNoSuchEndpoint = latchkey.Errorf(latchkey.ENotFound, "No such endpoint.")
+
+// withProblemFallback answers the mux's own 404 and 405 as problem documents.
 func (s *Server) withProblemFallback(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h, pattern := mux.Handler(r)
@@ -139,11 +143,9 @@ func (s *Server) withProblemFallback(mux *http.ServeMux) http.Handler {
 		switch probe.status {
 		case http.StatusMethodNotAllowed:
 			w.Header().Set("Allow", probe.header.Get("Allow"))
-			s.writeProblem(w, r, latchkey.Errorf("method_not_allowed", "This method is not allowed here."))
-		case http.StatusMovedPermanently, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
-			s.writeProblem(w, r, latchkey.Errorf(latchkey.ENotFound, "No such endpoint."))
-		default:
-			s.writeProblem(w, r, latchkey.Errorf(latchkey.ENotFound, "No such endpoint."))
+			s.writeProblem(w, r, latchkey.Errorf(latchkey.EMethodNotAllowed, "This method is not allowed here."))
+		default: // including the mux's redirects to a cleaned path: no such endpoint
+			s.writeProblem(w, r, errNoSuchEndpoint)
 		}
 	})
 }

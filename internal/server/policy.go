@@ -112,23 +112,26 @@ func (p policy) hasLimit(per limitKey) bool {
 type guarded struct {
 	s      *Server
 	policy policy
-	h      userHandler
+	h      handler
 }
 
 type policyCtxKey struct{}
 
 // guard puts h behind p. A policy that contradicts itself is a programming
 // error, caught when the routes are built.
-func (s *Server) guard(pattern string, p policy, h userHandler) http.Handler {
+func (s *Server) guard(pattern string, p policy, h handler) http.Handler {
 	if err := p.validate(); err != nil {
 		panic("route " + pattern + ": " + err.Error())
 	}
 	return &guarded{s: s, policy: p, h: h}
 }
 
-// plain adapts a handler that needs no principal.
-func plain(h http.Handler) userHandler {
-	return func(w http.ResponseWriter, r *http.Request, _ *auth.Principal) { h.ServeHTTP(w, r) }
+// plain adapts a standard handler that needs no principal and cannot fail.
+func plain(h http.Handler) handler {
+	return func(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
+		h.ServeHTTP(w, r)
+		return nil
+	}
 }
 
 func (g *guarded) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -143,19 +146,20 @@ func (g *guarded) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !s.admit(w, r, "", s.checks(pol, perIP, s.ipKey(r))...) {
 		return
 	}
-	if pol.Public {
-		g.h(w, r, nil)
-		return
+	var p *auth.Principal
+	if !pol.Public {
+		var err error
+		if p, err = s.principal(r, pol); err != nil {
+			s.refuseCaller(w, r, pol, err)
+			return
+		}
+		if !s.admit(w, r, p.User.ID, s.checks(pol, perUser, p.User.ID)...) {
+			return
+		}
 	}
-	p, err := s.principal(r, pol)
-	if err != nil {
-		s.refuseCaller(w, r, pol, err)
-		return
+	if err := g.h(w, r, p); err != nil {
+		s.fail(w, r, err)
 	}
-	if !s.admit(w, r, p.User.ID, s.checks(pol, perUser, p.User.ID)...) {
-		return
-	}
-	g.h(w, r, p)
 }
 
 // routePolicy is the policy of the route serving r (nil outside one).
@@ -229,11 +233,7 @@ func (s *Server) fresh(p *auth.Principal) bool {
 
 // refuseCaller answers a request whose caller the policy refused.
 func (s *Server) refuseCaller(w http.ResponseWriter, r *http.Request, pol *policy, err error) {
-	var limited *rateLimited
 	switch {
-	case errors.As(err, &limited):
-		ratelimit.WriteHeaders(w.Header(), limited.rule, limited.decision)
-		s.fail(w, r, s.refusal(w, r, limited.rule.Name, s.ipKey(r), "", limited.decision.RetryAfter))
 	case pol.Page && problemStatus[latchkey.ErrorCode(err)] == http.StatusUnauthorized:
 		// A browser without a live session signs in first, and comes back.
 		if _, cerr := r.Cookie(s.sessionCookieName()); cerr == nil {
@@ -252,12 +252,29 @@ func (s *Server) refuseCaller(w http.ResponseWriter, r *http.Request, pol *polic
 	}
 }
 
-// fail answers err the way the route speaks: a page for hosted pages, a
-// problem document for the API.
+// fail answers err the way the route speaks: a page for hosted pages (and
+// for errors a handler marked with onPage), a problem document for the API.
+// It is the one place that turns an error into a response.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	if p := routePolicy(r); p != nil && p.Page {
+	var limited *rateLimited
+	if errors.As(err, &limited) {
+		// Failed API keys tripped a limit while authenticating: 429.
+		ratelimit.WriteHeaders(w.Header(), limited.rule, limited.decision)
+		err = s.refusal(w, r, limited.rule.Name, s.ipKey(r), "", limited.decision.RetryAfter)
+	}
+	var pe pageError
+	if p := routePolicy(r); (p != nil && p.Page) || errors.As(err, &pe) {
 		s.webFail(w, r, err)
 		return
 	}
 	s.writeProblem(w, r, err)
 }
+
+// pageError marks an error of an API route that a browser reached in a
+// page flow (a provider link started on the account page), to be answered
+// as a page.
+type pageError struct{ error }
+
+func (e pageError) Unwrap() error { return e.error }
+
+func onPage(err error) error { return pageError{err} }

@@ -21,7 +21,7 @@ var problemStatus = map[string]int{
 	latchkey.EForbidden:                http.StatusForbidden,
 	latchkey.EReauthenticationRequired: http.StatusForbidden,
 	latchkey.ENotFound:                 http.StatusNotFound,
-	"method_not_allowed":               http.StatusMethodNotAllowed,
+	latchkey.EMethodNotAllowed:         http.StatusMethodNotAllowed,
 	latchkey.EConflict:                 http.StatusConflict,
 	latchkey.EPayloadTooLarge:          http.StatusRequestEntityTooLarge,
 	latchkey.EUnsupportedMediaType:     http.StatusUnsupportedMediaType,
@@ -29,6 +29,22 @@ var problemStatus = map[string]int{
 	latchkey.ERateLimited:              http.StatusTooManyRequests,
 	latchkey.EInternal:                 http.StatusInternalServerError,
 	latchkey.EUnavailable:              http.StatusServiceUnavailable,
+}
+
+// classify gives err's code and status. The whole error, with its
+// operator-only detail, goes to the log: at error level for 5xx.
+func (s *Server) classify(r *http.Request, err error) (string, int) {
+	code := latchkey.ErrorCode(err)
+	status, ok := problemStatus[code]
+	if !ok {
+		code, status = latchkey.EInternal, http.StatusInternalServerError
+	}
+	if status >= 500 {
+		s.log.ErrorContext(r.Context(), "request failed", "code", code, "err", err)
+	} else {
+		s.log.DebugContext(r.Context(), "request refused", "code", code, "err", err)
+	}
+	return code, status
 }
 
 // Problem is an RFC 9457 problem document with latchkey's stable code.
@@ -43,16 +59,7 @@ type Problem struct {
 // writeProblem answers err as a problem document. Clients see only the
 // code's safe message; operators get the whole error in the log for 5xx.
 func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, err error) {
-	code := latchkey.ErrorCode(err)
-	status, ok := problemStatus[code]
-	if !ok {
-		code, status = latchkey.EInternal, http.StatusInternalServerError
-	}
-	if status >= 500 {
-		s.log.ErrorContext(r.Context(), "request failed", "code", code, "err", err)
-	} else {
-		s.log.DebugContext(r.Context(), "request refused", "code", code, "err", err)
-	}
+	code, status := s.classify(r, err)
 	switch code {
 	case latchkey.ETokenRequired:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="latchkey"`)

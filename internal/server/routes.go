@@ -65,12 +65,12 @@ func (p policy) with(limits ...limit) policy {
 // it, with which credential, how recently signed in, and which limits
 // apply. guard enforces the policy before the handler runs.
 func (s *Server) routes(mux router) {
-	route := func(pattern string, p policy, h userHandler) { mux.Handle(pattern, s.guard(pattern, p, h)) }
+	route := func(pattern string, p policy, h handler) { mux.Handle(pattern, s.guard(pattern, p, h)) }
 
 	// Accounts and tokens.
-	route("POST /v1/auth/signup", public.with(ip(signupIP)), plain(s.handleSignup()))
-	route("POST /v1/auth/login", policy{Public: true, Backoff: true}.with(signInLimits...), plain(s.handleLogin()))
-	route("POST /v1/auth/refresh", public.with(ip(refreshIP)), plain(s.handleRefresh()))
+	route("POST /v1/auth/signup", public.with(ip(signupIP)), s.handleSignup())
+	route("POST /v1/auth/login", policy{Public: true, Backoff: true}.with(signInLimits...), s.handleLogin())
+	route("POST /v1/auth/refresh", public.with(ip(refreshIP)), s.handleRefresh())
 	route("POST /v1/auth/logout", sessionOnly, s.handleLogout())
 	route("POST /v1/auth/reauthenticate", sessionOnly.with(ip(passwordChangeIP), user(passwordChangeUser)), s.handleReauthenticate())
 
@@ -101,15 +101,15 @@ func (s *Server) routes(mux router) {
 
 	// Social login (OAuth 2.0 / OpenID Connect). Unlinking changes how the
 	// account signs in.
-	route("GET /v1/oauth/{provider}/authorize", public, plain(s.handleOAuthAuthorize()))
-	route("GET /v1/oauth/{provider}/callback", public.with(ip(oauthCallbackIP)), plain(s.handleOAuthCallback()))
-	route("POST /v1/oauth/token", public.with(ip(codeExchangeIP)), plain(s.handleOAuthToken()))
+	route("GET /v1/oauth/{provider}/authorize", public, s.handleOAuthAuthorize())
+	route("GET /v1/oauth/{provider}/callback", public.with(ip(oauthCallbackIP)), s.handleOAuthCallback())
+	route("POST /v1/oauth/token", public.with(ip(codeExchangeIP)), s.handleOAuthToken())
 	route("DELETE /v1/me/identities/{id}", sensitive, s.handleUnlinkIdentity())
 
 	// Browser sessions: hosted login and account pages (cookie + CSRF).
-	route("GET /login", policy{Public: true, Page: true}, plain(s.handleLoginPage()))
-	route("POST /login", policy{Public: true, Page: true, CSRF: true, Backoff: true}.with(signInLimits...), plain(s.handleLoginForm()))
-	route("POST /logout", policy{Public: true, Page: true, CSRF: true}, plain(s.handleLogoutForm()))
+	route("GET /login", policy{Public: true, Page: true}, s.handleLoginPage())
+	route("POST /login", policy{Public: true, Page: true, CSRF: true, Backoff: true}.with(signInLimits...), s.handleLoginForm())
+	route("POST /logout", policy{Public: true, Page: true, CSRF: true}, s.handleLogoutForm())
 	route("GET /account", hostedPage, s.handleAccountPage())
 	route("POST /account/reauthenticate", hostedPage.with(ip(passwordChangeIP), user(passwordChangeUser)), s.handleReauthenticateForm())
 	route("POST /account/password", sensitivePage.with(ip(passwordChangeIP), user(passwordChangeUser)), s.handleChangePasswordForm())
@@ -125,15 +125,15 @@ func (s *Server) routes(mux router) {
 	// method: nginx and Envoy send the original one) and RFC 7662
 	// introspection for resource servers.
 	forwardAuth := policy{Public: true, Note: "forward auth: checks the credential it is asked about (limits on failed API keys apply)"}
-	route("/v1/verify", forwardAuth, plain(s.handleVerify()))
-	route("/v1/verify/", forwardAuth, plain(s.handleVerify())) // Envoy ext_authz appends the original path
+	route("/v1/verify", forwardAuth, s.handleVerify())
+	route("/v1/verify/", forwardAuth, s.handleVerify()) // Envoy ext_authz appends the original path
 	route("POST /v1/introspect", policy{Accepts: credAPIKey, Scope: auth.ScopeIntrospect}, s.handleIntrospect())
-	route("GET /.well-known/identity-jwks.json", public, plain(s.handleIdentityJWKS()))
+	route("GET /.well-known/identity-jwks.json", public, s.handleIdentityJWKS())
 
 	// Public documents and operations.
-	route("GET /.well-known/jwks.json", public, plain(s.handleJWKS()))
-	route("GET /openapi.yaml", public, plain(s.handleOpenAPI()))
-	route("GET /healthz", public, plain(s.handleHealthz()))
-	route("GET /readyz", public, plain(s.handleReadyz()))
-	route("GET /metrics", policy{Public: true, Note: "only the networks of --metrics-allow (checked by the handler)"}, plain(s.handleMetrics()))
+	route("GET /.well-known/jwks.json", public, s.handleJWKS())
+	route("GET /openapi.yaml", public, s.handleOpenAPI())
+	route("GET /healthz", public, s.handleHealthz())
+	route("GET /readyz", public, s.handleReadyz())
+	route("GET /metrics", policy{Public: true, Note: "only the networks of --metrics-allow (checked by the handler)"}, s.handleMetrics())
 }
