@@ -191,7 +191,6 @@ type signingKeyJSON struct {
 	RetiredAt   *time.Time `json:"retired_at"`
 }
 
-
 // writeKeys answers the key list: public facts only, never key material.
 func (s *Server) writeKeys(w http.ResponseWriter, status int) {
 	keys := s.keys.Keys()
