@@ -346,3 +346,53 @@ func TestRateLimitOwnerIsNotLockedOut(t *testing.T) {
 		checkRateLimited(t, login(t, srv, "victim@example.com", "a brand new passphrase", "Cookie", deviceCookie))
 	})
 }
+
+// TestRateLimitAPIKeys: minting keys is limited per user, and every key has
+// a request quota on latchkey's own routes (AK-10).
+func TestRateLimitAPIKeys(t *testing.T) {
+	srv := apptest.Start(t, "--disable-rate-limits=false")
+	tok := signup(t, srv, "many-keys@example.com")
+	auth := bearer(tok["access_token"])
+	var key string
+	for i := range 20 {
+		key = createKey(t, srv, auth, map[string]any{"name": fmt.Sprintf("key %d", i)})["key"].(string)
+	}
+	checkRateLimited(t, srv.Do(t, "POST", "/v1/api-keys", map[string]any{"name": "one too many"}, auth...))
+
+	// 3000 requests with one key go through at once; then the key gets its
+	// steady 50 per second, and no more.
+	start := time.Now()
+	var wg sync.WaitGroup
+	statuses := make(chan int, 3000)
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 150 {
+				statuses <- srv.Do(t, "GET", "/v1/me", nil, "X-API-Key", key).Status
+			}
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	for s := range statuses {
+		if s != 200 {
+			t.Fatalf("a request within the quota: %d", s)
+		}
+	}
+	extra := 0
+	for ; extra < 2000; extra++ {
+		if r := srv.Do(t, "GET", "/v1/me", nil, "X-API-Key", key); r.Status == 429 {
+			checkRateLimited(t, r)
+			break
+		}
+	}
+	if allowed := 50*time.Since(start).Seconds() + 50; extra >= 2000 || float64(extra) > allowed {
+		t.Errorf("%d requests beyond the burst of 3000 went through in %s (at most %.0f expected)", extra, time.Since(start), allowed)
+	}
+	// Another key of the same user is not affected.
+	other := createKey(t, srv, bearer(signup(t, srv, "other-keys@example.com")["access_token"]), map[string]any{"name": "x"})["key"].(string)
+	if r := srv.Do(t, "GET", "/v1/me", nil, "X-API-Key", other); r.Status != 200 {
+		t.Errorf("another key: %d", r.Status)
+	}
+}

@@ -5,8 +5,9 @@ import "time"
 // Rules are the limits latchkey applies. "IP" rules are keyed by the client
 // address (clientip.RateKey: one IPv4 address or one IPv6 /64); "Account"
 // rules by the canonical account (normalized email or user id); APIKeyPrefix
-// by the public prefix of a presented API key. docs/rate-limits.md explains
-// every number.
+// by the public prefix of a presented API key; "Key" rules by the id of the
+// API key a request authenticated with. docs/rate-limits.md explains every
+// number.
 type Rules struct {
 	LoginIP, LoginAccount                   Rule
 	SignupIP                                Rule
@@ -15,6 +16,8 @@ type Rules struct {
 	OAuthCallbackIP                         Rule
 	CodeExchangeIP                          Rule
 	APIKeyFailurePrefix, APIKeyFailureIP    Rule
+	APIKeyCreateAccount                     Rule
+	APIKeyRequestsKey                       Rule
 }
 
 // Defaults returns the rules latchkey uses unless configured otherwise.
@@ -30,6 +33,8 @@ func Defaults() Rules {
 		CodeExchangeIP:        Rule{"code-exchange-ip", 30, 5 * time.Minute},
 		APIKeyFailurePrefix:   Rule{"apikey-failure-prefix", 10, time.Minute},
 		APIKeyFailureIP:       Rule{"apikey-failure-ip", 30, 5 * time.Minute},
+		APIKeyCreateAccount:   Rule{"apikey-create-account", 20, time.Hour},
+		APIKeyRequestsKey:     Rule{"apikey-requests-key", 3000, time.Minute},
 	}
 }
 
@@ -49,5 +54,6 @@ func (r *Rules) fields() []*Rule {
 		&r.LoginIP, &r.LoginAccount, &r.SignupIP, &r.RefreshIP,
 		&r.PasswordChangeIP, &r.PasswordChangeAccount,
 		&r.OAuthCallbackIP, &r.CodeExchangeIP, &r.APIKeyFailurePrefix, &r.APIKeyFailureIP,
+		&r.APIKeyCreateAccount, &r.APIKeyRequestsKey,
 	}
 }

@@ -151,6 +151,8 @@ func keyKind(name string) string {
 		return "account"
 	case strings.HasSuffix(name, "-prefix"):
 		return "key prefix"
+	case strings.HasSuffix(name, "-key"):
+		return "API key"
 	}
 	return "?"
 }
@@ -158,7 +160,7 @@ func keyKind(name string) string {
 var (
 	codeSpan = regexp.MustCompile("`([^`]*)`")
 	endpoint = regexp.MustCompile(`^(?:(?:GET|HEAD|POST|PUT|PATCH|DELETE) )?/`)
-	ruleName = regexp.MustCompile(`^[a-z]+(?:-[a-z]+)*-(?:ip|account|prefix)$`)
+	ruleName = regexp.MustCompile(`^[a-z]+(?:-[a-z]+)*-(?:ip|account|prefix|key)$`)
 )
 
 // checkEndpoints requires at least one entry under "Applied to", and that

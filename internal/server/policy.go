@@ -59,7 +59,8 @@ type policy struct {
 	// what it may do is bounded by its scopes instead.
 	Fresh bool
 	// Limits apply before the handler runs (perIP, perUser) or when it names
-	// the account (perAccount, through admitAccount).
+	// the account (perAccount, through admitAccount). Requests made with an
+	// API key also count against the key's quota (apikey-requests-key).
 	Limits []limit
 	// Backoff: failed sign-ins slow down further attempts on the account
 	// (ratelimit.Backoff), except from the owner's known devices.
@@ -153,7 +154,12 @@ func (g *guarded) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.refuseCaller(w, r, pol, err)
 			return
 		}
-		if !s.admit(w, r, p.User.ID, s.checks(pol, perUser, p.User.ID)...) {
+		checks := s.checks(pol, perUser, p.User.ID)
+		if p.APIKey != nil {
+			// Every key has a request quota on latchkey's own routes.
+			checks = append(checks, limitCheck{s.rules.APIKeyRequestsKey, p.APIKey.ID})
+		}
+		if !s.admit(w, r, p.User.ID, checks...) {
 			return
 		}
 	}

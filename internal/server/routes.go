@@ -25,7 +25,10 @@ func passwordChangeUser(r ratelimit.Rules) ratelimit.Rule {
 	return r.PasswordChangeAccount
 }
 func oauthCallbackIP(r ratelimit.Rules) ratelimit.Rule { return r.OAuthCallbackIP }
-func codeExchangeIP(r ratelimit.Rules) ratelimit.Rule  { return r.CodeExchangeIP }
+func apiKeyCreateUser(r ratelimit.Rules) ratelimit.Rule {
+	return r.APIKeyCreateAccount
+}
+func codeExchangeIP(r ratelimit.Rules) ratelimit.Rule { return r.CodeExchangeIP }
 
 // The policies most routes share.
 var (
@@ -83,7 +86,7 @@ func (s *Server) routes(mux router) {
 
 	// API keys: creating one mints a lasting credential, so a session must
 	// be fresh; a key with apikeys:write was given that power explicitly.
-	route("POST /v1/api-keys", policy{Accepts: credAny, Scope: auth.ScopeAPIKeysWrite, Fresh: true}, s.handleCreateAPIKey())
+	route("POST /v1/api-keys", policy{Accepts: credAny, Scope: auth.ScopeAPIKeysWrite, Fresh: true}.with(user(apiKeyCreateUser)), s.handleCreateAPIKey())
 	route("GET /v1/api-keys", keyManagement, s.handleListAPIKeys())
 	route("DELETE /v1/api-keys/{id}", keyManagement, s.handleRevokeAPIKey())
 
@@ -115,7 +118,7 @@ func (s *Server) routes(mux router) {
 	route("POST /account/password", sensitivePage.with(ip(passwordChangeIP), user(passwordChangeUser)), s.handleChangePasswordForm())
 	route("POST /account/sessions/{id}/revoke", hostedPage, s.handleRevokeSessionForm())
 	route("POST /account/sessions/revoke-others", hostedPage, s.handleRevokeOthersForm())
-	route("POST /account/api-keys", sensitivePage, s.handleCreateKeyForm())
+	route("POST /account/api-keys", sensitivePage.with(user(apiKeyCreateUser)), s.handleCreateKeyForm())
 	route("POST /account/api-keys/{id}/revoke", hostedPage, s.handleRevokeKeyForm())
 	route("POST /account/identities/{provider}/link", sensitivePage, s.handleLinkIdentityForm())
 	route("POST /account/identities/{id}/unlink", sensitivePage, s.handleUnlinkIdentityForm())
