@@ -110,7 +110,7 @@ func TestRoutePoliciesEnforced(t *testing.T) {
 }
 
 // TestAdminAPIKeysAreBoundByScope: an administrator's key reaches the admin
-// API only with the admin scope (review finding 2).
+// API only with the admin scope (AK-06).
 func TestAdminAPIKeysAreBoundByScope(t *testing.T) {
 	srv, _ := startWithAdmin(t, nil)
 	admAuth := bearer(loginJSON(t, srv, "root@example.com", adminPassword)["access_token"])
@@ -140,7 +140,7 @@ func TestAdminAPIKeysAreBoundByScope(t *testing.T) {
 	}
 }
 
-// TestStolenSessionCannotMintALastingKey (review finding 4): a stale
+// TestStolenSessionCannotMintALastingKey (AK-08, AUTH-13): a stale
 // session cannot create an API key until the password is confirmed; the
 // token says when the session authenticated; a password change can revoke
 // every key, and so can an administrator.
@@ -197,7 +197,7 @@ func TestStolenSessionCannotMintALastingKey(t *testing.T) {
 	}
 }
 
-// TestUnlinkIdentityNeedsAFreshSession (review finding 7): an API key,
+// TestUnlinkIdentityNeedsAFreshSession (AUTH-13): an API key,
 // whatever its scopes, cannot change how an account signs in.
 func TestUnlinkIdentityNeedsAFreshSession(t *testing.T) {
 	srv := apptest.Start(t, "--reauth-window", reauthWindow.String())
@@ -216,7 +216,7 @@ func TestUnlinkIdentityNeedsAFreshSession(t *testing.T) {
 	}
 }
 
-// TestIntrospectionReportsCurrentRoles (review finding 6): introspection
+// TestIntrospectionReportsCurrentRoles (AZ-04): introspection
 // answers with the user's roles now, as /v1/verify does, and a disabled
 // user's token is inactive.
 func TestIntrospectionReportsCurrentRoles(t *testing.T) {
@@ -250,7 +250,9 @@ func TestIntrospectionReportsCurrentRoles(t *testing.T) {
 	}
 }
 
-// TestGraceRefreshIsAudited (review finding 9).
+// TestGraceRefreshIsAudited: a refresh token presented again within the grace
+// period gets its successor, and the audit log records it as refresh.grace
+// (LOG-02).
 func TestGraceRefreshIsAudited(t *testing.T) {
 	srv := apptest.Start(t)
 	tok := signup(t, srv, "grace-audit@example.com")
@@ -265,7 +267,7 @@ func TestGraceRefreshIsAudited(t *testing.T) {
 	}
 }
 
-// TestOwnEndpointsHonourExpExactly (review finding 10): latchkey issued the
+// TestOwnEndpointsHonourExpExactly (JWT-16): latchkey issued the
 // token with its own clock, so its own endpoints give no leeway.
 func TestOwnEndpointsHonourExpExactly(t *testing.T) {
 	srv := apptest.Start(t, "--access-token-ttl", "1s")
