@@ -6,7 +6,7 @@ import (
 )
 
 // Error codes are the stable, machine-readable part of every error a client
-// sees. The HTTP layer maps each to one status code (see CONTRACT.md).
+// sees. The HTTP layer maps each to one status code (internal/server/problem.go).
 const (
 	EInvalidRequest     = "invalid_request"
 	EInvalidCredentials = "invalid_credentials"

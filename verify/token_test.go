@@ -74,8 +74,8 @@ func TestValidTokens(t *testing.T) {
 	}
 }
 
-// TestRefusedTokens runs the attacks of SECURITY-CHECKLIST §2.1 that concern
-// a verifier. Every forged token claims sub "admin".
+// TestRefusedTokens runs the access-token attacks of docs/threat-model.md
+// that concern a verifier. Every forged token claims sub "admin".
 func TestRefusedTokens(t *testing.T) {
 	es, rs := newKey(t, "ES256", "k-es"), newKey(t, "RS256", "k-rs")
 	ed := newKey(t, "EdDSA", "k-ed")

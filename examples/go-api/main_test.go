@@ -1,13 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,5 +71,59 @@ func TestRoutes(t *testing.T) {
 		if w.Code != tt.want {
 			t.Errorf("%s %s: status %d, want %d", tt.method, tt.path, w.Code, tt.want)
 		}
+	}
+}
+
+// TestIntrospectionKeyRefusedIsExplained: when latchkey refuses this API's
+// own introspection key, requests with an API key fail closed (503) and the
+// log says which key is at fault and what to check, not only a status.
+func TestIntrospectionKeyRefusedIsExplained(t *testing.T) {
+	for _, tt := range []struct {
+		status int
+		want   string
+	}{
+		{http.StatusUnauthorized, "the introspection key was refused (401): is it revoked, or its owner (the service account) disabled"},
+		{http.StatusForbidden, `the introspection key was refused (403): it lacks the scope \"introspect\"`},
+		{http.StatusOK, ""},
+	} {
+		issuer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/v1/introspect" || r.Header.Get("X-API-Key") != "lk_service" {
+				t.Errorf("request %s with X-API-Key %q", r.URL.Path, r.Header.Get("X-API-Key"))
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(tt.status)
+			_, _ = w.Write([]byte(`{"active":true,"token_type":"api_key","sub":"u1","scope":"notes:write"}`))
+		}))
+		var logs bytes.Buffer
+		env := map[string]string{"LATCHKEY_INTROSPECTION_KEY": "lk_service"}
+		v, err := newVerifier(issuer.URL, func(k string) string { return env[k] }, slog.New(slog.NewTextHandler(&logs, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := httptest.NewRequest("GET", "/whoami", nil)
+		r.Header.Set("X-API-Key", "lk_"+strings.Repeat("a", 49))
+		w := httptest.NewRecorder()
+		v.Middleware(routes()).ServeHTTP(w, r)
+		issuer.Close()
+		switch {
+		case tt.want == "" && (w.Code != http.StatusOK || strings.Contains(logs.String(), "refused")):
+			t.Errorf("introspection answering %d: status %d, log:\n%s", tt.status, w.Code, logs.String())
+		case tt.want != "" && w.Code != http.StatusServiceUnavailable:
+			t.Errorf("introspection answering %d: status %d, want 503", tt.status, w.Code)
+		case tt.want != "" && !strings.Contains(logs.String(), tt.want):
+			t.Errorf("introspection answering %d: the log does not say %q:\n%s", tt.status, tt.want, logs.String())
+		}
+	}
+}
+
+// TestWithoutIntrospectionKeyTheLogSaysSo: a missing key is reported at
+// start, not discovered through refused API keys.
+func TestWithoutIntrospectionKeyTheLogSaysSo(t *testing.T) {
+	var logs bytes.Buffer
+	if _, err := newVerifier("http://127.0.0.1:1", func(string) string { return "" }, slog.New(slog.NewTextHandler(&logs, nil))); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "LATCHKEY_INTROSPECTION_KEY is not set: API keys will be refused") {
+		t.Errorf("log: %s", logs.String())
 	}
 }

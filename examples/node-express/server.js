@@ -44,9 +44,25 @@ async function authenticate(req, res, next) {
     };
     return next();
   } catch (err) {
+    logRefusal(err);
     res.set('WWW-Authenticate', 'Bearer realm="api", error="invalid_token"');
     return res.status(401).json({ error: 'invalid_token' });
   }
+}
+
+// logRefusal tells the operator why a token was refused; the client only
+// learns that it was. The token itself is never logged. An issuer mismatch
+// is the usual set-up mistake (http://localhost:8080 and
+// http://127.0.0.1:8080 are different issuers), so it names both values.
+function logRefusal(err) {
+  if (err?.code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' && err.claim === 'iss') {
+    const received = typeof err.payload?.iss === 'string' ? err.payload.iss : '(none)';
+    console.warn(
+      `token refused: issuer mismatch: expected ${JSON.stringify(issuer)} (LATCHKEY_ISSUER), received ${JSON.stringify(received)}`,
+    );
+    return;
+  }
+  console.warn(`token refused: ${err?.code || 'error'}: ${err?.message || err}`);
 }
 
 // requireRole answers 403 unless the caller has role.

@@ -203,7 +203,7 @@ type usage struct {
 	mu      sync.Mutex
 	orphans map[string]int64 // key ID → last use not yet written
 
-	flushMu sync.Mutex           // one flush at a time; guards lastWrite
+	flushMu sync.Mutex           // one flush at a time; guards last
 	last    map[string]time.Time // key ID → time of its last write
 }
 

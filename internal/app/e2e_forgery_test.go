@@ -56,8 +56,8 @@ func ourPublicKey(t *testing.T, srv *apptest.Instance, kid string) *ecdsa.Public
 	return nil
 }
 
-// TestForgedTokensAreRefused sends the attacks of SECURITY-CHECKLIST §2.1
-// to a real server; every one must be a 401 and the real token must keep
+// TestForgedTokensAreRefused sends the access-token attacks of
+// docs/threat-model.md (JWT-01 to JWT-30) to a real server; every one must be a 401 and the real token must keep
 // working afterwards.
 func TestForgedTokensAreRefused(t *testing.T) {
 	srv := apptest.Start(t)

@@ -1,13 +1,13 @@
 package app_test
 
 import (
-	"bufio"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -35,13 +35,13 @@ func needTool(t *testing.T, name string) string {
 	return p
 }
 
-// TestNodeExpressExample installs examples/node-express (jose, express)
-// and runs it against a real latchkey.
+// TestNodeExpressExample installs examples/node-express (jose, express) at
+// the versions of its package-lock.json and runs it against a real latchkey.
 func TestNodeExpressExample(t *testing.T) {
 	node := needTool(t, "node")
 	npm := needTool(t, "npm")
 	dir := t.TempDir()
-	for _, f := range []string{"package.json", "server.js"} {
+	for _, f := range []string{"package.json", "package-lock.json", "server.js"} {
 		data, err := os.ReadFile(filepath.Join("../../examples/node-express", f))
 		if err != nil {
 			t.Fatal(err)
@@ -52,45 +52,14 @@ func TestNodeExpressExample(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	install := exec.CommandContext(ctx, npm, "install", "--no-audit", "--no-fund", "--loglevel=error")
+	install := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund", "--loglevel=error")
 	install.Dir = dir
 	if out, err := install.CombinedOutput(); err != nil {
-		t.Fatalf("npm install: %v\n%s", err, out)
+		t.Fatalf("npm ci (is examples/node-express/package-lock.json in step with package.json?): %v\n%s", err, out)
 	}
 
 	srv := apptest.Start(t)
-	addr := freeAddr(t)
-	host, port, _ := strings.Cut(addr, ":")
-	cmd := exec.CommandContext(ctx, node, "server.js")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "LATCHKEY_ISSUER="+srv.URL, "HOST="+host, "PORT="+port)
-	stdout, _ := cmd.StdoutPipe()
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	started := make(chan bool, 1)
-	var output strings.Builder
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			output.WriteString(sc.Text() + "\n")
-			if strings.HasPrefix(sc.Text(), "listening on") {
-				started <- true
-			}
-		}
-		close(started)
-	}()
-	select {
-	case ok := <-started:
-		if !ok {
-			t.Fatalf("the example exited:\n%s", output.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("the example did not start")
-	}
-
+	addr, _ := startNodeExample(ctx, t, node, dir, srv.URL)
 	alice := signup(t, srv, "node@example.com")
 	tok := alice["access_token"].(string)
 	id := callerID(t, srv, bearer(tok))
@@ -144,4 +113,58 @@ func TestNodeExpressExample(t *testing.T) {
 	if code, _ := call("/api/me", ""); code != 401 {
 		t.Errorf("no token: %d", code)
 	}
+
+	// An issuer that differs from the tokens' iss (here by a trailing slash;
+	// localhost against 127.0.0.1 is the usual case) is refused, and the log
+	// names both.
+	other, output := startNodeExample(ctx, t, node, dir, srv.URL+"/")
+	addr = other
+	if code, _ := call("/api/me", tok); code != 401 {
+		t.Errorf("a token of another issuer: %d, want 401", code)
+	}
+	want := fmt.Sprintf("token refused: issuer mismatch: expected %q (LATCHKEY_ISSUER), received %q", srv.URL+"/", srv.URL)
+	waitFor(t, 5*time.Second, fmt.Sprintf("the example's log saying %q", want), func() bool {
+		return strings.Contains(output(), want)
+	})
+	if strings.Contains(output(), tok) {
+		t.Error("the example logged the token")
+	}
+}
+
+// startNodeExample runs the installed example in dir with issuer as
+// LATCHKEY_ISSUER, waits until it listens, and returns its address and a
+// function that reads what it has printed so far.
+func startNodeExample(ctx context.Context, t *testing.T, node, dir, issuer string) (string, func() string) {
+	t.Helper()
+	addr := freeAddr(t)
+	host, port, _ := strings.Cut(addr, ":")
+	logFile := filepath.Join(t.TempDir(), "node.log")
+	f, err := os.Create(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cmd := exec.CommandContext(ctx, node, "server.js")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "LATCHKEY_ISSUER="+issuer, "HOST="+host, "PORT="+port)
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() { _ = cmd.Process.Kill(); <-exited })
+	output := func() string { data, _ := os.ReadFile(logFile); return string(data) }
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(output(), "listening on") {
+		select {
+		case <-exited:
+			t.Fatalf("the example exited:\n%s", output())
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the example did not start:\n%s", output())
+		}
+	}
+	return addr, output
 }

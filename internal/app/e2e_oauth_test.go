@@ -585,8 +585,8 @@ func TestLoginPageShowsProviders(t *testing.T) {
 	}
 }
 
-// Providers may come from the config file too (CONTRACT: the file holds the
-// same settings); the environment wins where both name one.
+// Providers may come from the config file too (the file holds the same
+// settings as the flags); the environment wins where both name one.
 func TestOAuthProviderFromConfigFile(t *testing.T) {
 	idp := oauthtest.NewOIDC(t, "file-client", "file-secret")
 	file := filepath.Join(t.TempDir(), "latchkey.yaml")

@@ -132,7 +132,7 @@ func TestRoutePoliciesEnforced(t *testing.T) {
 }
 
 // TestAdminAPIKeysAreBoundByScope: an administrator's key reaches the admin
-// API only with the admin scope (review finding 2).
+// API only with the admin scope (AK-06).
 func TestAdminAPIKeysAreBoundByScope(t *testing.T) { forEachStore(t, adminKeysScenario) }
 
 func adminKeysScenario(t *testing.T, db []string) {
@@ -164,7 +164,7 @@ func adminKeysScenario(t *testing.T, db []string) {
 	}
 }
 
-// TestStolenSessionCannotMintALastingKey (review finding 4): a stale
+// TestStolenSessionCannotMintALastingKey (AK-08, AUTH-13): a stale
 // session cannot create an API key until the password is confirmed; the
 // token says when the session authenticated; a password change can revoke
 // every key, and so can an administrator.
@@ -224,7 +224,7 @@ func sudoScenario(t *testing.T, db []string) {
 	}
 }
 
-// TestUnlinkIdentityNeedsAFreshSession (review finding 7): an API key,
+// TestUnlinkIdentityNeedsAFreshSession (AUTH-13): an API key,
 // whatever its scopes, cannot change how an account signs in.
 func TestUnlinkIdentityNeedsAFreshSession(t *testing.T) {
 	srv := apptest.Start(t, "--reauth-window", reauthWindow.String())
@@ -243,7 +243,7 @@ func TestUnlinkIdentityNeedsAFreshSession(t *testing.T) {
 	}
 }
 
-// TestIntrospectionReportsCurrentRoles (review finding 6): introspection
+// TestIntrospectionReportsCurrentRoles (AZ-04): introspection
 // answers with the user's roles now, as /v1/verify does, and a disabled
 // user's token is inactive.
 func TestIntrospectionReportsCurrentRoles(t *testing.T) { forEachStore(t, currentRolesScenario) }
@@ -279,7 +279,9 @@ func currentRolesScenario(t *testing.T, db []string) {
 	}
 }
 
-// TestGraceRefreshIsAudited (review finding 9).
+// TestGraceRefreshIsAudited: a refresh token presented again within the grace
+// period gets its successor, and the audit log records it as refresh.grace
+// (LOG-02).
 func TestGraceRefreshIsAudited(t *testing.T) {
 	forEachStore(t, func(t *testing.T, db []string) {
 		srv, _ := startWithAdmin(t, append(db, "--refresh-reuse-grace", "10s"))
@@ -301,7 +303,7 @@ func graceAuditScenario(t *testing.T, srv *apptest.Instance) {
 	}
 }
 
-// TestOwnEndpointsHonourExpExactly (review finding 10): latchkey issued the
+// TestOwnEndpointsHonourExpExactly (JWT-16): latchkey issued the
 // token with its own clock, so its own endpoints give no leeway.
 func TestOwnEndpointsHonourExpExactly(t *testing.T) {
 	srv := apptest.Start(t, "--access-token-ttl", "1s")

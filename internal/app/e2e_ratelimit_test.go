@@ -285,7 +285,7 @@ func TestRateLimitIgnoresSpoofedHeaders(t *testing.T) {
 	}
 }
 
-// TestRateLimitOwnerIsNotLockedOut (review finding 5): failures from
+// TestRateLimitOwnerIsNotLockedOut (AUTH-07): failures from
 // elsewhere lock the account for unknown clients, but not for the owner's
 // device that signed in before, nor for the signed-in owner's password
 // change; the owner's device still backs off on its own failures.

@@ -11,7 +11,8 @@ import (
 	"github.com/latchkey/latchkey/internal/jsonx"
 )
 
-// MaxBodyBytes is the largest request body latchkey reads (CONTRACT.md).
+// MaxBodyBytes is the largest request body latchkey reads; a larger one is
+// refused with 413.
 const MaxBodyBytes = 1 << 20
 
 // validator is implemented by request types that check themselves.
