@@ -396,3 +396,16 @@ func TestRateLimitAPIKeys(t *testing.T) {
 		t.Errorf("another key: %d", r.Status)
 	}
 }
+
+// TestRateLimitCountsTheCanonicalAccount (AUTH-09): case, spaces and a
+// trailing dot do not give a guesser a fresh counter.
+func TestRateLimitCountsTheCanonicalAccount(t *testing.T) {
+	srv := apptest.Start(t, "--disable-rate-limits=false", "--rate-limit-scale", "0.1")
+	signup(t, srv, "canon@example.com")
+	for i, variant := range []string{"canon@example.com", "CANON@EXAMPLE.COM", " canon@example.com ", "Canon@Example.com.", "canon@EXAMPLE.com", "cAnOn@example.com"} {
+		if r := login(t, srv, variant, "wrong password"); r.Status != 401 {
+			t.Fatalf("guess %d (%q): %d %s", i+1, variant, r.Status, r.Body)
+		}
+	}
+	checkRateLimited(t, login(t, srv, "CANON@example.COM", goodPassword))
+}
