@@ -242,20 +242,30 @@ func runOnce(hook *func()) {
 }
 
 // countingHasher counts the password checks, real and dummy, so that a
-// test can see that every refusal of a password costs one check.
+// test can see that every refusal of a password costs one check; when busy,
+// every check fails as a saturated hasher's does.
 type countingHasher struct {
 	*password.Hasher
 	checks, dummies atomic.Int64
+	busy            atomic.Bool
 }
+
+var errHasherBusy = latchkey.Errorf(latchkey.EUnavailable, "The server is busy; try again shortly.")
 
 func (h *countingHasher) Verify(ctx context.Context, pw, encoded string) (bool, bool, error) {
 	h.checks.Add(1)
+	if h.busy.Load() {
+		return false, false, errHasherBusy
+	}
 	return h.Hasher.Verify(ctx, pw, encoded)
 }
 
 func (h *countingHasher) VerifyDummy(ctx context.Context, pw string) error {
 	h.checks.Add(1)
 	h.dummies.Add(1)
+	if h.busy.Load() {
+		return errHasherBusy
+	}
 	return h.Hasher.VerifyDummy(ctx, pw)
 }
 
