@@ -36,6 +36,10 @@ const (
 // stored times and token claims round.
 var t0 = time.Date(2031, 3, 14, 15, 9, 26, 535897932, time.UTC)
 
+// defaultPolicy is the policy the server runs with, loaded once: reading
+// the blocklist costs more than the rest of a fixture.
+var defaultPolicy = sync.OnceValue(password.DefaultPolicy)
+
 // Cheap argon2id parameters: these tests are about decisions, not cost.
 var fastParams = password.Params{Memory: 64, Iterations: 1, Parallelism: 1}
 
@@ -101,7 +105,7 @@ func newFixture(t *testing.T, edit ...func(*auth.Config)) *fixture {
 	f.svc = auth.New(cfg, auth.Deps{
 		Store:    f.hooks,
 		Hasher:   f.hasher,
-		Policy:   password.DefaultPolicy(),
+		Policy:   defaultPolicy(),
 		Issuer:   token.NewIssuer(keys.Keyring, testIssuer, testAudience, accessTTL, clock.Now),
 		Verifier: f.tokens,
 		Clock:    clock.Now,

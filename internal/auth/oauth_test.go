@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -126,5 +127,83 @@ func TestSessionCap(t *testing.T) {
 		if s, err := db.SessionByID(ctx, id); err != nil || s.RevokedAt == nil {
 			t.Errorf("the oldest session %s was not ended (%v)", id, err)
 		}
+	}
+}
+
+// Every refusal of a one-time code, each audited with its reason and
+// answered alike; a good code starts a session once.
+func TestExchangeOneTimeCode(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	newUser := func(sub string) *latchkey.User {
+		t.Helper()
+		u, err := f.svc.OAuthLogin(ctx, auth.OAuthProfile{Provider: "idp", Subject: sub, Email: sub + "@example.test", EmailVerified: true}, auth.Meta{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	code := func(u *latchkey.User) string {
+		t.Helper()
+		c, err := f.svc.CreateOneTimeCode(ctx, u.ID, "idp")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Reveal()
+	}
+	alice := newUser("alice")
+
+	good := code(alice)
+	tok, err := f.svc.ExchangeOneTimeCode(ctx, good, auth.Meta{})
+	if err != nil || tok.User.ID != alice.ID || f.revoked(t, tok.Session.ID) {
+		t.Fatalf("a good code: %+v, %v", tok, err)
+	}
+	if _, err := f.tokens.Verify(tok.AccessToken.Reveal()); err != nil {
+		t.Errorf("its access token: %v", err)
+	}
+
+	for _, c := range []struct {
+		name, reason string
+		code         func() string
+	}{
+		{"empty", "code_malformed", func() string { return "" }},
+		{"over-long", "code_malformed", func() string { return strings.Repeat("c", auth.MaxOneTimeCodeLength+1) }},
+		{"unknown", "code_invalid", func() string { return "no-such-code" }},
+		{"used", "code_invalid", func() string { return good }},
+		{"expired", "code_invalid", func() string {
+			c := code(alice)
+			f.clock.Advance(auth.OneTimeCodeTTL)
+			return c
+		}},
+		{"expired between the read and the check", "code_expired", func() string {
+			c := code(alice)
+			f.hooks.afterConsume = func() { f.clock.Advance(auth.OneTimeCodeTTL) }
+			return c
+		}},
+		{"user disabled", "disabled", func() string {
+			u := newUser("disabled")
+			c := code(u)
+			if _, err := f.svc.UpdateUser(ctx, u.ID, auth.UserChanges{Disabled: ptr(true)}, auth.Actor{}); err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}},
+		{"user deleted", "code_invalid", func() string {
+			u := newUser("deleted")
+			c := code(u)
+			if err := f.svc.DeleteUser(ctx, u.ID, auth.Actor{}); err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			before := f.auditReasons(t, latchkey.AuditLoginFailed)["failure oauth:"+c.reason]
+			_, err := f.svc.ExchangeOneTimeCode(ctx, c.code(), auth.Meta{})
+			wantCode(t, "ExchangeOneTimeCode", err, latchkey.EInvalidGrant)
+			if n := f.auditReasons(t, latchkey.AuditLoginFailed)["failure oauth:"+c.reason] - before; n != 1 {
+				t.Errorf("oauth:%s audited %d times: %v", c.reason, n, f.auditReasons(t, latchkey.AuditLoginFailed))
+			}
+		})
 	}
 }
