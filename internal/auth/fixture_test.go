@@ -125,11 +125,17 @@ func (f *fixture) user(t *testing.T, email string, roles ...string) (*latchkey.U
 	if err != nil {
 		t.Fatal(err)
 	}
+	return u, f.session(t, u)
+}
+
+// session starts another cookie session for u.
+func (f *fixture) session(t *testing.T, u *latchkey.User) *latchkey.Session {
+	t.Helper()
 	_, sess, err := f.svc.StartCookieSession(t.Context(), u, auth.Meta{}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return u, sess
+	return sess
 }
 
 // signup signs an account up with oldPassword and returns its tokens.

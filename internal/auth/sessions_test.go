@@ -89,10 +89,7 @@ func TestSessionsListAndRevoke(t *testing.T) {
 	ctx := t.Context()
 	alice, idle := f.user(t, "alice@example.test")
 	f.clock.Advance(idleTimeout / 2)
-	_, toRevoke, err := f.svc.StartCookieSession(ctx, alice, auth.Meta{}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	toRevoke := f.session(t, alice)
 	_, live, err := f.svc.StartCookieSession(ctx, alice, auth.Meta{UserAgent: "kept"}, "")
 	if err != nil {
 		t.Fatal(err)
@@ -140,10 +137,7 @@ func TestChangePasswordRefusals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, socialSession, err := f.svc.StartCookieSession(ctx, social, auth.Meta{}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	socialSession := f.session(t, social)
 	for _, c := range []struct {
 		name    string
 		change  auth.PasswordChange
@@ -214,10 +208,7 @@ func TestChangePassword(t *testing.T) {
 		f := newFixture(t)
 		ctx := t.Context()
 		u, s := f.user(t, "a@example.test")
-		_, other, err := f.svc.StartCookieSession(ctx, u, auth.Meta{}, "")
-		if err != nil {
-			t.Fatal(err)
-		}
+		other := f.session(t, u)
 		_, key, err := f.svc.CreateAPIKey(ctx, principal(u, s), auth.APIKeyInput{Name: "ci"}, auth.Meta{})
 		if err != nil {
 			t.Fatal(err)

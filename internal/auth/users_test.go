@@ -154,10 +154,7 @@ func TestAdminSessionsAndDelete(t *testing.T) {
 	f := newFixture(t)
 	ctx := t.Context()
 	u, s := f.user(t, "a@example.test")
-	_, s2, err := f.svc.StartCookieSession(ctx, u, auth.Meta{}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s2 := f.session(t, u)
 	if list, err := f.svc.UserSessions(ctx, u.ID); err != nil || len(list) != 2 {
 		t.Errorf("UserSessions = %d, %v", len(list), err)
 	}
