@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/testenv"
 	"github.com/latchkey/latchkey/verify"
 )
 
@@ -16,7 +17,7 @@ func TestAPIKeys(t *testing.T) {
 		"active": true, "sub": "user-7", "exp": t0.Add(time.Hour).Unix(), "iat": t0.Unix(),
 		"scope": "read write", "token_type": "api_key", "roles": []string{"user"}, "api_key_id": "key-7",
 	}
-	c := newClock(t0)
+	c := testenv.NewClock(t0)
 	v := newVerifier(t, is, c, nil)
 
 	viaHeader := httptest.NewRequest("GET", "/", nil)
@@ -71,7 +72,7 @@ func TestAPIKeysNeedIntrospectionKey(t *testing.T) {
 	is := newIssuer(t)
 	key := apiKey("A")
 	is.apiKeys[key] = map[string]any{"active": true, "sub": "user-7", "token_type": "api_key"}
-	v := newVerifier(t, is, newClock(t0), func(cfg *verify.Config) { cfg.IntrospectionKey = "" })
+	v := newVerifier(t, is, testenv.NewClock(t0), func(cfg *verify.Config) { cfg.IntrospectionKey = "" })
 	if _, err := v.Authenticate(bearer(key)); !errors.Is(err, verify.ErrInvalidAPIKey) {
 		t.Fatalf("err = %v", err)
 	}
@@ -85,7 +86,7 @@ func TestAPIKeyIntrospectionFailsClosed(t *testing.T) {
 	key := apiKey("A")
 	is.apiKeys[key] = map[string]any{"active": true, "sub": "user-7", "token_type": "api_key"}
 	is.introErr = true
-	v := newVerifier(t, is, newClock(t0), nil)
+	v := newVerifier(t, is, testenv.NewClock(t0), nil)
 	if _, err := v.Authenticate(bearer(key)); !errors.Is(err, verify.ErrUnavailable) {
 		t.Fatalf("issuer down: err = %v", err)
 	}
@@ -93,7 +94,7 @@ func TestAPIKeyIntrospectionFailsClosed(t *testing.T) {
 	is.mu.Lock()
 	is.introErr = false
 	is.mu.Unlock()
-	v = newVerifier(t, is, newClock(t0), func(cfg *verify.Config) { cfg.IntrospectionKey = apiKey("W") })
+	v = newVerifier(t, is, testenv.NewClock(t0), func(cfg *verify.Config) { cfg.IntrospectionKey = apiKey("W") })
 	if _, err := v.Authenticate(bearer(key)); !errors.Is(err, verify.ErrUnavailable) {
 		t.Fatalf("wrong introspection key: err = %v", err)
 	}
@@ -101,7 +102,7 @@ func TestAPIKeyIntrospectionFailsClosed(t *testing.T) {
 	is.mu.Lock()
 	is.apiKeys[key]["token_type"] = "access_token"
 	is.mu.Unlock()
-	v = newVerifier(t, is, newClock(t0), nil)
+	v = newVerifier(t, is, testenv.NewClock(t0), nil)
 	if _, err := v.Authenticate(bearer(key)); !errors.Is(err, verify.ErrInvalidAPIKey) {
 		t.Fatalf("token_type access_token: err = %v", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/latchkey/latchkey/internal/testenv"
 	"github.com/latchkey/latchkey/verify"
 )
 
@@ -17,7 +18,7 @@ import (
 func BenchmarkVerifyES256(b *testing.B) {
 	es := newKey(b, "ES256", "k-es")
 	is := newIssuer(b, es)
-	v := newVerifier(b, is, newClock(t0), func(cfg *verify.Config) { cfg.TokenCacheSize = -1 })
+	v := newVerifier(b, is, testenv.NewClock(t0), func(cfg *verify.Config) { cfg.TokenCacheSize = -1 })
 	r := bearer(es.mint(b, header(es), claims(is.URL, t0)))
 	if _, err := v.Authenticate(r); err != nil {
 		b.Fatal(err)
@@ -56,7 +57,7 @@ func BenchmarkBareECDSAVerify(b *testing.B) {
 func BenchmarkVerifyCached(b *testing.B) {
 	es := newKey(b, "ES256", "k-es")
 	is := newIssuer(b, es)
-	v := newVerifier(b, is, newClock(t0), nil)
+	v := newVerifier(b, is, testenv.NewClock(t0), nil)
 	r := bearer(es.mint(b, header(es), claims(is.URL, t0)))
 	if _, err := v.Authenticate(r); err != nil {
 		b.Fatal(err)

@@ -3,6 +3,8 @@ package verify_test
 import (
 	"strings"
 	"testing"
+
+	"github.com/latchkey/latchkey/internal/testenv"
 )
 
 // FuzzAuthenticate feeds arbitrary bearer credentials to a Verifier: it
@@ -10,7 +12,7 @@ import (
 func FuzzAuthenticate(f *testing.F) {
 	es := newKey(f, "ES256", "k-es")
 	is := newIssuer(f, es)
-	v := newVerifier(f, is, newClock(t0), nil)
+	v := newVerifier(f, is, testenv.NewClock(t0), nil)
 	good := es.mint(f, header(es), claims(is.URL, t0))
 	parts := strings.Split(good, ".")
 	for _, s := range []string{

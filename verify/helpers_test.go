@@ -21,6 +21,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/latchkey/latchkey/internal/testenv"
 	"github.com/latchkey/latchkey/verify"
 )
 
@@ -202,20 +203,9 @@ func apiKey(c string) string {
 	return "lk_" + string(b)
 }
 
-// clock is a test clock that only moves when told to.
-type clock struct{ ns atomic.Int64 }
-
-func newClock(t time.Time) *clock {
-	c := &clock{}
-	c.ns.Store(t.UnixNano())
-	return c
-}
-func (c *clock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
-func (c *clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
-
 var t0 = time.Unix(1_800_000_000, 0)
 
-func newVerifier(t testing.TB, is *issuer, c *clock, edit func(*verify.Config)) *verify.Verifier {
+func newVerifier(t testing.TB, is *issuer, c *testenv.Clock, edit func(*verify.Config)) *verify.Verifier {
 	t.Helper()
 	cfg := verify.Config{Issuer: is.URL, IntrospectionKey: is.introKey, Clock: c.Now, HTTPClient: is.Client()}
 	if edit != nil {

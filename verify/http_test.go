@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/latchkey/latchkey/internal/testenv"
 	"github.com/latchkey/latchkey/verify"
 )
 
@@ -16,7 +17,7 @@ func TestMiddleware(t *testing.T) {
 	key, scopedKey := apiKey("A"), apiKey("S")
 	is.apiKeys[key] = map[string]any{"active": true, "sub": "user-7", "token_type": "api_key", "roles": []string{"user"}, "api_key_id": "key-7"}
 	is.apiKeys[scopedKey] = map[string]any{"active": true, "sub": "user-8", "token_type": "api_key", "roles": []string{"admin"}, "scope": "read", "api_key_id": "key-8"}
-	v := newVerifier(t, is, newClock(t0), nil)
+	v := newVerifier(t, is, testenv.NewClock(t0), nil)
 
 	whoami := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, ok := verify.FromContext(r.Context())

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/testenv"
 	"github.com/latchkey/latchkey/verify"
 )
 
@@ -15,7 +16,7 @@ import (
 func TestKeyRotationWarmCache(t *testing.T) {
 	old, next := newKey(t, "ES256", "k-old"), newKey(t, "EdDSA", "k-new")
 	is := newIssuer(t, old)
-	c := newClock(t0)
+	c := testenv.NewClock(t0)
 	v := newVerifier(t, is, c, nil)
 
 	if _, err := v.Authenticate(bearer(old.mint(t, header(old), claims(is.URL, c.Now())))); err != nil {
@@ -54,7 +55,7 @@ func TestKeyRotationWarmCache(t *testing.T) {
 func TestUnknownKIDStorm(t *testing.T) {
 	es, attacker := newKey(t, "ES256", "k-es"), newKey(t, "ES256", "x")
 	is := newIssuer(t, es)
-	c := newClock(t0)
+	c := testenv.NewClock(t0)
 	v := newVerifier(t, is, c, nil)
 	storm := func() {
 		var wg sync.WaitGroup
@@ -89,7 +90,7 @@ func TestUnknownKIDStorm(t *testing.T) {
 func TestJWKSUnavailable(t *testing.T) {
 	es := newKey(t, "ES256", "k-es")
 	is := newIssuer(t, es)
-	c := newClock(t0)
+	c := testenv.NewClock(t0)
 	v := newVerifier(t, is, c, func(cfg *verify.Config) { cfg.JWKSURL = is.URL + "/missing" })
 	for range 10 {
 		if _, err := v.Authenticate(bearer(es.mint(t, header(es), claims(is.URL, t0)))); !errors.Is(err, verify.ErrUnavailable) {

@@ -18,13 +18,14 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/latchkey/latchkey/internal/testenv"
 	"github.com/latchkey/latchkey/verify"
 )
 
 func TestValidTokens(t *testing.T) {
 	es, ed, rs := newKey(t, "ES256", "k-es"), newKey(t, "EdDSA", "k-ed"), newKey(t, "RS256", "k-rs")
 	is := newIssuer(t, es, ed, rs)
-	c := newClock(t0)
+	c := testenv.NewClock(t0)
 	v := newVerifier(t, is, c, nil)
 
 	for _, k := range []*testKey{es, ed, rs} {
@@ -80,7 +81,7 @@ func TestRefusedTokens(t *testing.T) {
 	es, rs := newKey(t, "ES256", "k-es"), newKey(t, "RS256", "k-rs")
 	ed := newKey(t, "EdDSA", "k-ed")
 	is := newIssuer(t, es, rs, ed)
-	c := newClock(t0)
+	c := testenv.NewClock(t0)
 	v := newVerifier(t, is, c, nil)
 
 	forged := func() map[string]any { cl := claims(is.URL, t0); cl["sub"] = "admin"; return cl }
@@ -286,7 +287,7 @@ func noncanonical(s string) string {
 func TestExpiry(t *testing.T) {
 	es := newKey(t, "ES256", "k-es")
 	is := newIssuer(t, es)
-	c := newClock(t0)
+	c := testenv.NewClock(t0)
 	v := newVerifier(t, is, c, nil)
 	cl := claims(is.URL, t0)
 	cl["exp"] = t0.Add(-31 * time.Second).Unix()
@@ -321,7 +322,7 @@ func TestNoFetchFromTokenURLs(t *testing.T) {
 	defer trap.Close()
 	es, attacker := newKey(t, "ES256", "k-es"), newKey(t, "ES256", "k-es")
 	is := newIssuer(t, es)
-	v := newVerifier(t, is, newClock(t0), nil)
+	v := newVerifier(t, is, testenv.NewClock(t0), nil)
 	trapHost := strings.TrimPrefix(trap.URL, "http://")
 	for _, member := range []string{"jku", "x5u"} {
 		for _, u := range []string{

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/latchkey/latchkey/internal/testenv"
 )
 
 func TestFlushWritesLastUseInOneBatch(t *testing.T) {
@@ -146,7 +148,7 @@ func TestRunFlushesOnceMoreAtTheEnd(t *testing.T) {
 }
 
 func TestFlushWithoutToucher(t *testing.T) {
-	st, clk := newMemStore(), newClock()
+	st, clk := newMemStore(), testenv.NewClock(clockStart)
 	v := NewVerifier(st, clk.Now, Options{})
 	key, _ := st.addKey(t, "u1", clk.Now(), nil)
 	mustVerify(t, v, key)

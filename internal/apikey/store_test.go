@@ -144,22 +144,5 @@ func (s *memStore) addKey(t testing.TB, userID string, now time.Time, expires *t
 	return key.Reveal(), k
 }
 
-// clock is a settable clock for tests.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+// clockStart is where the tests' clocks start.
+var clockStart = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)

@@ -9,11 +9,12 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/testenv"
 )
 
-func newTestVerifier(t testing.TB, opts Options) (*Verifier, *memStore, *clock) {
+func newTestVerifier(t testing.TB, opts Options) (*Verifier, *memStore, *testenv.Clock) {
 	t.Helper()
-	st, clk := newMemStore(), newClock()
+	st, clk := newMemStore(), testenv.NewClock(clockStart)
 	if opts.Toucher == nil {
 		opts.Toucher = st
 	}
@@ -77,7 +78,7 @@ func TestVerifyCachesAndReturnsOwner(t *testing.T) {
 }
 
 func TestVerifyRefuses(t *testing.T) {
-	past := newClock().Now().Add(-time.Second)
+	past := clockStart.Add(-time.Second)
 	cases := []struct {
 		name   string
 		setup  func(st *memStore, now time.Time) string

@@ -1,16 +1,15 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/latchkey/latchkey/internal/app"
 	"github.com/latchkey/latchkey/internal/apptest"
+	"github.com/latchkey/latchkey/internal/testenv"
 )
 
 func TestCLIUserAdminCommands(t *testing.T) {
@@ -85,24 +84,6 @@ func errString(err error) string {
 	return err.Error()
 }
 
-// lockedBuffer is written by the command while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func TestCLIAuditTailFollow(t *testing.T) {
 	dir := t.TempDir()
 	if _, errOut, err := runCLI(t, "", "migrate", "--data-dir", dir); err != nil {
@@ -110,7 +91,7 @@ func TestCLIAuditTailFollow(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	out := &lockedBuffer{}
+	out := &testenv.LogBuffer{} // written by the command while the test reads it
 	done := make(chan error, 1)
 	go func() {
 		done <- app.Run(ctx, []string{"audit", "tail", "--follow", "--data-dir", dir}, nil, strings.NewReader(""), out, io.Discard)

@@ -6,63 +6,20 @@ import (
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/auth"
-	"github.com/latchkey/latchkey/internal/store/sqlite"
 )
-
-// passwordUser stores an account as password sign-up makes it: a password,
-// an address nobody proved.
-func passwordUser(t *testing.T, db *sqlite.DB, now time.Time, email string) *latchkey.User {
-	t.Helper()
-	u := &latchkey.User{ID: latchkey.NewID(now), Email: email, Roles: []string{latchkey.RoleUser},
-		PasswordHash: "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo", CreatedAt: now, UpdatedAt: now}
-	if err := db.CreateUser(t.Context(), u); err != nil {
-		t.Fatal(err)
-	}
-	return u
-}
-
-func verifyEmail(t *testing.T, db *sqlite.DB, u *latchkey.User, at time.Time) {
-	t.Helper()
-	if _, err := db.UpdateUser(t.Context(), u.ID, latchkey.UserPatch{EmailVerifiedAt: &latchkey.TimePatch{At: &at}, UpdatedAt: at}); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func auditReasons(t *testing.T, db *sqlite.DB, typ string) map[string]int {
-	t.Helper()
-	events, _, err := db.ListAudit(t.Context(), latchkey.AuditFilter{Type: typ, Page: latchkey.Page{Limit: 500}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]int{}
-	for _, e := range events {
-		if e.Type == typ {
-			out[e.Outcome+" "+e.Reason]++
-		}
-	}
-	return out
-}
-
-func revoked(t *testing.T, db *sqlite.DB, id string) bool {
-	t.Helper()
-	s, err := db.SessionByID(t.Context(), id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s.RevokedAt != nil
-}
 
 // The account decision of a social login for an address that already has
 // an account, by what the provider and the account have proven.
 func TestOAuthLoginLinksOnlyOntoProvenAddresses(t *testing.T) {
-	s, db, clock := newService(t)
+	f := newFixture(t)
+	s, db, clock := f.svc, f.db, f.clock
 	ctx := t.Context()
 	verified := func(sub, email string) auth.OAuthProfile {
 		return auth.OAuthProfile{Provider: "idp", Subject: sub, Email: email, EmailVerified: true}
 	}
 
 	// Pre-account takeover: a squatter signed up with the victim's address.
-	squatter := passwordUser(t, db, clock.now(), "victim@example.test")
+	squatter := f.passwordUser(t, "victim@example.test")
 	_, squatterSession, err := s.StartCookieSession(ctx, squatter, auth.Meta{}, "")
 	if err != nil {
 		t.Fatal(err)
@@ -80,10 +37,10 @@ func TestOAuthLoginLinksOnlyOntoProvenAddresses(t *testing.T) {
 	if users, _, _ := db.ListUsers(ctx, latchkey.UserFilter{Page: latchkey.Page{Limit: 10}}); len(users) != 1 {
 		t.Errorf("%d accounts for one address", len(users))
 	}
-	if got := auditReasons(t, db, latchkey.AuditLoginFailed)["failure oauth:link_requires_verified_email"]; got != 1 {
-		t.Errorf("refusal audited %d times: %v", got, auditReasons(t, db, latchkey.AuditLoginFailed))
+	if got := f.auditReasons(t, latchkey.AuditLoginFailed)["failure oauth:link_requires_verified_email"]; got != 1 {
+		t.Errorf("refusal audited %d times: %v", got, f.auditReasons(t, latchkey.AuditLoginFailed))
 	}
-	if revoked(t, db, squatterSession.ID) {
+	if f.revoked(t, squatterSession.ID) {
 		t.Error("a refused sign-in ended the account's session")
 	}
 
@@ -101,9 +58,9 @@ func TestOAuthLoginLinksOnlyOntoProvenAddresses(t *testing.T) {
 	}
 
 	// A proven account: the identity links, and sessions from before end.
-	clock.advance(time.Second)
-	bob := passwordUser(t, db, clock.now(), "bob@example.test")
-	verifyEmail(t, db, bob, clock.now())
+	clock.Advance(time.Second)
+	bob := f.passwordUser(t, "bob@example.test")
+	f.verifyEmail(t, bob)
 	_, before, err := s.StartCookieSession(ctx, bob, auth.Meta{}, "")
 	if err != nil {
 		t.Fatal(err)
@@ -112,10 +69,10 @@ func TestOAuthLoginLinksOnlyOntoProvenAddresses(t *testing.T) {
 	if err != nil || got.ID != bob.ID {
 		t.Fatalf("proven account: %v %v", got, err)
 	}
-	if !revoked(t, db, before.ID) {
+	if !f.revoked(t, before.ID) {
 		t.Error("a session from before the link survived it")
 	}
-	if n := auditReasons(t, db, latchkey.AuditSessionRevoked)["success identity_linked:idp"]; n != 1 {
+	if n := f.auditReasons(t, latchkey.AuditSessionRevoked)["success identity_linked:idp"]; n != 1 {
 		t.Errorf("session.revoked identity_linked:idp audited %d times", n)
 	}
 	// Signing in again through the linked identity ends nothing.
@@ -123,8 +80,8 @@ func TestOAuthLoginLinksOnlyOntoProvenAddresses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.OAuthLogin(ctx, verified("sub-bob", "bob@example.test"), auth.Meta{}); err != nil || revoked(t, db, after.ID) {
-		t.Errorf("second sign-in: %v, session revoked: %v", err, revoked(t, db, after.ID))
+	if _, err := s.OAuthLogin(ctx, verified("sub-bob", "bob@example.test"), auth.Meta{}); err != nil || f.revoked(t, after.ID) {
+		t.Errorf("second sign-in: %v, session revoked: %v", err, f.revoked(t, after.ID))
 	}
 	// An address the provider does not vouch for never links, proven or not.
 	if _, err := s.OAuthLogin(ctx, auth.OAuthProfile{Provider: "lax", Subject: "b", Email: "bob@example.test"}, auth.Meta{}); latchkey.ErrorCode(err) != latchkey.EConflict {
@@ -135,12 +92,13 @@ func TestOAuthLoginLinksOnlyOntoProvenAddresses(t *testing.T) {
 // An account made by social login has a proven address exactly when the
 // provider vouched for it.
 func TestOAuthSignupRecordsVerifiedEmail(t *testing.T) {
-	s, _, clock := newService(t)
+	f := newFixture(t)
+	s, clock := f.svc, f.clock
 	u, err := s.OAuthLogin(t.Context(), auth.OAuthProfile{Provider: "idp", Subject: "a", Email: "a@example.test", EmailVerified: true}, auth.Meta{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u.EmailVerifiedAt == nil || !u.EmailVerifiedAt.Equal(clock.now().UTC()) {
+	if u.EmailVerifiedAt == nil || !u.EmailVerifiedAt.Equal(clock.Now().UTC()) {
 		t.Errorf("EmailVerifiedAt = %v, want the sign-in time", u.EmailVerifiedAt)
 	}
 	u, err = s.OAuthLogin(t.Context(), auth.OAuthProfile{Provider: "idp", Subject: "b", Email: "b@example.test"}, auth.Meta{})
@@ -150,14 +108,15 @@ func TestOAuthSignupRecordsVerifiedEmail(t *testing.T) {
 }
 
 func TestLinkIdentity(t *testing.T) {
-	s, db, clock := newService(t)
+	f := newFixture(t)
+	s, db, clock := f.svc, f.db, f.clock
 	ctx := t.Context()
-	alice := passwordUser(t, db, clock.now(), "alice@example.test")
+	alice := f.passwordUser(t, "alice@example.test")
 	_, other, err := s.StartCookieSession(ctx, alice, auth.Meta{}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock.advance(time.Second)
+	clock.Advance(time.Second)
 	_, linking, err := s.StartCookieSession(ctx, alice, auth.Meta{}, "")
 	if err != nil {
 		t.Fatal(err)
@@ -171,15 +130,15 @@ func TestLinkIdentity(t *testing.T) {
 	if ids, _ := db.ListIdentities(ctx, alice.ID); len(ids) != 1 || ids[0].Provider != "github" || ids[0].Subject != "42" {
 		t.Errorf("identities: %+v", ids)
 	}
-	if !revoked(t, db, other.ID) || revoked(t, db, linking.ID) {
+	if !f.revoked(t, other.ID) || f.revoked(t, linking.ID) {
 		t.Errorf("other session revoked: %v (want true); linking session revoked: %v (want false)",
-			revoked(t, db, other.ID), revoked(t, db, linking.ID))
+			f.revoked(t, other.ID), f.revoked(t, linking.ID))
 	}
 	if u, _ := db.UserByID(ctx, alice.ID); !u.EmailVerified() {
 		t.Error("the provider vouched for the account's own address, which is still unproven")
 	}
-	if n := auditReasons(t, db, latchkey.AuditOAuthLinked)["success github"]; n != 1 {
-		t.Errorf("oauth.linked: %v", auditReasons(t, db, latchkey.AuditOAuthLinked))
+	if n := f.auditReasons(t, latchkey.AuditOAuthLinked)["success github"]; n != 1 {
+		t.Errorf("oauth.linked: %v", f.auditReasons(t, latchkey.AuditOAuthLinked))
 	}
 
 	// Again: nothing changes.
@@ -188,7 +147,7 @@ func TestLinkIdentity(t *testing.T) {
 	}
 
 	// Another user cannot take the identity.
-	bob := passwordUser(t, db, clock.now(), "bob@example.test")
+	bob := f.passwordUser(t, "bob@example.test")
 	_, bobSession, err := s.StartCookieSession(ctx, bob, auth.Meta{}, "")
 	if err != nil {
 		t.Fatal(err)
@@ -213,7 +172,7 @@ func TestLinkIdentity(t *testing.T) {
 	if u, _ := db.UserByID(ctx, bob.ID); u.EmailVerified() {
 		t.Error("an address other than the account's was taken as proof")
 	}
-	failures := auditReasons(t, db, latchkey.AuditOAuthLinked)
+	failures := f.auditReasons(t, latchkey.AuditOAuthLinked)
 	for _, r := range []string{"failure identity_linked_elsewhere:github", "failure link_session_mismatch:github", "failure link_session_ended:github"} {
 		if failures[r] != 1 {
 			t.Errorf("%q audited %d times: %v", r, failures[r], failures)

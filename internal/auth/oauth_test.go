@@ -1,42 +1,17 @@
 package auth_test
 
 import (
-	"path/filepath"
-	"sync"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/auth"
-	"github.com/latchkey/latchkey/internal/store/sqlite"
 )
 
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *testClock) advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
-// newService is a Service on a fresh SQLite database, with a clock the test
-// moves. It has no token issuer: these tests never get as far as tokens.
-func newService(t *testing.T) (*auth.Service, *sqlite.DB, *testClock) {
-	t.Helper()
-	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "latchkey.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	if err := db.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	clock := &testClock{t: time.Now()}
-	return auth.New(auth.Config{RefreshTokenTTL: time.Hour, SessionIdleTimeout: time.Hour}, auth.Deps{Store: db, Clock: clock.now}), db, clock
-}
-
 func TestOneTimeCodeExpires(t *testing.T) {
-	s, _, clock := newService(t)
+	f := newFixture(t)
+	s, clock := f.svc, f.clock
 	u, err := s.OAuthLogin(t.Context(), auth.OAuthProfile{Provider: "idp", Subject: "s1", Email: "a@example.test", EmailVerified: true}, auth.Meta{})
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +23,7 @@ func TestOneTimeCodeExpires(t *testing.T) {
 	if n := len(code.Reveal()); n != 43 {
 		t.Errorf("code has %d characters, want 43 (256 bits)", n)
 	}
-	clock.advance(auth.OneTimeCodeTTL + time.Second)
+	clock.Advance(auth.OneTimeCodeTTL + time.Second)
 	_, err = s.ExchangeOneTimeCode(t.Context(), code.Reveal(), auth.Meta{})
 	if latchkey.ErrorCode(err) != latchkey.EInvalidGrant {
 		t.Fatalf("expired code: %v", err)
@@ -56,7 +31,8 @@ func TestOneTimeCodeExpires(t *testing.T) {
 }
 
 func TestOAuthLoginRefusals(t *testing.T) {
-	s, db, _ := newService(t)
+	f := newFixture(t)
+	s, db := f.svc, f.db
 	ctx := t.Context()
 	u, err := s.OAuthLogin(ctx, auth.OAuthProfile{Provider: "idp", Subject: "s1", Email: "a@example.test", EmailVerified: true}, auth.Meta{})
 	if err != nil {
@@ -121,16 +97,17 @@ func TestOAuthLoginRefusals(t *testing.T) {
 // A user's live sessions are capped; a sign-in beyond the cap ends the
 // oldest (SES-10).
 func TestSessionCap(t *testing.T) {
-	svc, db, clock := newService(t)
+	f := newFixture(t)
+	svc, db, clock := f.svc, f.db, f.clock
 	ctx := t.Context()
-	now := clock.now()
+	now := clock.Now()
 	u := &latchkey.User{ID: latchkey.NewID(now), Email: "many@example.com", Roles: []string{"user"}, CreatedAt: now, UpdatedAt: now}
 	if err := db.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
 	var first []string
 	for i := range auth.MaxSessionsPerUser + 2 {
-		clock.advance(time.Millisecond) // session ids and creation times sort by start
+		clock.Advance(time.Millisecond) // session ids and creation times sort by start
 		_, sess, err := svc.StartCookieSession(ctx, u, auth.Meta{}, "")
 		if err != nil {
 			t.Fatal(err)
@@ -150,5 +127,83 @@ func TestSessionCap(t *testing.T) {
 		if s, err := db.SessionByID(ctx, id); err != nil || s.RevokedAt == nil {
 			t.Errorf("the oldest session %s was not ended (%v)", id, err)
 		}
+	}
+}
+
+// Every refusal of a one-time code, each audited with its reason and
+// answered alike; a good code starts a session once.
+func TestExchangeOneTimeCode(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	newUser := func(sub string) *latchkey.User {
+		t.Helper()
+		u, err := f.svc.OAuthLogin(ctx, auth.OAuthProfile{Provider: "idp", Subject: sub, Email: sub + "@example.test", EmailVerified: true}, auth.Meta{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	code := func(u *latchkey.User) string {
+		t.Helper()
+		c, err := f.svc.CreateOneTimeCode(ctx, u.ID, "idp")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Reveal()
+	}
+	alice := newUser("alice")
+
+	good := code(alice)
+	tok, err := f.svc.ExchangeOneTimeCode(ctx, good, auth.Meta{})
+	if err != nil || tok.User.ID != alice.ID || f.revoked(t, tok.Session.ID) {
+		t.Fatalf("a good code: %+v, %v", tok, err)
+	}
+	if _, err := f.tokens.Verify(tok.AccessToken.Reveal()); err != nil {
+		t.Errorf("its access token: %v", err)
+	}
+
+	for _, c := range []struct {
+		name, reason string
+		code         func() string
+	}{
+		{"empty", "code_malformed", func() string { return "" }},
+		{"over-long", "code_malformed", func() string { return strings.Repeat("c", auth.MaxOneTimeCodeLength+1) }},
+		{"unknown", "code_invalid", func() string { return "no-such-code" }},
+		{"used", "code_invalid", func() string { return good }},
+		{"expired", "code_invalid", func() string {
+			c := code(alice)
+			f.clock.Advance(auth.OneTimeCodeTTL)
+			return c
+		}},
+		{"expired between the read and the check", "code_expired", func() string {
+			c := code(alice)
+			f.hooks.afterConsume = func() { f.clock.Advance(auth.OneTimeCodeTTL) }
+			return c
+		}},
+		{"user disabled", "disabled", func() string {
+			u := newUser("disabled")
+			c := code(u)
+			if _, err := f.svc.UpdateUser(ctx, u.ID, auth.UserChanges{Disabled: ptr(true)}, auth.Actor{}); err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}},
+		{"user deleted", "code_invalid", func() string {
+			u := newUser("deleted")
+			c := code(u)
+			if err := f.svc.DeleteUser(ctx, u.ID, auth.Actor{}); err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			before := f.auditReasons(t, latchkey.AuditLoginFailed)["failure oauth:"+c.reason]
+			_, err := f.svc.ExchangeOneTimeCode(ctx, c.code(), auth.Meta{})
+			wantCode(t, "ExchangeOneTimeCode", err, latchkey.EInvalidGrant)
+			if n := f.auditReasons(t, latchkey.AuditLoginFailed)["failure oauth:"+c.reason] - before; n != 1 {
+				t.Errorf("oauth:%s audited %d times: %v", c.reason, n, f.auditReasons(t, latchkey.AuditLoginFailed))
+			}
+		})
 	}
 }

@@ -1,9 +1,6 @@
 package auth_test
 
 import (
-	"context"
-	"log/slog"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -11,95 +8,12 @@ import (
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/password"
-	"github.com/latchkey/latchkey/internal/store/sqlite"
 )
-
-// Cheap argon2id parameters: these tests are about ordering, not cost.
-var fastParams = password.Params{Memory: 64, Iterations: 1, Parallelism: 1}
-
-const (
-	oldPassword = "correct horse battery"
-	newPassword = "staple paperclip lamp"
-)
-
-// hookStore runs a function once at a chosen point of a use case, on the
-// same goroutine: a deterministic way to let "someone else" act between a
-// use case's read (and slow hashing) and its write.
-type hookStore struct {
-	latchkey.Store
-	beforeTx    func() // before the next InTx
-	afterByMail func() // after the next UserByEmail
-}
-
-func (h *hookStore) InTx(ctx context.Context, fn func(tx latchkey.Tx) error) error {
-	if f := h.beforeTx; f != nil {
-		h.beforeTx = nil
-		f()
-	}
-	return h.Store.InTx(ctx, fn)
-}
-
-func (h *hookStore) UserByEmail(ctx context.Context, email string) (*latchkey.User, error) {
-	u, err := h.Store.UserByEmail(ctx, email)
-	if f := h.afterByMail; f != nil {
-		h.afterByMail = nil
-		f()
-	}
-	return u, err
-}
-
-type passwordFixture struct {
-	svc   *auth.Service
-	hooks *hookStore
-	db    *sqlite.DB
-}
-
-func newPasswordFixture(t *testing.T) *passwordFixture {
-	t.Helper()
-	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "latchkey.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	if err := db.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	clock := &testClock{t: time.Now()}
-	hooks := &hookStore{Store: db}
-	svc := auth.New(auth.Config{RefreshTokenTTL: time.Hour, SessionIdleTimeout: time.Hour}, auth.Deps{
-		Store: hooks, Clock: clock.now, Logger: slog.New(slog.DiscardHandler),
-		Hasher: password.NewHasher(fastParams, 2, time.Second), Policy: password.Policy{MinLength: 8},
-	})
-	return &passwordFixture{svc: svc, hooks: hooks, db: db}
-}
-
-// user creates an account with oldPassword and starts a session for it.
-func (f *passwordFixture) user(t *testing.T, email string, roles ...string) (*latchkey.User, *latchkey.Session) {
-	t.Helper()
-	u, err := f.svc.CreateUser(t.Context(), auth.SignupInput{Email: email, Password: oldPassword, Roles: roles}, auth.Meta{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, sess, err := f.svc.StartCookieSession(t.Context(), u, auth.Meta{}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u, sess
-}
-
-func (f *passwordFixture) reload(t *testing.T, id string) *latchkey.User {
-	t.Helper()
-	u, err := f.db.UserByID(t.Context(), id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u
-}
 
 // An administrator disables the user while ChangePassword hashes: the user
 // stays disabled, and the change fails.
 func TestChangePasswordKeepsADisableMadeMeanwhile(t *testing.T) {
-	f := newPasswordFixture(t)
+	f := newFixture(t)
 	u, sess := f.user(t, "a@example.com")
 	disabled := true
 	f.hooks.beforeTx = func() {
@@ -123,7 +37,7 @@ func TestChangePasswordKeepsADisableMadeMeanwhile(t *testing.T) {
 // An administrator removes the admin role while ChangePassword hashes: the
 // role stays removed, and the password change itself goes through.
 func TestChangePasswordKeepsARoleRemovedMeanwhile(t *testing.T) {
-	f := newPasswordFixture(t)
+	f := newFixture(t)
 	f.user(t, "other-admin@example.com", latchkey.RoleUser, latchkey.RoleAdmin)
 	u, sess := f.user(t, "a@example.com", latchkey.RoleUser, latchkey.RoleAdmin)
 	f.hooks.beforeTx = func() {
@@ -147,7 +61,7 @@ func TestChangePasswordKeepsARoleRemovedMeanwhile(t *testing.T) {
 // The session is revoked while ChangePassword hashes: the change fails as
 // for an invalid token, and the hash stays.
 func TestChangePasswordFailsOnASessionRevokedMeanwhile(t *testing.T) {
-	f := newPasswordFixture(t)
+	f := newFixture(t)
 	u, sess := f.user(t, "a@example.com")
 	_, other := f.user(t, "b@example.com") // not touched
 	f.hooks.beforeTx = func() {
@@ -170,7 +84,7 @@ func TestChangePasswordFailsOnASessionRevokedMeanwhile(t *testing.T) {
 // Two changes race from the same verified hash: the second to write is
 // refused with conflict, and the first one's password stays.
 func TestChangePasswordConflictsWithAChangeMeanwhile(t *testing.T) {
-	f := newPasswordFixture(t)
+	f := newFixture(t)
 	u, sess := f.user(t, "a@example.com")
 	f.hooks.beforeTx = func() {
 		if err := f.svc.ChangePassword(t.Context(), principal(u, sess), auth.PasswordChange{Current: oldPassword, New: newPassword}, auth.Meta{}); err != nil {
@@ -189,7 +103,7 @@ func TestChangePasswordConflictsWithAChangeMeanwhile(t *testing.T) {
 // A login that upgrades an outdated hash races a password change: the new
 // password stays, and the old one does not come back.
 func TestUpgradeHashNeverRevertsAPasswordChange(t *testing.T) {
-	f := newPasswordFixture(t)
+	f := newFixture(t)
 	ctx := t.Context()
 	u, sess := f.user(t, "a@example.com")
 	// Store the password with other parameters, so that a login rehashes it.
@@ -219,7 +133,7 @@ func TestUpgradeHashNeverRevertsAPasswordChange(t *testing.T) {
 
 // Without a race, a login still upgrades an outdated hash.
 func TestUpgradeHash(t *testing.T) {
-	f := newPasswordFixture(t)
+	f := newFixture(t)
 	ctx := t.Context()
 	u, _ := f.user(t, "a@example.com")
 	outdated, err := password.NewHasher(password.Params{Memory: 32, Iterations: 1, Parallelism: 1}, 1, time.Second).Hash(ctx, oldPassword)
@@ -244,7 +158,7 @@ func TestUpgradeHash(t *testing.T) {
 // Sessions start with their creation time as the time of authentication;
 // a profile change writes only the name.
 func TestAuthTimeAndProfilePatch(t *testing.T) {
-	f := newPasswordFixture(t)
+	f := newFixture(t)
 	u, sess := f.user(t, "a@example.com", latchkey.RoleUser, latchkey.RoleAdmin)
 	if !sess.AuthTime.Equal(sess.CreatedAt) || sess.AuthTime.IsZero() {
 		t.Errorf("AuthTime %v, CreatedAt %v", sess.AuthTime, sess.CreatedAt)
@@ -268,8 +182,4 @@ func TestAuthTimeAndProfilePatch(t *testing.T) {
 	if got.Name != name || !got.Disabled || !slices.Contains(got.Roles, latchkey.RoleAdmin) {
 		t.Errorf("after the profile change: %+v", got)
 	}
-}
-
-func principal(u *latchkey.User, sess *latchkey.Session) *auth.Principal {
-	return &auth.Principal{User: u, SessionID: sess.ID, Via: "bearer", AuthTime: sess.AuthTime}
 }

@@ -25,7 +25,7 @@ type Config struct {
 // Service runs the use cases.
 type Service struct {
 	store      latchkey.Store
-	hasher     *password.Hasher
+	hasher     Hasher
 	policy     password.Policy
 	issuer     *token.Issuer
 	verifier   *token.Verifier
@@ -37,6 +37,18 @@ type Service struct {
 	tokenCache *token.Cache
 	sessions   *SessionCache // nil: every token-authenticated request reads its session
 }
+
+// Hasher is the password hashing the use cases need; *password.Hasher is
+// the one latchkey runs with.
+type Hasher interface {
+	Hash(ctx context.Context, password string) (string, error)
+	Verify(ctx context.Context, password, encoded string) (ok, needsRehash bool, err error)
+	// VerifyDummy does the work of a failed Verify, so that a refusal
+	// without a stored hash costs what a wrong password costs.
+	VerifyDummy(ctx context.Context, password string) error
+}
+
+var _ Hasher = (*password.Hasher)(nil)
 
 // Events receives what happened, for metrics and cross-instance
 // revocation. Every method must be cheap and must not block.
@@ -57,7 +69,7 @@ type Events interface {
 // Deps are the Service's collaborators.
 type Deps struct {
 	Store    latchkey.Store
-	Hasher   *password.Hasher
+	Hasher   Hasher
 	Policy   password.Policy
 	Issuer   *token.Issuer
 	Verifier *token.Verifier

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/latchkey/latchkey/internal/testenv"
 )
 
 const (
@@ -18,11 +20,6 @@ const (
 )
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-
-// fakeClock is a time source the test moves by hand.
-type fakeClock struct{ now time.Time }
-
-func (c *fakeClock) Now() time.Time { return c.now }
 
 // counterReader is a deterministic stand-in for crypto/rand: SHA-256 of a
 // counter, so that every process running the same test issues the same
@@ -42,9 +39,9 @@ func (r *counterReader) Read(p []byte) (int, error) {
 
 func testKey(fill byte) []byte { return bytes.Repeat([]byte{fill}, MinKeySize) }
 
-func newTestCookies(t testing.TB, key []byte) (*Cookies, *fakeClock) {
+func newTestCookies(t testing.TB, key []byte) (*Cookies, *testenv.Clock) {
 	t.Helper()
-	clock := &fakeClock{now: t0}
+	clock := testenv.NewClock(t0)
 	c, err := New(key, clock.Now, DefaultTTL)
 	if err != nil {
 		t.Fatal(err)
@@ -164,7 +161,7 @@ func TestDeviceID(t *testing.T) {
 	if strings.Contains(hex.EncodeToString(raw), id) {
 		t.Error("device id is a piece of the value")
 	}
-	clock.now = clock.now.Add(30 * 24 * time.Hour)
+	clock.Advance(30 * 24 * time.Hour)
 	if again, _ := c.Verify(v, alice); again != id {
 		t.Errorf("device id changed over time: %q, then %q", id, again)
 	}
@@ -222,7 +219,7 @@ func TestVerify(t *testing.T) {
 		{"negative issue time", forge(c, version, -1, alice), alice, t0, false},
 		{"issued at the epoch", forge(c, version, 0, alice), alice, t0, false},
 	} {
-		clock.now = tc.at
+		clock.Set(tc.at)
 		id, ok := c.Verify(tc.value, tc.account)
 		if ok != tc.want {
 			t.Errorf("%s: Verify = %v, want %v", tc.name, ok, tc.want)

@@ -1,7 +1,6 @@
 package oauth_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
@@ -12,13 +11,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/oauth"
 	"github.com/latchkey/latchkey/internal/oauth/oauthtest"
+	"github.com/latchkey/latchkey/internal/testenv"
 )
 
 // gcmSealer is a real AES-256-GCM sealer, as the server's master key gives.
@@ -53,32 +52,6 @@ func (s *gcmSealer) Open(sealed, ad []byte) ([]byte, error) {
 	return s.aead.Open(nil, sealed[:n], sealed[n:], ad)
 }
 
-// clock is a test clock that only moves when told.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Now()} }
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
-// logBuffer collects log output safely across goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return b.buf.String() }
-
 // app stands in for latchkey's routes: /start/{provider} is the authorize
 // route and /v1/oauth/{provider}/callback the callback, wired the way the
 // server is meant to wire them. It answers the callback with the profile
@@ -87,8 +60,8 @@ type app struct {
 	srv    *httptest.Server
 	reg    *oauth.Registry
 	sealer oauth.Sealer
-	clock  *clock
-	logs   *logBuffer
+	clock  *testenv.Clock
+	logs   *testenv.LogBuffer
 }
 
 type outcome struct {
@@ -100,7 +73,7 @@ type outcome struct {
 
 func newApp(t *testing.T, cfgs []oauth.ProviderConfig, opts ...oauth.Option) *app {
 	t.Helper()
-	a := &app{sealer: newSealer(t), clock: newClock(), logs: &logBuffer{}}
+	a := &app{sealer: newSealer(t), clock: testenv.NewClock(time.Now()), logs: &testenv.LogBuffer{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /start/{provider}", a.start)
 	mux.HandleFunc("GET /v1/oauth/{provider}/callback", a.callback)

@@ -1,7 +1,6 @@
 package ratelimit
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net"
@@ -13,6 +12,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/latchkey/latchkey/internal/testenv"
 )
 
 // redisProcess is a redis-server of this test's own, so that it can be
@@ -67,24 +68,6 @@ func (p *redisProcess) stop() {
 	p.cmd.Wait()
 }
 
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestFallbackSurvivesRedisOutage(t *testing.T) {
 	ctx := context.Background()
 	srv := startRedis(t, freePort(t))
@@ -94,7 +77,7 @@ func TestFallbackSurvivesRedisOutage(t *testing.T) {
 	})
 	t.Cleanup(func() { client.Close() })
 
-	var logs syncBuffer
+	var logs testenv.LogBuffer
 	var mu sync.Mutex
 	var changes []bool
 	fb := NewFallback(NewRedis(client, "fb:"), NewMemory(time.Now), slog.New(slog.NewTextHandler(&logs, nil)),
@@ -168,7 +151,7 @@ func TestFallbackProbesOnTraffic(t *testing.T) {
 	client := redis.NewClient(&redis.Options{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), MaxRetries: -1,
 		DialTimeout: 200 * time.Millisecond})
 	t.Cleanup(func() { client.Close() })
-	clock := newFakeClock()
+	clock := testenv.NewClock(t0)
 	fb := NewFallback(NewRedis(client, "fb:"), NewMemory(clock.Now), slog.New(slog.DiscardHandler), nil,
 		WithProbeInterval(time.Second), WithClock(clock.Now))
 	rule := Rule{Name: "login", Limit: 1, Period: time.Hour}

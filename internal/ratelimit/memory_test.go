@@ -6,13 +6,15 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/latchkey/latchkey/internal/testenv"
 )
 
 func TestMemory(t *testing.T) {
-	var clock *fakeClock
+	var clock *testenv.Clock
 	runSuite(t, harness{
 		newStore: func(t *testing.T, opts ...Option) Store {
-			clock = newFakeClock()
+			clock = testenv.NewClock(t0)
 			return NewMemory(clock.Now, opts...)
 		},
 		advance: func(d time.Duration) { clock.Advance(d) },
@@ -21,7 +23,7 @@ func TestMemory(t *testing.T) {
 
 func TestMemorySweepsExpiredEntries(t *testing.T) {
 	ctx := context.Background()
-	clock := newFakeClock()
+	clock := testenv.NewClock(t0)
 	m := NewMemory(clock.Now, WithBackoff(BackoffConfig{FreeFailures: 5, BaseLock: time.Second, MaxLock: time.Second, ForgetAfter: time.Minute}))
 	rule := Rule{Name: "login", Limit: 5, Period: time.Minute}
 	const n = 20_000

@@ -16,24 +16,8 @@ type harness struct {
 	advance  func(d time.Duration)
 }
 
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{now: time.Unix(1_700_000_000, 0)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+// t0 is where the tests' clocks start.
+var t0 = time.Unix(1_700_000_000, 0)
 
 // elapse lets at least d pass: on the fake clock at once, on Redis (which
 // reads its own clock) by sleeping. Tests assert only what must hold once d

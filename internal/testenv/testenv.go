@@ -1,4 +1,6 @@
-// Package testenv tells tests where the external services they need are.
+// Package testenv holds what tests across latchkey share: where the
+// external services they need are, a clock that moves only when told to
+// (Clock), and a log sink safe for concurrent writes (LogBuffer).
 //
 // A test that needs PostgreSQL or Redis calls Postgres(t) or Redis(t). When
 // the service's address is not set the test is skipped, except when

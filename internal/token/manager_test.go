@@ -12,25 +12,8 @@ import (
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/store/sqlite"
+	"github.com/latchkey/latchkey/internal/testenv"
 )
-
-// fakeClock is safe to read from Run's goroutine while a test moves it.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 const testTTL = 15 * time.Minute
 
@@ -49,7 +32,7 @@ func openStore(t *testing.T) *sqlite.DB {
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-func newManager(t *testing.T, db latchkey.Store, alg string, clock *fakeClock) *KeyManager {
+func newManager(t *testing.T, db latchkey.Store, alg string, clock *testenv.Clock) *KeyManager {
 	t.Helper()
 	m := NewKeyManager(db, sharedSealer, alg, testTTL, clock.Now, quietLogger())
 	if err := m.Init(t.Context()); err != nil {
@@ -74,7 +57,7 @@ func states(t *testing.T, db latchkey.Store) map[string][]latchkey.SigningKey {
 
 func TestManagerInit(t *testing.T) {
 	db := openStore(t)
-	clock := &fakeClock{now: testNow}
+	clock := testenv.NewClock(testNow)
 	m := newManager(t, db, ES256, clock)
 	st := states(t, db)
 	if len(st[latchkey.KeyCurrent]) != 1 || len(st[latchkey.KeyNext]) != 1 || len(st) != 2 {
@@ -106,7 +89,7 @@ func TestManagerInit(t *testing.T) {
 // Instances that start together on one database end up with one current key.
 func TestManagerConcurrentInit(t *testing.T) {
 	db := openStore(t)
-	clock := &fakeClock{now: testNow}
+	clock := testenv.NewClock(testNow)
 	var wg sync.WaitGroup
 	managers := make([]*KeyManager, 4)
 	errs := make([]error, len(managers))
@@ -133,7 +116,7 @@ func TestManagerConcurrentInit(t *testing.T) {
 
 func TestManagerRotate(t *testing.T) {
 	db := openStore(t)
-	clock := &fakeClock{now: testNow}
+	clock := testenv.NewClock(testNow)
 	m := newManager(t, db, ES256, clock)
 	other := newManager(t, db, ES256, clock) // another instance
 	iss := NewIssuer(m.Keyring, testIssuer, testAudience, testTTL, clock.Now)
@@ -204,7 +187,7 @@ func TestManagerRotate(t *testing.T) {
 // key: it is published one rotation before it signs.
 func TestManagerAlgorithmChange(t *testing.T) {
 	db := openStore(t)
-	clock := &fakeClock{now: testNow}
+	clock := testenv.NewClock(testNow)
 	newManager(t, db, ES256, clock)
 	m := newManager(t, db, EdDSA, clock)
 	ver := NewVerifier(m.Keyring, testIssuer, testAudience, 0, clock.Now)
@@ -236,7 +219,7 @@ func TestManagerAlgorithmChange(t *testing.T) {
 
 func TestManagerPrune(t *testing.T) {
 	db := openStore(t)
-	clock := &fakeClock{now: testNow}
+	clock := testenv.NewClock(testNow)
 	m := newManager(t, db, ES256, clock)
 	ver := NewVerifier(m.Keyring, testIssuer, testAudience, 0, clock.Now)
 	tok, _, err := NewIssuer(m.Keyring, testIssuer, testAudience, testTTL, clock.Now).Issue(Grant{UserID: "u", SessionID: "s"})
@@ -273,7 +256,7 @@ func TestManagerPrune(t *testing.T) {
 // once when several instances notice it.
 func TestManagerAutomaticRotation(t *testing.T) {
 	db := openStore(t)
-	clock := &fakeClock{now: testNow}
+	clock := testenv.NewClock(testNow)
 	a := newManager(t, db, ES256, clock)
 	b := newManager(t, db, ES256, clock)
 	first := a.Keyring().CurrentKID()
@@ -312,7 +295,7 @@ func TestManagerAutomaticRotation(t *testing.T) {
 // Run reloads in the background and stops with its context.
 func TestManagerRun(t *testing.T) {
 	db := openStore(t)
-	clock := &fakeClock{now: testNow}
+	clock := testenv.NewClock(testNow)
 	a := newManager(t, db, ES256, clock)
 	b := newManager(t, db, ES256, clock)
 	ctx, cancel := context.WithCancel(t.Context())
