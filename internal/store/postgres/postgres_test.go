@@ -55,7 +55,7 @@ func TestMigrateTwiceAndConcurrently(t *testing.T) {
 		t.Fatalf("second Migrate: %v", err)
 	}
 	// The tables are in the test's schema, not in public.
-	u := &latchkey.User{Email: "a@example.com", CreatedAt: storetestNow, UpdatedAt: storetestNow}
+	u := &latchkey.User{ID: latchkey.NewID(storetestNow), Email: "a@example.com", CreatedAt: storetestNow, UpdatedAt: storetestNow}
 	if err := a.CreateUser(t.Context(), u); err != nil {
 		t.Fatal(err)
 	}
