@@ -9,7 +9,10 @@ import (
 // implements all of them, both on its connection and inside a transaction.
 // Adapters hold no business rules: they store, find and atomically update,
 // and report ENotFound / EConflict through *Error. Every other failure is an
-// operator-only error (the HTTP layer answers it with 500 or 503).
+// operator-only error (the HTTP layer answers it with 500 or 503). The
+// caller names every new record (NewID) and sets its values: an adapter
+// makes no IDs, fills in no defaults, and refuses a user, session, API key,
+// identity or audit event without an ID (an operator-only error).
 
 // UserStore keeps accounts. Emails are unique.
 type UserStore interface {
@@ -38,8 +41,8 @@ type UserStore interface {
 
 // SessionStore keeps sessions.
 type SessionStore interface {
-	// CreateSession stores a new session; a zero AuthTime is stored as
-	// CreatedAt.
+	// CreateSession stores a new session. AuthTime is required (a new
+	// sign-in's is CreatedAt).
 	CreateSession(ctx context.Context, s *Session) error
 	SessionByID(ctx context.Context, id string) (*Session, error)
 	SessionByCookieHash(ctx context.Context, hash []byte) (*Session, error)

@@ -36,11 +36,11 @@ func (e events) UserChanged(userID string) { e.rev.userChanged(userID) }
 // countingKeyStore counts the API-key lookups that reach the database, so
 // operators (and tests) can see that malformed keys and cache hits never do.
 type countingKeyStore struct {
-	latchkey.Store
+	apikey.Store
 	lookups prometheus.Counter
 }
 
-func newCountingKeyStore(s latchkey.Store, reg *prometheus.Registry) *countingKeyStore {
+func newCountingKeyStore(s apikey.Store, reg *prometheus.Registry) *countingKeyStore {
 	c := prometheus.NewCounter(prometheus.CounterOpts{Name: "latchkey_apikey_store_lookups_total",
 		Help: "API-key verifications that had to read the database (cache misses of well-formed keys)."})
 	reg.MustRegister(c)

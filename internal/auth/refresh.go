@@ -146,7 +146,7 @@ func (s *Service) rotate(ctx context.Context, tx latchkey.Tx, old *latchkey.Refr
 
 // liveSession loads a session and its user and says why they cannot be
 // used ("" when they can).
-func (s *Service) liveSession(ctx context.Context, tx latchkey.Tx, sessionID string, now time.Time) (*latchkey.Session, *latchkey.User, string, error) {
+func (s *Service) liveSession(ctx context.Context, tx accounts, sessionID string, now time.Time) (*latchkey.Session, *latchkey.User, string, error) {
 	sess, err := tx.SessionByID(ctx, sessionID)
 	if latchkey.IsCode(err, latchkey.ENotFound) {
 		return nil, nil, "session_gone", nil

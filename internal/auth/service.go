@@ -22,9 +22,31 @@ type Config struct {
 	RefreshReuseGrace  time.Duration
 }
 
+// Store is the storage the use cases need: accounts, sessions, refresh
+// tokens, API keys, linked identities, one-time codes and the audit log,
+// outside a transaction and inside one. Signing keys are not theirs
+// (token.KeyManager keeps them), nor is the clean-up of expired rows.
+type Store interface {
+	latchkey.UserStore
+	latchkey.SessionStore
+	latchkey.RefreshTokenStore
+	latchkey.APIKeyStore
+	latchkey.IdentityStore
+	latchkey.OneTimeCodeStore
+	latchkey.AuditStore
+	InTx(ctx context.Context, fn func(tx latchkey.Tx) error) error
+}
+
+// accounts is what a Store and a transaction both offer for reading a
+// session and its user.
+type accounts interface {
+	latchkey.UserStore
+	latchkey.SessionStore
+}
+
 // Service runs the use cases.
 type Service struct {
-	store      latchkey.Store
+	store      Store
 	hasher     Hasher
 	policy     password.Policy
 	issuer     *token.Issuer
@@ -68,7 +90,7 @@ type Events interface {
 
 // Deps are the Service's collaborators.
 type Deps struct {
-	Store    latchkey.Store
+	Store    Store
 	Hasher   Hasher
 	Policy   password.Policy
 	Issuer   *token.Issuer

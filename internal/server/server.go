@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/clientip"
 	"github.com/latchkey/latchkey/internal/config"
@@ -24,8 +23,10 @@ import (
 // Deps are everything the HTTP layer needs. NewServer takes them all; the
 // server reaches nothing through globals.
 type Deps struct {
-	Config  *config.Config
-	Store   latchkey.Store
+	Config *config.Config
+	// Store is the database, which the server only asks whether it answers
+	// (the use cases in Auth and Keys do the rest).
+	Store   Pinger
 	Auth    *auth.Service
 	Keys    *token.KeyManager
 	Metrics *Metrics
@@ -51,10 +52,15 @@ type Deps struct {
 	Devices *device.Cookies
 }
 
+// Pinger reports whether a dependency answers (latchkey.Store does).
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
 // Server is latchkey's http.Handler.
 type Server struct {
 	cfg     *config.Config
-	store   latchkey.Store
+	store   Pinger
 	auth    *auth.Service
 	keys    *token.KeyManager
 	metrics *Metrics

@@ -18,7 +18,7 @@ import (
 // Several instances may share one database; each reloads periodically to
 // pick up the others' rotations.
 type KeyManager struct {
-	store     latchkey.Store
+	store     KeyStore
 	sealer    Sealer
 	alg       string
 	accessTTL time.Duration
@@ -34,11 +34,19 @@ type keyState struct {
 	keys []latchkey.SigningKey
 }
 
+// KeyStore is the storage a KeyManager needs: the signing keys, and a
+// transaction in which it changes them and records the change in the
+// audit log.
+type KeyStore interface {
+	latchkey.SigningKeyStore
+	InTx(ctx context.Context, fn func(tx latchkey.Tx) error) error
+}
+
 // NewKeyManager returns a KeyManager; call Init before using Keyring.
 // alg is the algorithm of keys it creates from now on; accessTTL is the
 // lifetime of access tokens, which decides how long a retired key stays
 // published.
-func NewKeyManager(store latchkey.Store, s Sealer, alg string, accessTTL time.Duration, clock func() time.Time, logger *slog.Logger) *KeyManager {
+func NewKeyManager(store KeyStore, s Sealer, alg string, accessTTL time.Duration, clock func() time.Time, logger *slog.Logger) *KeyManager {
 	return &KeyManager{store: store, sealer: s, alg: alg, accessTTL: accessTTL, clock: clock, log: logger}
 }
 

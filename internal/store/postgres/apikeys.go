@@ -4,65 +4,26 @@ import (
 	"context"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/store/sqlstore"
 )
 
-const apiKeyCols = `id, user_id, name, prefix, hash, scopes, created_at, expires_at, last_used_at, revoked_at`
-
-func scanAPIKey(row pgx.Row) (*latchkey.APIKey, error) {
-	var k latchkey.APIKey
-	if err := row.Scan(&k.ID, &k.UserID, &k.Name, &k.Prefix, &k.Hash, &k.Scopes, &k.CreatedAt, &k.ExpiresAt, &k.LastUsedAt, &k.RevokedAt); err != nil {
-		return nil, err
-	}
-	k.Scopes = unlist(k.Scopes)
-	utc(&k.CreatedAt)
-	utcp(&k.ExpiresAt, &k.LastUsedAt, &k.RevokedAt)
-	return &k, nil
-}
-
 func (q *queries) CreateAPIKey(ctx context.Context, k *latchkey.APIKey) error {
-	if k.ID == "" {
-		k.ID = latchkey.NewID(k.CreatedAt)
-	}
-	_, err := q.q.Exec(ctx, `INSERT INTO api_keys (`+apiKeyCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+	return q.insert(ctx, "create api key", k.ID, `INSERT INTO api_keys (`+sqlstore.APIKeyCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		k.ID, k.UserID, k.Name, k.Prefix, k.Hash, list(k.Scopes), k.CreatedAt, k.ExpiresAt, k.LastUsedAt, k.RevokedAt)
-	return mapErr("create api key", err)
 }
 
 func (q *queries) APIKeyByHash(ctx context.Context, hash []byte) (*latchkey.APIKey, error) {
-	k, err := scanAPIKey(q.q.QueryRow(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE hash = $1`, hash))
-	if err != nil {
-		return nil, rowErr("api key by hash", "API key", err)
-	}
-	return k, nil
+	return sqlstore.One(errs, "api key by hash", "API key", q.q.QueryRow(ctx, `SELECT `+sqlstore.APIKeyCols+` FROM api_keys WHERE hash = $1`, hash), scanAPIKey)
 }
 
 func (q *queries) APIKeyByID(ctx context.Context, id string) (*latchkey.APIKey, error) {
-	k, err := scanAPIKey(q.q.QueryRow(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE id = $1`, id))
-	if err != nil {
-		return nil, rowErr("api key by id", "API key", err)
-	}
-	return k, nil
+	return sqlstore.One(errs, "api key by id", "API key", q.q.QueryRow(ctx, `SELECT `+sqlstore.APIKeyCols+` FROM api_keys WHERE id = $1`, id), scanAPIKey)
 }
 
 func (q *queries) ListAPIKeys(ctx context.Context, userID string) ([]latchkey.APIKey, error) {
-	rows, err := q.q.Query(ctx, `SELECT `+apiKeyCols+` FROM api_keys
-		WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC, id DESC`, userID)
-	if err != nil {
-		return nil, mapErr("list api keys", err)
-	}
-	defer rows.Close()
-	var out []latchkey.APIKey
-	for rows.Next() {
-		k, err := scanAPIKey(rows)
-		if err != nil {
-			return nil, mapErr("list api keys", err)
-		}
-		out = append(out, *k)
-	}
-	return out, mapErr("list api keys", rows.Err())
+	return sqlstore.List(ctx, errs, q.q.Query, "list api keys", `SELECT `+sqlstore.APIKeyCols+` FROM api_keys
+		WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC, id DESC`, []any{userID}, scanAPIKey)
 }
 
 func (q *queries) RevokeAPIKey(ctx context.Context, id string, at time.Time) error {

@@ -22,7 +22,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"runtime"
 	"strings"
 	"time"
@@ -34,6 +33,7 @@ import (
 	"github.com/pressly/goose/v3"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/store/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -89,22 +89,13 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 // Migrate applies the embedded migrations that are not applied yet. A
 // session-level advisory lock, keyed by the current schema, makes two
 // processes that migrate at once take turns.
-func (d *DB) Migrate(ctx context.Context) error {
-	fsys, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return fmt.Errorf("postgres: migrations: %w", err)
-	}
+func (d *DB) Migrate(ctx context.Context) error { return d.migrate(ctx, 0) }
+
+// migrate applies them up to version (0: all).
+func (d *DB) migrate(ctx context.Context, version int64) error {
 	db := stdlib.OpenDBFromPool(d.pool)
 	defer db.Close()
-	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys,
-		goose.WithDisableGlobalRegistry(true), goose.WithSessionLocker(schemaLocker{}))
-	if err != nil {
-		return fmt.Errorf("postgres: migrations: %w", err)
-	}
-	if _, err := p.Up(ctx); err != nil {
-		return mapErr("migrate", err)
-	}
-	return nil
+	return sqlstore.Migrate(ctx, errs, db, goose.DialectPostgres, migrations, version, goose.WithSessionLocker(schemaLocker{}))
 }
 
 // Ping checks that the database answers.
@@ -203,4 +194,10 @@ func (schemaLocker) SessionUnlock(ctx context.Context, conn *sql.Conn) error {
 		return errors.New("postgres: migration lock was not held")
 	}
 	return nil
+}
+
+// insert stores a new record, which its caller has named id (op: "create
+// user").
+func (q *queries) insert(ctx context.Context, op, id, query string, args ...any) error {
+	return sqlstore.Insert(ctx, errs, q.q.Exec, op, id, query, args...)
 }

@@ -1,9 +1,7 @@
 package postgres
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -13,42 +11,34 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/puddle/v2"
 
-	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/store/sqlstore"
 )
 
-const unavailable = "The database is unavailable."
+var errs = sqlstore.Errors{Backend: "postgres", NoRows: pgx.ErrNoRows, Classify: classify}
 
-// mapErr turns a driver error into latchkey's codes: constraint violations
-// into EConflict / ENotFound, failures to reach the database into
-// EUnavailable, and anything else into a wrapped operator-only error.
-func mapErr(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var le *latchkey.Error
-	if errors.As(err, &le) {
-		return err
-	}
+// classify tells PostgreSQL's constraint violations (by SQLSTATE) and the
+// failures of the connection rather than the query.
+func classify(err error) sqlstore.Class {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch {
 		case pe.Code == "23505": // unique_violation
-			return &latchkey.Error{Code: latchkey.EConflict, Message: "It already exists.", Err: err}
+			return sqlstore.Duplicate
 		case pe.Code == "23503": // foreign_key_violation
-			return &latchkey.Error{Code: latchkey.ENotFound, Message: "The record it refers to does not exist.", Err: err}
+			return sqlstore.MissingRef
 		case strings.HasPrefix(pe.Code, "08"), // connection exception
 			strings.HasPrefix(pe.Code, "53"),       // insufficient resources (too many connections, …)
 			strings.HasPrefix(pe.Code, "57P"),      // shutting down, cannot connect now
 			pe.Code == "57014",                     // query_canceled (statement timeout)
 			pe.Code == "40001", pe.Code == "40P01": // serialization failure, deadlock: retry later
-			return latchkey.WrapError(latchkey.EUnavailable, unavailable, fmt.Errorf("postgres: %s: %w", op, err))
+			return sqlstore.Unavailable
 		}
-		return fmt.Errorf("postgres: %s: %w", op, err)
+		return sqlstore.Other
 	}
 	if isUnavailable(err) {
-		return latchkey.WrapError(latchkey.EUnavailable, unavailable, fmt.Errorf("postgres: %s: %w", op, err))
+		return sqlstore.Unavailable
 	}
-	return fmt.Errorf("postgres: %s: %w", op, err)
+	return sqlstore.Other
 }
 
 // isUnavailable reports errors of the connection rather than the query.
@@ -61,76 +51,23 @@ func isUnavailable(err error) bool {
 		pgconn.SafeToRetry(err) ||
 		errors.Is(err, pgconn.ErrConnClosed) ||
 		errors.Is(err, puddle.ErrClosedPool) ||
-		errors.Is(err, context.DeadlineExceeded) ||
-		errors.Is(err, context.Canceled) ||
 		errors.Is(err, io.EOF) ||
 		errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, syscall.ECONNREFUSED) ||
 		errors.Is(err, syscall.ECONNRESET) ||
 		errors.Is(err, syscall.EPIPE) ||
-		// database/sql (used by the migrations) does not export this one.
-		strings.Contains(err.Error(), "sql: database is closed")
+		sqlstore.Unreachable(err)
 }
 
-func notFound(what string) error {
-	return latchkey.Errorf(latchkey.ENotFound, "%s not found.", what)
-}
+func mapErr(op string, err error) error { return errs.Map(op, err) }
 
 // rowErr maps the error of a single-row read: no row means ENotFound.
-func rowErr(op, what string, err error) error {
-	if errors.Is(err, pgx.ErrNoRows) {
-		return notFound(what)
-	}
-	return mapErr(op, err)
-}
+func rowErr(op, what string, err error) error { return errs.Row(op, what, err) }
 
 // affected turns "no row changed" into ENotFound.
 func affected(op, what string, tag pgconn.CommandTag, err error) error {
 	if err != nil {
 		return mapErr(op, err)
 	}
-	if tag.RowsAffected() == 0 {
-		return notFound(what)
-	}
-	return nil
-}
-
-// list stores nil as an empty array (the columns are NOT NULL).
-func list(l []string) []string {
-	if l == nil {
-		return []string{}
-	}
-	return l
-}
-
-// unlist reads an empty array back as nil, as the SQLite store does.
-func unlist(l []string) []string {
-	if len(l) == 0 {
-		return nil
-	}
-	return l
-}
-
-// nullBytes stores an empty slice as NULL.
-func nullBytes(b []byte) []byte {
-	if len(b) == 0 {
-		return nil
-	}
-	return b
-}
-
-// pageLimit applies the default (50) and maximum (200) page sizes.
-func pageLimit(n int) int {
-	switch {
-	case n <= 0:
-		return 50
-	case n > 200:
-		return 200
-	}
-	return n
-}
-
-// likeEscape escapes LIKE wildcards so that s matches literally.
-func likeEscape(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+	return sqlstore.Changed(what, tag.RowsAffected())
 }

@@ -18,7 +18,7 @@ func TestHeldBackWriteErrorsRollBack(t *testing.T) {
 	if err := db.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
-	sess := &latchkey.Session{ID: latchkey.NewID(now), UserID: u.ID, CreatedAt: now, LastUsedAt: now, ExpiresAt: now.Add(time.Hour)}
+	sess := &latchkey.Session{ID: latchkey.NewID(now), UserID: u.ID, CreatedAt: now, LastUsedAt: now, AuthTime: now, ExpiresAt: now.Add(time.Hour)}
 	tests := []struct {
 		name string
 		fn   func(tx latchkey.Tx) error

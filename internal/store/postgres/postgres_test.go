@@ -17,20 +17,13 @@ func freshSchema(t testing.TB) string { return testenv.PostgresSchema(t) }
 func open(t testing.TB, dsn string) *postgres.DB {
 	t.Helper()
 	db, err := postgres.Open(t.Context(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	return db
+	return storetest.Opened(t, db, err)
 }
 
 func openMigrated(t testing.TB) *postgres.DB {
 	t.Helper()
-	db := open(t, freshSchema(t))
-	if err := db.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	return db
+	db, err := postgres.Open(t.Context(), freshSchema(t))
+	return storetest.Migrated(t, db, err)
 }
 
 func TestConformance(t *testing.T) {
@@ -55,7 +48,7 @@ func TestMigrateTwiceAndConcurrently(t *testing.T) {
 		t.Fatalf("second Migrate: %v", err)
 	}
 	// The tables are in the test's schema, not in public.
-	u := &latchkey.User{Email: "a@example.com", CreatedAt: storetestNow, UpdatedAt: storetestNow}
+	u := &latchkey.User{ID: latchkey.NewID(storetestNow), Email: "a@example.com", CreatedAt: storetestNow, UpdatedAt: storetestNow}
 	if err := a.CreateUser(t.Context(), u); err != nil {
 		t.Fatal(err)
 	}

@@ -4,52 +4,31 @@ import (
 	"context"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/store/sqlstore"
 )
 
-const sessionCols = `id, user_id, created_at, last_used_at, expires_at, revoked_at, auth_time, ip, user_agent, cookie_hash`
-
-func scanSession(row pgx.Row) (*latchkey.Session, error) {
-	var x latchkey.Session
-	if err := row.Scan(&x.ID, &x.UserID, &x.CreatedAt, &x.LastUsedAt, &x.ExpiresAt, &x.RevokedAt, &x.AuthTime, &x.IP, &x.UserAgent, &x.CookieHash); err != nil {
-		return nil, err
-	}
-	utc(&x.CreatedAt, &x.LastUsedAt, &x.ExpiresAt, &x.AuthTime)
-	utcp(&x.RevokedAt)
-	return &x, nil
-}
-
+// CreateSession is held back inside a transaction, to ride with the next
+// statement (see txConn).
 func (q *queries) CreateSession(ctx context.Context, s *latchkey.Session) error {
-	if s.ID == "" {
-		s.ID = latchkey.NewID(s.CreatedAt)
+	if err := errs.NewSession(s); err != nil {
+		return err
 	}
-	if s.AuthTime.IsZero() {
-		s.AuthTime = s.CreatedAt
-	}
-	return q.deferredExec(ctx, "create session", nil, `INSERT INTO sessions (`+sessionCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+	return q.deferredExec(ctx, "create session", nil, `INSERT INTO sessions (`+sqlstore.SessionCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		s.ID, s.UserID, s.CreatedAt, s.LastUsedAt, s.ExpiresAt, s.RevokedAt, s.AuthTime, s.IP, s.UserAgent, nullBytes(s.CookieHash))
 }
 
 func (q *queries) SessionByID(ctx context.Context, id string) (*latchkey.Session, error) {
-	s, err := scanSession(q.q.QueryRow(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = $1`, id))
-	if err != nil {
-		return nil, rowErr("session by id", "Session", err)
-	}
-	return s, nil
+	return sqlstore.One(errs, "session by id", "Session", q.q.QueryRow(ctx, `SELECT `+sqlstore.SessionCols+` FROM sessions WHERE id = $1`, id), scanSession)
 }
 
 func (q *queries) SessionByCookieHash(ctx context.Context, hash []byte) (*latchkey.Session, error) {
 	if len(hash) == 0 {
-		return nil, notFound("Session")
+		return nil, sqlstore.NotFound("Session")
 	}
-	s, err := scanSession(q.q.QueryRow(ctx, `SELECT `+sessionCols+` FROM sessions WHERE cookie_hash = $1`, hash))
-	if err != nil {
-		return nil, rowErr("session by cookie", "Session", err)
-	}
-	return s, nil
+	return sqlstore.One(errs, "session by cookie", "Session", q.q.QueryRow(ctx, `SELECT `+sqlstore.SessionCols+` FROM sessions WHERE cookie_hash = $1`, hash), scanSession)
 }
 
 func (q *queries) TouchSession(ctx context.Context, id string, at time.Time) error {
@@ -71,22 +50,9 @@ func (q *queries) SetSessionAuthTime(ctx context.Context, id string, at time.Tim
 }
 
 func (q *queries) ListSessions(ctx context.Context, userID string, now time.Time) ([]latchkey.Session, error) {
-	rows, err := q.q.Query(ctx, `SELECT `+sessionCols+` FROM sessions
+	return sqlstore.List(ctx, errs, q.q.Query, "list sessions", `SELECT `+sqlstore.SessionCols+` FROM sessions
 		WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2
-		ORDER BY created_at DESC, id DESC`, userID, now)
-	if err != nil {
-		return nil, mapErr("list sessions", err)
-	}
-	defer rows.Close()
-	var out []latchkey.Session
-	for rows.Next() {
-		s, err := scanSession(rows)
-		if err != nil {
-			return nil, mapErr("list sessions", err)
-		}
-		out = append(out, *s)
-	}
-	return out, mapErr("list sessions", rows.Err())
+		ORDER BY created_at DESC, id DESC`, []any{userID, now}, scanSession)
 }
 
 func (q *queries) RevokeSession(ctx context.Context, id string, at time.Time) error {
@@ -101,13 +67,5 @@ func (q *queries) RevokeUserSessions(ctx context.Context, userID, exceptID strin
 }
 
 func (q *queries) returningIDs(ctx context.Context, op, query string, args ...any) ([]string, error) {
-	rows, err := q.q.Query(ctx, query, args...)
-	if err != nil {
-		return nil, mapErr(op, err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, mapErr(op, err)
-	}
-	return ids, nil
+	return sqlstore.List(ctx, errs, q.q.Query, op, query, args, sqlstore.ScanString)
 }

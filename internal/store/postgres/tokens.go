@@ -5,18 +5,17 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/store/sqlstore"
 )
 
-const refreshCols = `hash, session_id, user_id, created_at, expires_at, used_at, sealed_successor`
-
 func (q *queries) CreateRefreshToken(ctx context.Context, t *latchkey.RefreshToken) error {
-	return q.deferredExec(ctx, "create refresh token", nil, `INSERT INTO refresh_tokens (`+refreshCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+	return q.deferredExec(ctx, "create refresh token", nil, `INSERT INTO refresh_tokens (`+sqlstore.RefreshCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		t.Hash, t.SessionID, t.UserID, t.CreatedAt, t.ExpiresAt, t.UsedAt, nullBytes(t.SealedSuccessor))
 }
 
 func (q *queries) RefreshTokenByHash(ctx context.Context, hash []byte) (*latchkey.RefreshToken, error) {
 	var t latchkey.RefreshToken
-	err := q.q.QueryRow(ctx, `SELECT `+refreshCols+` FROM refresh_tokens WHERE hash = $1`, hash).
+	err := q.q.QueryRow(ctx, `SELECT `+sqlstore.RefreshCols+` FROM refresh_tokens WHERE hash = $1`, hash).
 		Scan(&t.Hash, &t.SessionID, &t.UserID, &t.CreatedAt, &t.ExpiresAt, &t.UsedAt, &t.SealedSuccessor)
 	if err != nil {
 		return nil, rowErr("refresh token by hash", "Refresh token", err)
@@ -46,10 +45,8 @@ func (q *queries) MarkRefreshTokenUsed(ctx context.Context, hash []byte, at time
 	return false, nil
 }
 
-const codeCols = `hash, user_id, provider, created_at, expires_at`
-
 func (q *queries) CreateOneTimeCode(ctx context.Context, c *latchkey.OneTimeCode) error {
-	_, err := q.q.Exec(ctx, `INSERT INTO one_time_codes (`+codeCols+`) VALUES ($1, $2, $3, $4, $5)`,
+	_, err := q.q.Exec(ctx, `INSERT INTO one_time_codes (`+sqlstore.CodeCols+`) VALUES ($1, $2, $3, $4, $5)`,
 		c.Hash, c.UserID, c.Provider, c.CreatedAt, c.ExpiresAt)
 	return mapErr("create one-time code", err)
 }
@@ -58,7 +55,7 @@ func (q *queries) CreateOneTimeCode(ctx context.Context, c *latchkey.OneTimeCode
 // code can be consumed once however many callers race for it.
 func (q *queries) ConsumeOneTimeCode(ctx context.Context, hash []byte, now time.Time) (*latchkey.OneTimeCode, error) {
 	var c latchkey.OneTimeCode
-	err := q.q.QueryRow(ctx, `DELETE FROM one_time_codes WHERE hash = $1 AND expires_at > $2 RETURNING `+codeCols, hash, now).
+	err := q.q.QueryRow(ctx, `DELETE FROM one_time_codes WHERE hash = $1 AND expires_at > $2 RETURNING `+sqlstore.CodeCols, hash, now).
 		Scan(&c.Hash, &c.UserID, &c.Provider, &c.CreatedAt, &c.ExpiresAt)
 	if err != nil {
 		return nil, rowErr("consume one-time code", "Code", err)

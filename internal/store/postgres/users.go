@@ -2,102 +2,31 @@ package postgres
 
 import (
 	"context"
-	"strconv"
-	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/store/sqlstore"
 )
 
-// utc normalises times read back from timestamptz, which pgx returns in
-// the local zone.
-func utc(ts ...*time.Time) {
-	for _, t := range ts {
-		*t = t.UTC()
-	}
-}
-
-func utcp(ts ...**time.Time) {
-	for _, t := range ts {
-		if *t != nil {
-			v := (*t).UTC()
-			*t = &v
-		}
-	}
-}
-
-const userCols = `id, email, name, roles, disabled, password_hash, email_verified_at, created_at, updated_at`
-
-func scanUser(row pgx.Row) (*latchkey.User, error) {
-	var u latchkey.User
-	if err := row.Scan(&u.ID, &u.Email, &u.Name, &u.Roles, &u.Disabled, &u.PasswordHash, &u.EmailVerifiedAt, &u.CreatedAt, &u.UpdatedAt); err != nil {
-		return nil, err
-	}
-	u.Roles = unlist(u.Roles)
-	utc(&u.CreatedAt, &u.UpdatedAt)
-	utcp(&u.EmailVerifiedAt)
-	return &u, nil
-}
-
 func (q *queries) CreateUser(ctx context.Context, u *latchkey.User) error {
-	if u.ID == "" {
-		u.ID = latchkey.NewID(u.CreatedAt)
-	}
-	_, err := q.q.Exec(ctx, `INSERT INTO users (`+userCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+	return q.insert(ctx, "create user", u.ID, `INSERT INTO users (`+sqlstore.UserCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		u.ID, u.Email, u.Name, list(u.Roles), u.Disabled, u.PasswordHash, u.EmailVerifiedAt, u.CreatedAt, u.UpdatedAt)
-	return mapErr("create user", err)
 }
 
 func (q *queries) UserByID(ctx context.Context, id string) (*latchkey.User, error) {
-	u, err := scanUser(q.q.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE id = $1`, id))
-	if err != nil {
-		return nil, rowErr("user by id", "User", err)
-	}
-	return u, nil
+	return sqlstore.One(errs, "user by id", "User", q.q.QueryRow(ctx, `SELECT `+sqlstore.UserCols+` FROM users WHERE id = $1`, id), scanUser)
 }
 
 func (q *queries) UserByEmail(ctx context.Context, email string) (*latchkey.User, error) {
-	u, err := scanUser(q.q.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE email = $1`, email))
-	if err != nil {
-		return nil, rowErr("user by email", "User", err)
-	}
-	return u, nil
+	return sqlstore.One(errs, "user by email", "User", q.q.QueryRow(ctx, `SELECT `+sqlstore.UserCols+` FROM users WHERE email = $1`, email), scanUser)
 }
 
 // UpdateUser writes only the columns the patch sets, so that it never
 // carries a stale value of another column back over a concurrent change.
 func (q *queries) UpdateUser(ctx context.Context, id string, p latchkey.UserPatch) (*latchkey.User, error) {
-	var set []string
-	var args []any
-	col := func(name string, v any) {
-		args = append(args, v)
-		set = append(set, name+" = $"+strconv.Itoa(len(args)))
-	}
-	if p.Email != nil {
-		col("email", *p.Email)
-	}
-	if p.Name != nil {
-		col("name", *p.Name)
-	}
-	if p.Roles != nil {
-		col("roles", list(*p.Roles))
-	}
-	if p.Disabled != nil {
-		col("disabled", *p.Disabled)
-	}
-	if p.EmailVerifiedAt != nil {
-		col("email_verified_at", p.EmailVerifiedAt.At)
-	}
-	col("updated_at", p.UpdatedAt)
-	args = append(args, id)
-	u, err := scanUser(q.q.QueryRow(ctx, `UPDATE users SET `+strings.Join(set, ", ")+
-		` WHERE id = $`+strconv.Itoa(len(args))+` RETURNING `+userCols, args...))
-	if err != nil {
-		return nil, rowErr("update user", "User", err)
-	}
-	return u, nil
+	a := &sqlstore.Args{Mark: sqlstore.Dollar}
+	query := `UPDATE users SET ` + sqlstore.UserSet(a, p, encoder{}) + ` WHERE id = ` + a.Add(id) + ` RETURNING ` + sqlstore.UserCols
+	return sqlstore.One(errs, "update user", "User", q.q.QueryRow(ctx, query, a.List...), scanUser)
 }
 
 // SetPasswordHash is a compare-and-set in one statement: PostgreSQL
@@ -126,29 +55,14 @@ func (q *queries) DeleteUser(ctx context.Context, id string) error {
 }
 
 func (q *queries) ListUsers(ctx context.Context, f latchkey.UserFilter) ([]latchkey.User, string, error) {
-	limit := pageLimit(f.Limit)
-	var where []string
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
-	if f.Cursor != "" {
-		where = append(where, `id < `+arg(f.Cursor))
-	}
+	l := sqlstore.NewListing(sqlstore.Dollar, f.Page)
 	if f.Query != "" {
-		where = append(where, `email ILIKE `+arg("%"+likeEscape(f.Query)+"%")+` ESCAPE '\'`)
+		l.And(`email ILIKE ` + l.Add("%"+sqlstore.LikeEscape(f.Query)+"%") + ` ESCAPE '\'`)
 	}
-	return listPage(ctx, q.q, "users", `SELECT `+userCols+` FROM users`, where, args, limit,
-		func(r pgx.Row) (latchkey.User, error) {
-			u, err := scanUser(r)
-			if err != nil {
-				return latchkey.User{}, err
-			}
-			return *u, nil
-		},
-		func(u *latchkey.User) string { return u.ID })
+	return sqlstore.ListPage(ctx, errs, q.q.Query, "users", l, `SELECT `+sqlstore.UserCols+` FROM users`, scanUser, userID)
 }
+
+func userID(u *latchkey.User) string { return u.ID }
 
 // CountActiveUsersWithRole locks the rows it counts (FOR UPDATE), so that
 // two transactions that each remove a different holder of the role and

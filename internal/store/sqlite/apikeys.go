@@ -2,74 +2,30 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"time"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/store/sqlstore"
 )
 
-const apiKeyCols = `id, user_id, name, prefix, hash, scopes, created_at, expires_at, last_used_at, revoked_at`
-
-func scanAPIKey(s scanner) (*latchkey.APIKey, error) {
-	var k latchkey.APIKey
-	var scopes string
-	var created int64
-	var expires, lastUsed, revoked sql.NullInt64
-	if err := s.Scan(&k.ID, &k.UserID, &k.Name, &k.Prefix, &k.Hash, &scopes, &created, &expires, &lastUsed, &revoked); err != nil {
-		return nil, err
-	}
-	var err error
-	if k.Scopes, err = decodeList(scopes); err != nil {
-		return nil, err
-	}
-	k.CreatedAt = fromMicro(created)
-	k.ExpiresAt, k.LastUsedAt, k.RevokedAt = fromNullMicro(expires), fromNullMicro(lastUsed), fromNullMicro(revoked)
-	return &k, nil
-}
-
 func (q *queries) CreateAPIKey(ctx context.Context, k *latchkey.APIKey) error {
-	if k.ID == "" {
-		k.ID = latchkey.NewID(k.CreatedAt)
-	}
-	_, err := q.w.exec(ctx, `INSERT INTO api_keys (`+apiKeyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	return q.insert(ctx, "create api key", k.ID, `INSERT INTO api_keys (`+sqlstore.APIKeyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		k.ID, k.UserID, k.Name, k.Prefix, k.Hash, encodeList(k.Scopes), micro(k.CreatedAt),
 		nullMicro(k.ExpiresAt), nullMicro(k.LastUsedAt), nullMicro(k.RevokedAt))
-	return mapErr("create api key", err)
 }
 
 func (q *queries) APIKeyByHash(ctx context.Context, hash []byte) (*latchkey.APIKey, error) {
-	k, err := scanAPIKey(q.r.queryRow(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE hash = ?`, hash))
-	if err != nil {
-		return nil, rowErr("api key by hash", "API key", err)
-	}
-	return k, nil
+	return sqlstore.One(errs, "api key by hash", "API key", q.r.queryRow(ctx, `SELECT `+sqlstore.APIKeyCols+` FROM api_keys WHERE hash = ?`, hash), scanAPIKey)
 }
 
 func (q *queries) APIKeyByID(ctx context.Context, id string) (*latchkey.APIKey, error) {
-	k, err := scanAPIKey(q.r.queryRow(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE id = ?`, id))
-	if err != nil {
-		return nil, rowErr("api key by id", "API key", err)
-	}
-	return k, nil
+	return sqlstore.One(errs, "api key by id", "API key", q.r.queryRow(ctx, `SELECT `+sqlstore.APIKeyCols+` FROM api_keys WHERE id = ?`, id), scanAPIKey)
 }
 
 func (q *queries) ListAPIKeys(ctx context.Context, userID string) ([]latchkey.APIKey, error) {
-	rows, err := q.r.query(ctx, `SELECT `+apiKeyCols+` FROM api_keys
-		WHERE user_id = ? AND revoked_at IS NULL ORDER BY created_at DESC, id DESC`, userID)
-	if err != nil {
-		return nil, mapErr("list api keys", err)
-	}
-	defer rows.Close()
-	var out []latchkey.APIKey
-	for rows.Next() {
-		k, err := scanAPIKey(rows)
-		if err != nil {
-			return nil, mapErr("list api keys", err)
-		}
-		out = append(out, *k)
-	}
-	return out, mapErr("list api keys", rows.Err())
+	return sqlstore.List(ctx, errs, q.r.query, "list api keys", `SELECT `+sqlstore.APIKeyCols+` FROM api_keys
+		WHERE user_id = ? AND revoked_at IS NULL ORDER BY created_at DESC, id DESC`, []any{userID}, scanAPIKey)
 }
 
 func (q *queries) RevokeAPIKey(ctx context.Context, id string, at time.Time) error {

@@ -5,46 +5,20 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/store/sqlstore"
 )
 
-const auditCols = `id, occurred_at, type, user_id, session_id, api_key_id, ip, user_agent, outcome, reason`
-
 func (q *queries) AppendAudit(ctx context.Context, e *latchkey.AuditEvent) error {
-	if e.ID == "" {
-		e.ID = latchkey.NewID(e.Time)
-	}
-	_, err := q.w.exec(ctx, `INSERT INTO audit_events (`+auditCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	return q.insert(ctx, "append audit", e.ID, `INSERT INTO audit_events (`+sqlstore.AuditCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.ID, micro(e.Time), e.Type, e.UserID, e.SessionID, e.APIKeyID, e.IP, e.UserAgent, e.Outcome, e.Reason)
-	return mapErr("append audit", err)
 }
 
-// ListAudit builds its WHERE clause from the filters that are set, so that
+// ListAudit's conditions are those of the filters that are set, so that
 // each combination can use its index (and is a statement of its own in the
 // cache).
 func (q *queries) ListAudit(ctx context.Context, f latchkey.AuditFilter) ([]latchkey.AuditEvent, string, error) {
-	limit := pageLimit(f.Limit)
-	var where []string
-	var args []any
-	if f.UserID != "" {
-		where, args = append(where, `user_id = ?`), append(args, f.UserID)
-	}
-	if f.Type != "" {
-		where, args = append(where, `type = ?`), append(args, f.Type)
-	}
-	if !f.Since.IsZero() {
-		where, args = append(where, `occurred_at >= ?`), append(args, micro(f.Since))
-	}
-	if f.Cursor != "" {
-		where, args = append(where, `id < ?`), append(args, f.Cursor)
-	}
-	return listPage(ctx, q.r, "audit", `SELECT `+auditCols+` FROM audit_events`, where, args, limit,
-		func(r scanner) (latchkey.AuditEvent, error) {
-			var e latchkey.AuditEvent
-			var t int64
-			err := r.Scan(&e.ID, &t, &e.Type, &e.UserID, &e.SessionID, &e.APIKeyID, &e.IP, &e.UserAgent, &e.Outcome, &e.Reason)
-			e.Time = fromMicro(t)
-			return e, err
-		},
+	l := sqlstore.AuditListing(sqlstore.Question, f, encoder{})
+	return sqlstore.ListPage(ctx, errs, q.r.query, "audit", l, `SELECT `+sqlstore.AuditCols+` FROM audit_events`, scanAudit,
 		func(e *latchkey.AuditEvent) string { return e.ID })
 }
 

@@ -21,7 +21,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"runtime"
 	"strings"
 	"sync"
@@ -30,6 +29,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/store/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -94,19 +94,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 }
 
 // Migrate applies the embedded migrations that are not applied yet.
-func (d *DB) Migrate(ctx context.Context) error {
-	fsys, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return fmt.Errorf("sqlite: migrations: %w", err)
-	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, d.writer.db, fsys, goose.WithDisableGlobalRegistry(true))
-	if err != nil {
-		return fmt.Errorf("sqlite: migrations: %w", err)
-	}
-	if _, err := p.Up(ctx); err != nil {
-		return mapErr("migrate", err)
-	}
-	return nil
+func (d *DB) Migrate(ctx context.Context) error { return d.migrate(ctx, 0) }
+
+// migrate applies them up to version (0: all).
+func (d *DB) migrate(ctx context.Context, version int64) error {
+	return sqlstore.Migrate(ctx, errs, d.writer.db, goose.DialectSQLite3, migrations, version)
 }
 
 // Ping checks that both pools can reach the database.
@@ -152,4 +144,10 @@ func (d *DB) InTx(ctx context.Context, fn func(tx latchkey.Tx) error) (err error
 	}
 	committed = true
 	return nil
+}
+
+// insert stores a new record, which its caller has named id (op: "create
+// user").
+func (q *queries) insert(ctx context.Context, op, id, query string, args ...any) error {
+	return sqlstore.Insert(ctx, errs, q.w.exec, op, id, query, args...)
 }

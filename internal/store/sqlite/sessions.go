@@ -2,57 +2,31 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/store/sqlstore"
 )
 
-const sessionCols = `id, user_id, created_at, last_used_at, expires_at, revoked_at, auth_time, ip, user_agent, cookie_hash`
-
-func scanSession(s scanner) (*latchkey.Session, error) {
-	var x latchkey.Session
-	var created, lastUsed, expires, authTime int64
-	var revoked sql.NullInt64
-	if err := s.Scan(&x.ID, &x.UserID, &created, &lastUsed, &expires, &revoked, &authTime, &x.IP, &x.UserAgent, &x.CookieHash); err != nil {
-		return nil, err
-	}
-	x.CreatedAt, x.LastUsedAt, x.ExpiresAt = fromMicro(created), fromMicro(lastUsed), fromMicro(expires)
-	x.AuthTime = fromMicro(authTime)
-	x.RevokedAt = fromNullMicro(revoked)
-	return &x, nil
-}
-
 func (q *queries) CreateSession(ctx context.Context, s *latchkey.Session) error {
-	if s.ID == "" {
-		s.ID = latchkey.NewID(s.CreatedAt)
+	if err := errs.NewSession(s); err != nil {
+		return err
 	}
-	if s.AuthTime.IsZero() {
-		s.AuthTime = s.CreatedAt
-	}
-	_, err := q.w.exec(ctx, `INSERT INTO sessions (`+sessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := q.w.exec(ctx, `INSERT INTO sessions (`+sqlstore.SessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		s.ID, s.UserID, micro(s.CreatedAt), micro(s.LastUsedAt), micro(s.ExpiresAt), nullMicro(s.RevokedAt),
 		micro(s.AuthTime), s.IP, s.UserAgent, nullBytes(s.CookieHash))
 	return mapErr("create session", err)
 }
 
 func (q *queries) SessionByID(ctx context.Context, id string) (*latchkey.Session, error) {
-	s, err := scanSession(q.r.queryRow(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = ?`, id))
-	if err != nil {
-		return nil, rowErr("session by id", "Session", err)
-	}
-	return s, nil
+	return sqlstore.One(errs, "session by id", "Session", q.r.queryRow(ctx, `SELECT `+sqlstore.SessionCols+` FROM sessions WHERE id = ?`, id), scanSession)
 }
 
 func (q *queries) SessionByCookieHash(ctx context.Context, hash []byte) (*latchkey.Session, error) {
 	if len(hash) == 0 {
-		return nil, notFound("Session")
+		return nil, sqlstore.NotFound("Session")
 	}
-	s, err := scanSession(q.r.queryRow(ctx, `SELECT `+sessionCols+` FROM sessions WHERE cookie_hash = ?`, hash))
-	if err != nil {
-		return nil, rowErr("session by cookie", "Session", err)
-	}
-	return s, nil
+	return sqlstore.One(errs, "session by cookie", "Session", q.r.queryRow(ctx, `SELECT `+sqlstore.SessionCols+` FROM sessions WHERE cookie_hash = ?`, hash), scanSession)
 }
 
 func (q *queries) TouchSession(ctx context.Context, id string, at time.Time) error {
@@ -71,22 +45,9 @@ func (q *queries) SetSessionAuthTime(ctx context.Context, id string, at time.Tim
 }
 
 func (q *queries) ListSessions(ctx context.Context, userID string, now time.Time) ([]latchkey.Session, error) {
-	rows, err := q.r.query(ctx, `SELECT `+sessionCols+` FROM sessions
+	return sqlstore.List(ctx, errs, q.r.query, "list sessions", `SELECT `+sqlstore.SessionCols+` FROM sessions
 		WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?
-		ORDER BY created_at DESC, id DESC`, userID, micro(now))
-	if err != nil {
-		return nil, mapErr("list sessions", err)
-	}
-	defer rows.Close()
-	var out []latchkey.Session
-	for rows.Next() {
-		s, err := scanSession(rows)
-		if err != nil {
-			return nil, mapErr("list sessions", err)
-		}
-		out = append(out, *s)
-	}
-	return out, mapErr("list sessions", rows.Err())
+		ORDER BY created_at DESC, id DESC`, []any{userID, micro(now)}, scanSession)
 }
 
 func (q *queries) RevokeSession(ctx context.Context, id string, at time.Time) error {
@@ -103,18 +64,5 @@ func (q *queries) RevokeUserSessions(ctx context.Context, userID, exceptID strin
 // returningIDs runs a write with RETURNING id on the writer and collects
 // the IDs.
 func (q *queries) returningIDs(ctx context.Context, op, query string, args ...any) ([]string, error) {
-	rows, err := q.w.query(ctx, query, args...)
-	if err != nil {
-		return nil, mapErr(op, err)
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, mapErr(op, err)
-		}
-		ids = append(ids, id)
-	}
-	return ids, mapErr(op, rows.Err())
+	return sqlstore.List(ctx, errs, q.w.query, op, query, args, sqlstore.ScanString)
 }

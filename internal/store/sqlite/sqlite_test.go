@@ -12,16 +12,8 @@ import (
 
 func open(t testing.TB) *sqlite.DB {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "latchkey.db")
-	db, err := sqlite.Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	if err := db.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	return db
+	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "latchkey.db"))
+	return storetest.Migrated(t, db, err)
 }
 
 func TestConformance(t *testing.T) {
@@ -50,13 +42,7 @@ func TestOpenRefusesBadPaths(t *testing.T) {
 func TestWAL(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "latchkey.db")
 	db, err := sqlite.Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	storetest.Migrated(t, db, err)
 	if _, err := os.Stat(path + "-wal"); err != nil {
 		t.Fatalf("no write-ahead log: %v", err)
 	}

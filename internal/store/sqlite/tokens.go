@@ -6,12 +6,11 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/store/sqlstore"
 )
 
-const refreshCols = `hash, session_id, user_id, created_at, expires_at, used_at, sealed_successor`
-
 func (q *queries) CreateRefreshToken(ctx context.Context, t *latchkey.RefreshToken) error {
-	_, err := q.w.exec(ctx, `INSERT INTO refresh_tokens (`+refreshCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+	_, err := q.w.exec(ctx, `INSERT INTO refresh_tokens (`+sqlstore.RefreshCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		t.Hash, t.SessionID, t.UserID, micro(t.CreatedAt), micro(t.ExpiresAt), nullMicro(t.UsedAt), nullBytes(t.SealedSuccessor))
 	return mapErr("create refresh token", err)
 }
@@ -20,7 +19,7 @@ func (q *queries) RefreshTokenByHash(ctx context.Context, hash []byte) (*latchke
 	var t latchkey.RefreshToken
 	var created, expires int64
 	var used sql.NullInt64
-	err := q.r.queryRow(ctx, `SELECT `+refreshCols+` FROM refresh_tokens WHERE hash = ?`, hash).
+	err := q.r.queryRow(ctx, `SELECT `+sqlstore.RefreshCols+` FROM refresh_tokens WHERE hash = ?`, hash).
 		Scan(&t.Hash, &t.SessionID, &t.UserID, &created, &expires, &used, &t.SealedSuccessor)
 	if err != nil {
 		return nil, rowErr("refresh token by hash", "Refresh token", err)
@@ -53,10 +52,8 @@ func (q *queries) MarkRefreshTokenUsed(ctx context.Context, hash []byte, at time
 	return false, nil
 }
 
-const codeCols = `hash, user_id, provider, created_at, expires_at`
-
 func (q *queries) CreateOneTimeCode(ctx context.Context, c *latchkey.OneTimeCode) error {
-	_, err := q.w.exec(ctx, `INSERT INTO one_time_codes (`+codeCols+`) VALUES (?, ?, ?, ?, ?)`,
+	_, err := q.w.exec(ctx, `INSERT INTO one_time_codes (`+sqlstore.CodeCols+`) VALUES (?, ?, ?, ?, ?)`,
 		c.Hash, c.UserID, c.Provider, micro(c.CreatedAt), micro(c.ExpiresAt))
 	return mapErr("create one-time code", err)
 }
@@ -66,7 +63,7 @@ func (q *queries) CreateOneTimeCode(ctx context.Context, c *latchkey.OneTimeCode
 func (q *queries) ConsumeOneTimeCode(ctx context.Context, hash []byte, now time.Time) (*latchkey.OneTimeCode, error) {
 	var c latchkey.OneTimeCode
 	var created, expires int64
-	rows, err := q.w.query(ctx, `DELETE FROM one_time_codes WHERE hash = ? AND expires_at > ? RETURNING `+codeCols, hash, micro(now))
+	rows, err := q.w.query(ctx, `DELETE FROM one_time_codes WHERE hash = ? AND expires_at > ? RETURNING `+sqlstore.CodeCols, hash, micro(now))
 	if err != nil {
 		return nil, mapErr("consume one-time code", err)
 	}
@@ -75,7 +72,7 @@ func (q *queries) ConsumeOneTimeCode(ctx context.Context, hash []byte, now time.
 		if err := rows.Err(); err != nil {
 			return nil, mapErr("consume one-time code", err)
 		}
-		return nil, notFound("Code")
+		return nil, sqlstore.NotFound("Code")
 	}
 	if err := rows.Scan(&c.Hash, &c.UserID, &c.Provider, &created, &expires); err != nil {
 		return nil, mapErr("consume one-time code", err)

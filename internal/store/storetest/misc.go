@@ -56,13 +56,16 @@ func testAudit(t *testing.T, s latchkey.Store) {
 			t.Errorf("%s: got %v next %q, want %v", tc.name, auditIDs(got), next, tc.want)
 		}
 	}
-	// The store names an event that has no ID.
+	// The caller names every event: the store refuses one without an ID.
 	e5 := auditEvent(5, latchkey.AuditSignup, "u1")
 	e5.ID = ""
-	must(t, s.AppendAudit(ctx(t), e5))
-	if e5.ID == "" {
-		t.Fatal("AppendAudit left the ID empty")
+	mustCode(t, s.AppendAudit(ctx(t), e5), latchkey.EInternal)
+	if e5.ID != "" {
+		t.Fatal("AppendAudit named the event")
 	}
+	got, _, err := s.ListAudit(ctx(t), latchkey.AuditFilter{Type: latchkey.AuditSignup})
+	must(t, err)
+	equal(t, "events without an ID", len(got), 0)
 }
 
 func testAuditPaging(t *testing.T, s latchkey.Store) {
@@ -253,4 +256,43 @@ func testClosed(t *testing.T, s latchkey.Store) {
 	mustCode(t, s.Ping(ctx(t)), latchkey.EUnavailable)
 	_, err = s.DeleteExpired(ctx(t), t0, t0)
 	mustCode(t, err, latchkey.EUnavailable)
+}
+
+// The caller names every new record (latchkey.NewID): a store makes no IDs
+// and refuses a record without one, in a transaction too, storing nothing.
+func testNewRecordsNeedIDs(t *testing.T, s latchkey.Store) {
+	u := createUser(t, s, 1)
+	noID := userN(2)
+	noID.ID = ""
+	x := newSession(u, 1)
+	x.ID = ""
+	k := &latchkey.APIKey{UserID: u.ID, Name: "key", Prefix: "lk_abcd", Hash: randBytes(t), CreatedAt: t0}
+	i := &latchkey.Identity{UserID: u.ID, Provider: "github", Subject: "1", CreatedAt: t0}
+	e := auditEvent(1, latchkey.AuditSignup, u.ID)
+	e.ID = ""
+	creates := map[string]func(tx latchkey.Tx) error{
+		"CreateUser":     func(tx latchkey.Tx) error { return tx.CreateUser(ctx(t), noID) },
+		"CreateSession":  func(tx latchkey.Tx) error { return tx.CreateSession(ctx(t), x) },
+		"CreateAPIKey":   func(tx latchkey.Tx) error { return tx.CreateAPIKey(ctx(t), k) },
+		"CreateIdentity": func(tx latchkey.Tx) error { return tx.CreateIdentity(ctx(t), i) },
+		"AppendAudit":    func(tx latchkey.Tx) error { return tx.AppendAudit(ctx(t), e) },
+	}
+	for name, create := range creates {
+		mustCode(t, create(s), latchkey.EInternal)
+		if err := s.InTx(ctx(t), create); latchkey.ErrorCode(err) != latchkey.EInternal {
+			t.Errorf("%s in a transaction: %v, want internal", name, err)
+		}
+	}
+	equal(t, "IDs after the refusals", []string{noID.ID, x.ID, k.ID, i.ID, e.ID}, []string{"", "", "", "", ""})
+	_, err := s.UserByEmail(ctx(t), noID.Email)
+	mustCode(t, err, latchkey.ENotFound)
+	sessions, err := s.ListSessions(ctx(t), u.ID, t0)
+	must(t, err)
+	keys, err := s.ListAPIKeys(ctx(t), u.ID)
+	must(t, err)
+	ids, err := s.ListIdentities(ctx(t), u.ID)
+	must(t, err)
+	events, _, err := s.ListAudit(ctx(t), latchkey.AuditFilter{UserID: u.ID})
+	must(t, err)
+	equal(t, "stored without an ID", []int{len(sessions), len(keys), len(ids), len(events)}, []int{0, 0, 0, 0})
 }

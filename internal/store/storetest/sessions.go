@@ -50,7 +50,7 @@ func testSessions(t *testing.T, s latchkey.Store) {
 		"TouchSession":         s.TouchSession(ctx(t), "nope", t0),
 		"SetSessionCookieHash": s.SetSessionCookieHash(ctx(t), "nope", randBytes(t)),
 		"RevokeSession":        s.RevokeSession(ctx(t), "nope", t0),
-		"CreateSession":        s.CreateSession(ctx(t), &latchkey.Session{ID: "s-ghost", UserID: "ghost", CreatedAt: t0, LastUsedAt: t0, ExpiresAt: t0}),
+		"CreateSession":        s.CreateSession(ctx(t), &latchkey.Session{ID: "s-ghost", UserID: "ghost", CreatedAt: t0, LastUsedAt: t0, ExpiresAt: t0, AuthTime: t0}),
 	} {
 		if latchkey.ErrorCode(err) != latchkey.ENotFound {
 			t.Errorf("%s of an unknown id: %v, want not_found", name, err)
@@ -68,14 +68,16 @@ func testSessionAuthTime(t *testing.T, s latchkey.Store) {
 	must(t, err)
 	equal(t, "AuthTime round trip", got.AuthTime, at(-time.Minute))
 
-	// A zero AuthTime is stored as the creation time.
+	// The caller sets AuthTime (sign-in time at creation): the store
+	// refuses a session without one, and fills in nothing.
 	y := newSession(u, 2)
 	y.AuthTime = time.Time{}
+	mustCode(t, s.CreateSession(ctx(t), y), latchkey.EInternal)
+	equal(t, "AuthTime of the refused session", y.AuthTime, time.Time{})
+	_, err = s.SessionByID(ctx(t), y.ID)
+	mustCode(t, err, latchkey.ENotFound)
+	y.AuthTime = y.CreatedAt
 	must(t, s.CreateSession(ctx(t), y))
-	got, err = s.SessionByID(ctx(t), y.ID)
-	must(t, err)
-	equal(t, "default AuthTime", got.AuthTime, y.CreatedAt)
-	equal(t, "AuthTime set on the caller's session", y.AuthTime, y.CreatedAt)
 
 	must(t, s.SetSessionAuthTime(ctx(t), x.ID, at(time.Hour)))
 	got, err = s.SessionByID(ctx(t), x.ID)

@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		{"InTx", testInTx},
 		{"DeleteExpired", testDeleteExpired},
 		{"TimePrecision", testTimePrecision},
+		{"NewRecordsNeedIDs", testNewRecordsNeedIDs},
 		{"Closed", testClosed},
 	}
 	for _, tc := range tests {

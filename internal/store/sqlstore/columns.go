@@ -1,0 +1,14 @@
+package sqlstore
+
+// The columns of each table, the same in every store, in the order in
+// which the stores write and scan them.
+const (
+	UserCols       = `id, email, name, roles, disabled, password_hash, email_verified_at, created_at, updated_at`
+	SessionCols    = `id, user_id, created_at, last_used_at, expires_at, revoked_at, auth_time, ip, user_agent, cookie_hash`
+	RefreshCols    = `hash, session_id, user_id, created_at, expires_at, used_at, sealed_successor`
+	APIKeyCols     = `id, user_id, name, prefix, hash, scopes, created_at, expires_at, last_used_at, revoked_at`
+	IdentityCols   = `id, user_id, provider, subject, email, created_at`
+	CodeCols       = `hash, user_id, provider, created_at, expires_at`
+	SigningKeyCols = `id, algorithm, state, public_key, sealed_private, created_at, activated_at, retired_at`
+	AuditCols      = `id, occurred_at, type, user_id, session_id, api_key_id, ip, user_agent, outcome, reason`
+)
