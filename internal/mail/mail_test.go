@@ -161,3 +161,15 @@ func TestParseSMTP(t *testing.T) {
 		t.Errorf("String() shows credentials: %s", s)
 	}
 }
+
+func TestSMTPClearTextOnlyToLoopback(t *testing.T) {
+	for host, want := range map[string]bool{"127.0.0.1": true, "localhost": true, "[::1]": true, "mail.example.com": false, "10.0.0.1": false} {
+		s, err := ParseSMTP("smtp://" + host + ":25")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.loopback() != want {
+			t.Errorf("%s: loopback = %v", host, !want)
+		}
+	}
+}
