@@ -113,7 +113,6 @@ func NewRenderer(dir string) (*Renderer, error) {
 var sampleData = Data{Product: "latchkey", Email: "person@example.com", NewEmail: "new@example.com",
 	Link: "https://auth.example.com/verify-email?token=x", Code: "12345678", ExpiresIn: "24 hours"}
 
-
 // Render makes the mail of kind for d.Email.
 func (r *Renderer) Render(k Kind, d Data) (Message, error) {
 	t, ok := r.text[k]
