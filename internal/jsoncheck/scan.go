@@ -1,4 +1,4 @@
-package jsonx
+package jsoncheck
 
 import (
 	"encoding/json"
@@ -17,10 +17,24 @@ import (
 // answers, messages included, are those of encoding/json's token stream;
 // a differential fuzz test holds it to that.
 func Check(data []byte) error {
+	return check(data, nil)
+}
+
+// Members is Check that also calls fn, in document order, with the name
+// and the raw value of every top-level member, as soon as that member has
+// been read. name is the member's decoded name; neither slice may be kept
+// after fn returns. A document is refused if fn returns an error (that
+// error, unchanged) or if Check would refuse it, whichever comes first;
+// so fn may see members of a document that is refused later.
+func Members(data []byte, fn func(name, value []byte) error) error {
+	return check(data, fn)
+}
+
+func check(data []byte, member func(name, value []byte) error) error {
 	if !utf8.Valid(data) {
 		return invalid("The request body is not valid UTF-8.")
 	}
-	s := scanner{data: data}
+	s := scanner{data: data, member: member}
 	s.space()
 	if s.eof() {
 		return errNotJSON()
@@ -44,6 +58,8 @@ func errNotJSON() error { return invalid("The request body is not valid JSON.") 
 type scanner struct {
 	data []byte
 	pos  int
+	// member, when set, is given every top-level member (see Members).
+	member func(name, value []byte) error
 	// A stack of the member names of the objects being read: n of them,
 	// the first in inline (which keeps small documents off the heap), the
 	// rest in more.
@@ -153,8 +169,15 @@ func (s *scanner) object(depth int) error {
 			return errNotJSON()
 		}
 		s.pos++
+		s.space()
+		start := s.pos
 		if err := s.value1(depth); err != nil {
 			return err
+		}
+		if depth == 1 && s.member != nil {
+			if err := s.member(s.nameBytes(name), s.data[start:s.pos]); err != nil {
+				return err
+			}
 		}
 		s.space()
 		if s.eof() {
@@ -238,6 +261,14 @@ func (s *scanner) duplicate(prev, name member) error {
 		return invalid(fmt.Sprintf("The field %q appears more than once.", n))
 	}
 	return invalid(fmt.Sprintf("The fields %q and %q differ only in case.", p, n))
+}
+
+// nameBytes is a member's decoded name, without allocating for a plain one.
+func (s *scanner) nameBytes(m member) []byte {
+	if m.plain {
+		return s.data[m.start:m.end]
+	}
+	return []byte(s.nameValue(m))
 }
 
 func (s *scanner) nameValue(m member) string {
