@@ -1,6 +1,7 @@
 package verify_test
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -10,6 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -344,5 +346,49 @@ func TestNoFetchFromTokenURLs(t *testing.T) {
 	}
 	if n := hits.Load(); n != 0 {
 		t.Fatalf("the URL in the token was fetched %d times", n)
+	}
+}
+
+// A genuine token whose iss is another spelling of the issuer's URL is
+// refused; the error and a Warn line name both issuers for the operator,
+// and neither the client nor the log sees the token.
+func TestIssuerMismatchIsLogged(t *testing.T) {
+	es := jwttest.NewKey(t, "ES256", "k-es")
+	is := newIssuer(t, es)
+	var logs bytes.Buffer
+	v := newVerifier(t, is, testenv.NewClock(t0), func(cfg *verify.Config) {
+		cfg.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	})
+	const other = "http://localhost:8080"
+	cl := claims(is.URL, t0)
+	cl["iss"] = other
+	tok := es.Mint(t, es.Header(), cl)
+	_, err := v.Authenticate(bearer(tok))
+	if !errors.Is(err, verify.ErrInvalidToken) {
+		t.Fatalf("err = %v, want ErrInvalidToken", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, `"`+other+`"`) || !strings.Contains(msg, `"`+is.URL+`"`) {
+		t.Fatalf("error %q does not name both issuers", msg)
+	}
+	line := logs.String()
+	if !strings.Contains(line, `"level":"WARN"`) || !strings.Contains(line, `"expected_issuer":"`+is.URL+`"`) ||
+		!strings.Contains(line, `"received_issuer":"`+other+`"`) {
+		t.Fatalf("log %q does not name both issuers at Warn", line)
+	}
+	sig := tok[strings.LastIndexByte(tok, '.')+1:]
+	if strings.Contains(line, sig) || strings.Contains(err.Error(), sig) {
+		t.Fatal("the token reached the log or the error")
+	}
+	w := httptest.NewRecorder()
+	v.Middleware(http.NotFoundHandler()).ServeHTTP(w, bearer(tok))
+	if w.Code != http.StatusUnauthorized || strings.Contains(w.Body.String(), other) {
+		t.Fatalf("client answer %d %s", w.Code, w.Body)
+	}
+	// A refusal for any other reason is not logged at Warn.
+	logs.Reset()
+	cl["iss"] = is.URL
+	cl["aud"] = "other-api"
+	if _, err := v.Authenticate(bearer(es.Mint(t, es.Header(), cl))); !errors.Is(err, verify.ErrInvalidToken) || logs.Len() != 0 {
+		t.Fatalf("wrong aud: err = %v, log %q", err, logs.String())
 	}
 }

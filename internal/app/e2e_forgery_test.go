@@ -148,3 +148,33 @@ func TestForgedTokensAreRefused(t *testing.T) {
 		t.Errorf("access token as refresh token: %d", r.Status)
 	}
 }
+
+// A token latchkey signed under another spelling of its URL (here, the
+// same data directory served first as http://localhost:…) is refused with
+// the one client message, and the log says which issuer was expected and
+// which was received, never the token.
+func TestIssuerMismatchIsLogged(t *testing.T) {
+	dir := t.TempDir()
+	const other = "http://localhost:8080"
+	first := apptest.StartIn(t, dir, "--issuer", other)
+	at := signup(t, first, "issuer@example.com")["access_token"].(string)
+	first.Stop(t)
+	srv := apptest.StartIn(t, dir)
+	r := srv.Do(t, "GET", "/v1/me", nil, bearer(at)...)
+	if r.Status != http.StatusUnauthorized || strings.Contains(string(r.Body), other) {
+		t.Fatalf("status %d: %s", r.Status, r.Body)
+	}
+	logs := srv.Logs()
+	named := false
+	for _, line := range strings.Split(logs, "\n") {
+		if strings.Contains(line, "request refused") && strings.Contains(line, `\"`+other+`\"`) && strings.Contains(line, `\"`+srv.URL+`\"`) {
+			named = true
+		}
+	}
+	if !named {
+		t.Fatalf("no refusal in the log names both issuers:\n%s", logs)
+	}
+	if strings.Contains(logs, at[strings.LastIndexByte(at, '.')+1:]) {
+		t.Fatal("the token reached the log")
+	}
+}

@@ -197,3 +197,23 @@ func TestExpiryWithLeeway(t *testing.T) {
 	forged := tok[:len(tok)-4] + "AAAA"
 	wantInvalid(t, f.ver, forged)
 }
+
+// A genuine token from another spelling of the issuer's URL is refused
+// with the client's one message; the operator's detail names both issuers.
+func TestIssuerMismatchNamesBothForOperators(t *testing.T) {
+	f := newFixture(t, ES256)
+	const other = "http://localhost:8080"
+	tok := f.signCurrent(f.headerJSON(), f.claimsJSON(map[string]string{"iss": `"` + other + `"`}))
+	_, err := f.ver.Verify(tok)
+	wantInvalid(t, f.ver, tok)
+	detail := err.Error()
+	if !strings.Contains(detail, `"`+other+`"`) || !strings.Contains(detail, `"`+testIssuer+`"`) {
+		t.Fatalf("operator detail %q does not name both issuers", detail)
+	}
+	if msg := latchkey.ErrorMessage(err); strings.Contains(msg, other) || strings.Contains(msg, testIssuer) {
+		t.Fatalf("client message %q carries the detail", msg)
+	}
+	if strings.Contains(detail, tok) || strings.Contains(detail, strings.Split(tok, ".")[2]) {
+		t.Fatal("the error carries the token")
+	}
+}
