@@ -109,27 +109,31 @@ func (s *scanner) space() {
 // string, number or literal; whatever follows is not looked at) is "not an
 // object", anything else is "not JSON".
 func (s *scanner) topLevelScalar() error {
-	notObject := invalid("The request body must be a JSON object.")
-	switch c := s.data[s.pos]; {
-	case c == '[':
-		return notObject
-	case c == '"':
-		if _, err := s.str(); err != nil {
+	if s.data[s.pos] != '[' {
+		if _, err := s.scalar(); err != nil {
 			return err
 		}
-		return notObject
-	case c == '-' || ('0' <= c && c <= '9'):
-		if !s.number() {
-			return errNotJSON()
-		}
-		return notObject
-	case c == 't' || c == 'f' || c == 'n':
-		if !s.literal() {
-			return errNotJSON()
-		}
-		return notObject
 	}
-	return errNotJSON()
+	return invalid("The request body must be a JSON object.")
+}
+
+// scalar reads the string, number or literal at pos, and reports whether
+// it is a string that holds a NUL.
+func (s *scanner) scalar() (nul bool, err error) {
+	switch c := s.data[s.pos]; {
+	case c == '"':
+		m, err := s.str()
+		return m.nul, err
+	case c == '-' || ('0' <= c && c <= '9'):
+		if s.number() {
+			return false, nil
+		}
+	case c == 't' || c == 'f' || c == 'n':
+		if s.literal() {
+			return false, nil
+		}
+	}
+	return false, errNotJSON()
 }
 
 // object reads the members of an object whose '{' was just read, and hands
@@ -282,8 +286,7 @@ func (s *scanner) value1(depth int) error {
 	if s.eof() {
 		return errNotJSON()
 	}
-	switch c := s.data[s.pos]; {
-	case c == '{' || c == '[':
+	if c := s.data[s.pos]; c == '{' || c == '[' {
 		if depth+1 > MaxDepth {
 			return invalid("The request body is nested too deeply.")
 		}
@@ -292,27 +295,12 @@ func (s *scanner) value1(depth int) error {
 			return s.object(depth+1, nil)
 		}
 		return s.array(depth + 1)
-	case c == '"':
-		m, err := s.str()
-		if err != nil {
-			return err
-		}
-		if m.nul {
-			return invalid("A string contains a NUL character.")
-		}
-		return nil
-	case c == '-' || ('0' <= c && c <= '9'):
-		if !s.number() {
-			return errNotJSON()
-		}
-		return nil
-	case c == 't' || c == 'f' || c == 'n':
-		if !s.literal() {
-			return errNotJSON()
-		}
-		return nil
 	}
-	return errNotJSON()
+	nul, err := s.scalar()
+	if err == nil && nul {
+		return invalid("A string contains a NUL character.")
+	}
+	return err
 }
 
 // array reads the elements of an array whose '[' was just read.
