@@ -184,18 +184,8 @@ func (s *scanner) object(depth int, each func(name, value []byte) error) error {
 				return err
 			}
 		}
-		s.space()
-		if s.eof() {
-			return errNotJSON()
-		}
-		switch s.data[s.pos] {
-		case ',':
-			s.pos++
-		case '}':
-			s.pos++
-			return nil
-		default:
-			return errNotJSON()
+		if done, err := s.after('}'); err != nil || done {
+			return err
 		}
 	}
 }
@@ -303,6 +293,24 @@ func (s *scanner) value1(depth int) error {
 	return err
 }
 
+// after reads what follows a member or an element: a ',' (more follow) or
+// closing, which ends the object or array.
+func (s *scanner) after(closing byte) (done bool, err error) {
+	s.space()
+	if s.eof() {
+		return false, errNotJSON()
+	}
+	switch s.data[s.pos] {
+	case ',':
+		s.pos++
+		return false, nil
+	case closing:
+		s.pos++
+		return true, nil
+	}
+	return false, errNotJSON()
+}
+
 // array reads the elements of an array whose '[' was just read.
 func (s *scanner) array(depth int) error {
 	s.space()
@@ -314,18 +322,8 @@ func (s *scanner) array(depth int) error {
 		if err := s.value1(depth); err != nil {
 			return err
 		}
-		s.space()
-		if s.eof() {
-			return errNotJSON()
-		}
-		switch s.data[s.pos] {
-		case ',':
-			s.pos++
-		case ']':
-			s.pos++
-			return nil
-		default:
-			return errNotJSON()
+		if done, err := s.after(']'); err != nil || done {
+			return err
 		}
 	}
 }
