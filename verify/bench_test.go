@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/latchkey/latchkey/internal/jwttest"
 	"github.com/latchkey/latchkey/internal/testenv"
 	"github.com/latchkey/latchkey/verify"
 )
@@ -16,10 +17,10 @@ import (
 // header extraction, format checks, strict JSON reading, key lookup,
 // golang-jwt parsing and claim validation, and the signature check.
 func BenchmarkVerifyES256(b *testing.B) {
-	es := newKey(b, "ES256", "k-es")
+	es := jwttest.NewKey(b, "ES256", "k-es")
 	is := newIssuer(b, es)
 	v := newVerifier(b, is, testenv.NewClock(t0), func(cfg *verify.Config) { cfg.TokenCacheSize = -1 })
-	r := bearer(es.mint(b, header(es), claims(is.URL, t0)))
+	r := bearer(es.Mint(b, es.Header(), claims(is.URL, t0)))
 	if _, err := v.Authenticate(r); err != nil {
 		b.Fatal(err)
 	}
@@ -34,8 +35,8 @@ func BenchmarkVerifyES256(b *testing.B) {
 // BenchmarkBareECDSAVerify is the floor: SHA-256 of the same signing input
 // and crypto/ecdsa.Verify, nothing else.
 func BenchmarkBareECDSAVerify(b *testing.B) {
-	es := newKey(b, "ES256", "k-es")
-	tok := es.mint(b, header(es), claims("http://127.0.0.1:8080", t0))
+	es := jwttest.NewKey(b, "ES256", "k-es")
+	tok := es.Mint(b, es.Header(), claims("http://127.0.0.1:8080", t0))
 	i := strings.LastIndexByte(tok, '.')
 	input := []byte(tok[:i])
 	sig, err := base64.RawURLEncoding.DecodeString(tok[i+1:])
@@ -43,7 +44,7 @@ func BenchmarkBareECDSAVerify(b *testing.B) {
 		b.Fatal(err)
 	}
 	r, s := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])
-	pub := es.priv.Public().(*ecdsa.PublicKey)
+	pub := es.Private.Public().(*ecdsa.PublicKey)
 	b.ReportAllocs()
 	for b.Loop() {
 		h := sha256.Sum256(input)
@@ -55,10 +56,10 @@ func BenchmarkBareECDSAVerify(b *testing.B) {
 
 // BenchmarkVerifyCached is a token seen before: a cache hit.
 func BenchmarkVerifyCached(b *testing.B) {
-	es := newKey(b, "ES256", "k-es")
+	es := jwttest.NewKey(b, "ES256", "k-es")
 	is := newIssuer(b, es)
 	v := newVerifier(b, is, testenv.NewClock(t0), nil)
-	r := bearer(es.mint(b, header(es), claims(is.URL, t0)))
+	r := bearer(es.Mint(b, es.Header(), claims(is.URL, t0)))
 	if _, err := v.Authenticate(r); err != nil {
 		b.Fatal(err)
 	}

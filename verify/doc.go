@@ -10,13 +10,16 @@
 // individual routes. Refusals follow RFC 6750 (a WWW-Authenticate header)
 // and carry an RFC 9457 problem body with latchkey's error codes.
 //
-// Access-token checks: the token must be a compact JWS of at most 8 KiB
-// with typ "at+jwt", a kid found in the issuer's JWKS and the one algorithm
-// that key is published for; it may not name a key or key URL of its own
-// (jwk, jku, x5u, x5c) or carry crit; duplicate or case-variant JSON members
-// are refused; exp is required; iss must equal the configured issuer and
-// aud must contain the configured audience; nbf and iat may not lie in the
-// future beyond the leeway. The JWKS is fetched only from the configured
-// URL, refreshed periodically, and re-fetched for an unknown kid at most
-// once per UnknownKIDMinInterval.
+// Access-token checks, the same code latchkey itself runs: the token must
+// be a compact JWS of at most 8 KiB whose header holds exactly alg, kid and
+// typ "at+jwt" (so it can never name a key or key URL of its own, such as
+// jwk, jku, x5u or x5c, nor carry crit), with a kid found in the issuer's
+// JWKS and the one algorithm that key is published for; duplicate or
+// case-variant JSON members are refused at any depth; exp and sub are
+// required; iss must equal the configured issuer (a mismatch is logged at
+// Warn with both values, since it usually means the issuer's URL is
+// configured in two spellings) and aud must contain the configured
+// audience; nbf and iat may not lie in the future beyond the leeway. The
+// JWKS is fetched only from the configured URL, refreshed periodically, and
+// re-fetched for an unknown kid at most once per UnknownKIDMinInterval.
 package verify

@@ -4,21 +4,22 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/latchkey/latchkey/internal/jwttest"
 	"github.com/latchkey/latchkey/internal/testenv"
 )
 
 // FuzzAuthenticate feeds arbitrary bearer credentials to a Verifier: it
 // must never panic, and only the genuine token may be accepted.
 func FuzzAuthenticate(f *testing.F) {
-	es := newKey(f, "ES256", "k-es")
+	es := jwttest.NewKey(f, "ES256", "k-es")
 	is := newIssuer(f, es)
 	v := newVerifier(f, is, testenv.NewClock(t0), nil)
-	good := es.mint(f, header(es), claims(is.URL, t0))
+	good := es.Mint(f, es.Header(), claims(is.URL, t0))
 	parts := strings.Split(good, ".")
 	for _, s := range []string{
 		good, parts[0] + "." + parts[1] + ".", parts[0], strings.Repeat(".", 100), "a.b.c", "lk_x",
-		b64(`{"alg":"none","typ":"at+jwt","kid":"k-es"}`) + "." + parts[1] + ".",
-		b64(`{"alg":"ES256","typ":"at+jwt","kid":"k-es","alg":"HS256"}`) + "." + parts[1] + "." + parts[2],
+		jwttest.Seg(`{"alg":"none","typ":"at+jwt","kid":"k-es"}`) + "." + parts[1] + ".",
+		jwttest.Seg(`{"alg":"ES256","typ":"at+jwt","kid":"k-es","alg":"HS256"}`) + "." + parts[1] + "." + parts[2],
 	} {
 		f.Add(s)
 	}

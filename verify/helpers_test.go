@@ -1,16 +1,8 @@
 package verify_test
 
 import (
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
-	"encoding/base64"
 	"encoding/json"
 	"io"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -19,93 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
-
+	"github.com/latchkey/latchkey/internal/jwttest"
 	"github.com/latchkey/latchkey/internal/testenv"
 	"github.com/latchkey/latchkey/verify"
 )
-
-// testKey is a signing key as latchkey would hold it.
-type testKey struct {
-	kid    string
-	alg    string
-	method jwt.SigningMethod
-	priv   crypto.Signer
-}
-
-var (
-	rsaOnce sync.Once
-	rsaPriv *rsa.PrivateKey
-)
-
-func newKey(t testing.TB, alg, kid string) *testKey {
-	t.Helper()
-	k := &testKey{kid: kid, alg: alg, method: jwt.GetSigningMethod(alg)}
-	switch alg {
-	case "ES256":
-		p, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		k.priv = p
-	case "EdDSA":
-		_, p, err := ed25519.GenerateKey(rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		k.priv = p
-	case "RS256":
-		// One RSA key for the whole run: generating them is slow.
-		rsaOnce.Do(func() {
-			var err error
-			if rsaPriv, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
-				panic(err)
-			}
-		})
-		k.priv = rsaPriv
-	default:
-		t.Fatalf("unknown alg %s", alg)
-	}
-	return k
-}
-
-// jwk is the key's public JWK, as latchkey publishes it.
-func (k *testKey) jwk() map[string]any {
-	enc := base64.RawURLEncoding.EncodeToString
-	m := map[string]any{"kid": k.kid, "use": "sig", "alg": k.alg}
-	switch p := k.priv.Public().(type) {
-	case *ecdsa.PublicKey:
-		b, _ := p.Bytes()
-		m["kty"], m["crv"], m["x"], m["y"] = "EC", "P-256", enc(b[1:33]), enc(b[33:])
-	case ed25519.PublicKey:
-		m["kty"], m["crv"], m["x"] = "OKP", "Ed25519", enc(p)
-	case *rsa.PublicKey:
-		m["kty"], m["n"], m["e"] = "RSA", enc(p.N.Bytes()), enc(big.NewInt(int64(p.E)).Bytes())
-	}
-	return m
-}
-
-func b64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
-
-// signRaw signs exactly the header and claims JSON given, so tests can
-// build tokens no well-behaved library would.
-func signRaw(t testing.TB, method jwt.SigningMethod, key any, header, claims string) string {
-	t.Helper()
-	input := b64(header) + "." + b64(claims)
-	sig, err := method.Sign(input, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return input + "." + base64.RawURLEncoding.EncodeToString(sig)
-}
-
-func mustJSON(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return string(b)
-}
 
 // claims returns latchkey's usual claims for iss at now; edit the map
 // before minting to test a variation.
@@ -117,21 +26,12 @@ func claims(iss string, now time.Time) map[string]any {
 	}
 }
 
-func header(k *testKey) map[string]any {
-	return map[string]any{"alg": k.alg, "typ": "at+jwt", "kid": k.kid}
-}
-
-func (k *testKey) mint(t testing.TB, hdr, cl map[string]any) string {
-	t.Helper()
-	return signRaw(t, k.method, k.priv, mustJSON(hdr), mustJSON(cl))
-}
-
 // issuer is an in-test latchkey: it serves a JWKS and an introspection
 // endpoint on loopback and counts the calls it receives.
 type issuer struct {
 	*httptest.Server
 	mu         sync.Mutex
-	keys       []*testKey
+	keys       []*jwttest.Key
 	jwksFetch  atomic.Int64
 	introCalls atomic.Int64
 	// introKey is the resource server's key the introspection endpoint demands.
@@ -140,7 +40,7 @@ type issuer struct {
 	introErr bool                      // answer 500
 }
 
-func newIssuer(t testing.TB, keys ...*testKey) *issuer {
+func newIssuer(t testing.TB, keys ...*jwttest.Key) *issuer {
 	t.Helper()
 	is := &issuer{keys: keys, introKey: apiKey("R"), apiKeys: map[string]map[string]any{}}
 	mux := http.NewServeMux()
@@ -151,7 +51,7 @@ func newIssuer(t testing.TB, keys ...*testKey) *issuer {
 			Keys []map[string]any `json:"keys"`
 		}
 		for _, k := range is.keys {
-			doc.Keys = append(doc.Keys, k.jwk())
+			doc.Keys = append(doc.Keys, k.JWK())
 		}
 		is.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
@@ -188,7 +88,7 @@ func newIssuer(t testing.TB, keys ...*testKey) *issuer {
 	return is
 }
 
-func (is *issuer) setKeys(keys ...*testKey) {
+func (is *issuer) setKeys(keys ...*jwttest.Key) {
 	is.mu.Lock()
 	defer is.mu.Unlock()
 	is.keys = keys

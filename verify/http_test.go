@@ -7,12 +7,13 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/latchkey/latchkey/internal/jwttest"
 	"github.com/latchkey/latchkey/internal/testenv"
 	"github.com/latchkey/latchkey/verify"
 )
 
 func TestMiddleware(t *testing.T) {
-	es := newKey(t, "ES256", "k-es")
+	es := jwttest.NewKey(t, "ES256", "k-es")
 	is := newIssuer(t, es)
 	key, scopedKey := apiKey("A"), apiKey("S")
 	is.apiKeys[key] = map[string]any{"active": true, "sub": "user-7", "token_type": "api_key", "roles": []string{"user"}, "api_key_id": "key-7"}
@@ -33,10 +34,10 @@ func TestMiddleware(t *testing.T) {
 	mux.Handle("/write", verify.RequireScope("write")(whoami))
 	h := v.Middleware(mux)
 
-	userToken := es.mint(t, header(es), claims(is.URL, t0))
+	userToken := es.Mint(t, es.Header(), claims(is.URL, t0))
 	adminCl := claims(is.URL, t0)
 	adminCl["roles"], adminCl["scope"] = []string{"user", "admin"}, "read"
-	scopedAdminToken := es.mint(t, header(es), adminCl)
+	scopedAdminToken := es.Mint(t, es.Header(), adminCl)
 
 	type want struct {
 		status    int

@@ -14,20 +14,16 @@ import (
 	"math/big"
 	"net/http"
 	"time"
+
+	"github.com/latchkey/latchkey/internal/jwtcheck"
 )
 
 // maxJWKSBytes bounds the JWKS document we are willing to read.
 const maxJWKSBytes = 1 << 20
 
-// publicKey is one verification key and the only algorithm it verifies.
-type publicKey struct {
-	alg string
-	key any // *ecdsa.PublicKey, ed25519.PublicKey or *rsa.PublicKey
-}
-
 // keySet is an immutable snapshot of the issuer's JWKS.
 type keySet struct {
-	keys      map[string]publicKey
+	keys      map[string]jwtcheck.Key
 	fetchedAt time.Time
 }
 
@@ -47,14 +43,14 @@ type jwk struct {
 // with an alg we do not accept, not meant for signatures, or whose material
 // does not fit their alg are skipped; a kid that appears twice is dropped
 // altogether, since we could not tell which key it means.
-func parseJWKS(data []byte) (map[string]publicKey, error) {
+func parseJWKS(data []byte) (map[string]jwtcheck.Key, error) {
 	var doc struct {
 		Keys []jwk `json:"keys"`
 	}
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("decode JWKS: %w", err)
 	}
-	keys := make(map[string]publicKey, len(doc.Keys))
+	keys := make(map[string]jwtcheck.Key, len(doc.Keys))
 	dup := map[string]bool{}
 	for _, k := range doc.Keys {
 		if k.Kid == "" || (k.Use != "" && k.Use != "sig") {
@@ -69,7 +65,7 @@ func parseJWKS(data []byte) (map[string]publicKey, error) {
 			dup[k.Kid] = true
 			continue
 		}
-		keys[k.Kid] = publicKey{alg: k.Alg, key: pk}
+		keys[k.Kid] = jwtcheck.Key{Alg: k.Alg, Public: pk}
 	}
 	if len(keys) == 0 {
 		return nil, errors.New("JWKS holds no usable signing key")
@@ -111,7 +107,7 @@ func (k *jwk) publicKey() (any, error) {
 
 // fetchJWKS downloads and parses the issuer's JWKS. The URL always comes
 // from the configuration, never from a token.
-func (v *Verifier) fetchJWKS(ctx context.Context) (map[string]publicKey, error) {
+func (v *Verifier) fetchJWKS(ctx context.Context) (map[string]jwtcheck.Key, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, v.cfg.JWKSURL, nil)
 	if err != nil {
 		return nil, fmt.Errorf("JWKS request: %w", err)
@@ -145,7 +141,7 @@ const fetchTimeout = 10 * time.Second
 // kid is unknown; every fetch attempt, successful or not, is at least
 // UnknownKIDMinInterval after the previous one, so neither a storm of
 // unknown kids nor an unreachable issuer turns into a fetch per request.
-func (v *Verifier) key(ctx context.Context, kid string) (publicKey, error) {
+func (v *Verifier) key(ctx context.Context, kid string) (jwtcheck.Key, error) {
 	now := v.cfg.Clock()
 	ks := v.keys.Load()
 	if ks != nil && now.Sub(ks.fetchedAt) < v.cfg.JWKSRefreshInterval {
@@ -155,11 +151,11 @@ func (v *Verifier) key(ctx context.Context, kid string) (publicKey, error) {
 	}
 	ks = v.refresh(ctx, now)
 	if ks == nil {
-		return publicKey{}, refuse(ErrUnavailable, "no JWKS loaded", nil)
+		return jwtcheck.Key{}, refuse(ErrUnavailable, "no JWKS loaded", nil)
 	}
 	k, ok := ks.keys[kid]
 	if !ok {
-		return publicKey{}, refuse(ErrInvalidToken, "unknown kid", nil)
+		return jwtcheck.Key{}, refuse(ErrInvalidToken, "unknown kid", nil)
 	}
 	return k, nil
 }

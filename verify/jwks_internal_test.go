@@ -37,7 +37,7 @@ func TestParseJWKSFiltersKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(keys) != 1 || keys["good"].alg != "ES256" {
+	if len(keys) != 1 || keys["good"].Alg != "ES256" {
 		t.Fatalf("keys = %v, want only \"good\"", keys)
 	}
 	if _, err := parseJWKS([]byte(`{"keys":[]}`)); err == nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/jwttest"
 	"github.com/latchkey/latchkey/internal/testenv"
 	"github.com/latchkey/latchkey/verify"
 )
@@ -14,22 +15,22 @@ import (
 // KEY: a key published after the JWKS was cached is picked up with one
 // fetch, and the old key keeps working.
 func TestKeyRotationWarmCache(t *testing.T) {
-	old, next := newKey(t, "ES256", "k-old"), newKey(t, "EdDSA", "k-new")
+	old, next := jwttest.NewKey(t, "ES256", "k-old"), jwttest.NewKey(t, "EdDSA", "k-new")
 	is := newIssuer(t, old)
 	c := testenv.NewClock(t0)
 	v := newVerifier(t, is, c, nil)
 
-	if _, err := v.Authenticate(bearer(old.mint(t, header(old), claims(is.URL, c.Now())))); err != nil {
+	if _, err := v.Authenticate(bearer(old.Mint(t, old.Header(), claims(is.URL, c.Now())))); err != nil {
 		t.Fatal(err)
 	}
 	is.setKeys(old, next)
 	c.Advance(31 * time.Second) // past UnknownKIDMinInterval, well inside JWKSRefreshInterval
 	for i := range 3 {
-		if _, err := v.Authenticate(bearer(next.mint(t, header(next), claims(is.URL, c.Now())))); err != nil {
+		if _, err := v.Authenticate(bearer(next.Mint(t, next.Header(), claims(is.URL, c.Now())))); err != nil {
 			t.Fatalf("new key, request %d: %v", i, err)
 		}
 	}
-	if _, err := v.Authenticate(bearer(old.mint(t, header(old), claims(is.URL, c.Now())))); err != nil {
+	if _, err := v.Authenticate(bearer(old.Mint(t, old.Header(), claims(is.URL, c.Now())))); err != nil {
 		t.Fatalf("old key after rotation: %v", err)
 	}
 	if n := is.jwksFetch.Load(); n != 2 {
@@ -37,13 +38,13 @@ func TestKeyRotationWarmCache(t *testing.T) {
 	}
 
 	// Once the old key leaves the JWKS, its tokens stop working, cached or not.
-	cached := old.mint(t, header(old), claims(is.URL, c.Now()))
+	cached := old.Mint(t, old.Header(), claims(is.URL, c.Now()))
 	if _, err := v.Authenticate(bearer(cached)); err != nil {
 		t.Fatal(err)
 	}
 	is.setKeys(next)
 	c.Advance(11 * time.Minute) // past JWKSRefreshInterval
-	if _, err := v.Authenticate(bearer(next.mint(t, header(next), claims(is.URL, c.Now())))); err != nil {
+	if _, err := v.Authenticate(bearer(next.Mint(t, next.Header(), claims(is.URL, c.Now())))); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := v.Authenticate(bearer(cached)); !errors.Is(err, verify.ErrInvalidToken) {
@@ -53,7 +54,7 @@ func TestKeyRotationWarmCache(t *testing.T) {
 
 // JWT-12: a storm of unknown kids costs at most one JWKS fetch per interval.
 func TestUnknownKIDStorm(t *testing.T) {
-	es, attacker := newKey(t, "ES256", "k-es"), newKey(t, "ES256", "x")
+	es, attacker := jwttest.NewKey(t, "ES256", "k-es"), jwttest.NewKey(t, "ES256", "x")
 	is := newIssuer(t, es)
 	c := testenv.NewClock(t0)
 	v := newVerifier(t, is, c, nil)
@@ -61,9 +62,9 @@ func TestUnknownKIDStorm(t *testing.T) {
 		var wg sync.WaitGroup
 		for i := range 1000 {
 			wg.Go(func() {
-				h := header(attacker)
+				h := attacker.Header()
 				h["kid"] = fmt.Sprintf("unknown-%d", i)
-				if _, err := v.Authenticate(bearer(attacker.mint(t, h, claims(is.URL, t0)))); !errors.Is(err, verify.ErrInvalidToken) {
+				if _, err := v.Authenticate(bearer(attacker.Mint(t, h, claims(is.URL, t0)))); !errors.Is(err, verify.ErrInvalidToken) {
 					t.Errorf("unknown kid %d: err = %v", i, err)
 				}
 			})
@@ -80,7 +81,7 @@ func TestUnknownKIDStorm(t *testing.T) {
 		t.Fatalf("after the second storm, one interval later: %d JWKS fetches, want 2", n)
 	}
 	// The genuine key still works throughout.
-	if _, err := v.Authenticate(bearer(es.mint(t, header(es), claims(is.URL, c.Now())))); err != nil {
+	if _, err := v.Authenticate(bearer(es.Mint(t, es.Header(), claims(is.URL, c.Now())))); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -88,12 +89,12 @@ func TestUnknownKIDStorm(t *testing.T) {
 // An unreachable issuer is not asked again on every request, and tokens are
 // refused with 503 rather than let through.
 func TestJWKSUnavailable(t *testing.T) {
-	es := newKey(t, "ES256", "k-es")
+	es := jwttest.NewKey(t, "ES256", "k-es")
 	is := newIssuer(t, es)
 	c := testenv.NewClock(t0)
 	v := newVerifier(t, is, c, func(cfg *verify.Config) { cfg.JWKSURL = is.URL + "/missing" })
 	for range 10 {
-		if _, err := v.Authenticate(bearer(es.mint(t, header(es), claims(is.URL, t0)))); !errors.Is(err, verify.ErrUnavailable) {
+		if _, err := v.Authenticate(bearer(es.Mint(t, es.Header(), claims(is.URL, t0)))); !errors.Is(err, verify.ErrUnavailable) {
 			t.Fatalf("err = %v, want ErrUnavailable", err)
 		}
 	}

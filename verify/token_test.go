@@ -1,14 +1,17 @@
 package verify_test
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -16,24 +19,23 @@ import (
 	"testing"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
-
+	"github.com/latchkey/latchkey/internal/jwttest"
 	"github.com/latchkey/latchkey/internal/testenv"
 	"github.com/latchkey/latchkey/verify"
 )
 
 func TestValidTokens(t *testing.T) {
-	es, ed, rs := newKey(t, "ES256", "k-es"), newKey(t, "EdDSA", "k-ed"), newKey(t, "RS256", "k-rs")
+	es, ed, rs := jwttest.NewKey(t, "ES256", "k-es"), jwttest.NewKey(t, "EdDSA", "k-ed"), jwttest.NewKey(t, "RS256", "k-rs")
 	is := newIssuer(t, es, ed, rs)
 	c := testenv.NewClock(t0)
 	v := newVerifier(t, is, c, nil)
 
-	for _, k := range []*testKey{es, ed, rs} {
-		t.Run(k.alg, func(t *testing.T) {
+	for _, k := range []*jwttest.Key{es, ed, rs} {
+		t.Run(k.Alg, func(t *testing.T) {
 			cl := claims(is.URL, t0)
 			cl["scope"] = "read write"
 			cl["auth_time"] = t0.Add(-time.Hour).Unix()
-			id, err := v.Authenticate(bearer(k.mint(t, header(k), cl)))
+			id, err := v.Authenticate(bearer(k.Mint(t, k.Header(), cl)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -56,9 +58,9 @@ func TestValidTokens(t *testing.T) {
 	}
 	for name, edit := range variants {
 		t.Run(name, func(t *testing.T) {
-			h, cl := header(es), claims(is.URL, t0)
+			h, cl := es.Header(), claims(is.URL, t0)
 			edit(h, cl)
-			id, err := v.Authenticate(bearer(es.mint(t, h, cl)))
+			id, err := v.Authenticate(bearer(es.Mint(t, h, cl)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -78,42 +80,42 @@ func TestValidTokens(t *testing.T) {
 // TestRefusedTokens runs the access-token attacks of docs/threat-model.md
 // that concern a verifier. Every forged token claims sub "admin".
 func TestRefusedTokens(t *testing.T) {
-	es, rs := newKey(t, "ES256", "k-es"), newKey(t, "RS256", "k-rs")
-	ed := newKey(t, "EdDSA", "k-ed")
+	es, rs := jwttest.NewKey(t, "ES256", "k-es"), jwttest.NewKey(t, "RS256", "k-rs")
+	ed := jwttest.NewKey(t, "EdDSA", "k-ed")
 	is := newIssuer(t, es, rs, ed)
 	c := testenv.NewClock(t0)
 	v := newVerifier(t, is, c, nil)
 
 	forged := func() map[string]any { cl := claims(is.URL, t0); cl["sub"] = "admin"; return cl }
-	good := es.mint(t, header(es), forged())
+	good := es.Mint(t, es.Header(), forged())
 	parts := strings.Split(good, ".")
 	hs := func(key []byte, hdr map[string]any) string {
-		return signRaw(t, jwt.SigningMethodHS256, key, mustJSON(hdr), mustJSON(forged()))
+		return jwttest.HMAC(jwttest.JSON(hdr), jwttest.JSON(forged()), key)
 	}
 	hsHeader := func(kid any) map[string]any { return map[string]any{"alg": "HS256", "typ": "at+jwt", "kid": kid} }
 	withSig := func(sig []byte) string {
 		return parts[0] + "." + parts[1] + "." + base64.RawURLEncoding.EncodeToString(sig)
 	}
-	edit := func(k *testKey, fn func(h, cl map[string]any)) string {
-		h, cl := header(k), forged()
+	edit := func(k *jwttest.Key, fn func(h, cl map[string]any)) string {
+		h, cl := k.Header(), forged()
 		fn(h, cl)
-		return k.mint(t, h, cl)
+		return k.Mint(t, h, cl)
 	}
 	rawClaims := func(body string) string {
-		return signRaw(t, es.method, es.priv, mustJSON(header(es)), body)
+		return jwttest.Sign(t, es.Private, jwttest.JSON(es.Header()), body)
 	}
 	rawHeader := func(hdr string) string {
-		return signRaw(t, es.method, es.priv, hdr, mustJSON(forged()))
+		return jwttest.Sign(t, es.Private, hdr, jwttest.JSON(forged()))
 	}
-	tpl := mustJSON(forged())
+	tpl := jwttest.JSON(forged())
 
-	esPub := es.priv.Public()
+	esPub := es.Private.Public()
 	spki, _ := x509.MarshalPKIXPublicKey(esPub)
-	rsSPKI, _ := x509.MarshalPKIXPublicKey(rs.priv.Public())
-	attacker := newKey(t, "ES256", "k-es")
+	rsSPKI, _ := x509.MarshalPKIXPublicKey(rs.Private.Public())
+	attacker := jwttest.NewKey(t, "ES256", "k-es")
 	n := elliptic.P256().Params().N.FillBytes(make([]byte, 32))
 	digest := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
-	der, err := ecdsa.SignASN1(rand.Reader, es.priv.(*ecdsa.PrivateKey), digest[:])
+	der, err := ecdsa.SignASN1(rand.Reader, es.Private.(*ecdsa.PrivateKey), digest[:])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,36 +125,36 @@ func TestRefusedTokens(t *testing.T) {
 
 	cases := map[string]string{
 		// JWT-01: alg none, every spelling, with and without a signature.
-		"none":          b64(`{"alg":"none","typ":"at+jwt","kid":"k-es"}`) + "." + parts[1] + ".",
-		"None":          b64(`{"alg":"None","typ":"at+jwt","kid":"k-es"}`) + "." + parts[1] + ".",
-		"NONE":          b64(`{"alg":"NONE","typ":"at+jwt","kid":"k-es"}`) + "." + parts[1] + ".",
-		"nOnE sig":      b64(`{"alg":"nOnE","typ":"at+jwt","kid":"k-es"}`) + "." + parts[1] + "." + parts[2],
-		"none with sig": b64(`{"alg":"none","typ":"at+jwt","kid":"k-es"}`) + "." + parts[1] + "." + parts[2],
+		"none":          jwttest.Seg(`{"alg":"none","typ":"at+jwt","kid":"k-es"}`) + "." + parts[1] + ".",
+		"None":          jwttest.Seg(`{"alg":"None","typ":"at+jwt","kid":"k-es"}`) + "." + parts[1] + ".",
+		"NONE":          jwttest.Seg(`{"alg":"NONE","typ":"at+jwt","kid":"k-es"}`) + "." + parts[1] + ".",
+		"nOnE sig":      jwttest.Seg(`{"alg":"nOnE","typ":"at+jwt","kid":"k-es"}`) + "." + parts[1] + "." + parts[2],
+		"none with sig": jwttest.Seg(`{"alg":"none","typ":"at+jwt","kid":"k-es"}`) + "." + parts[1] + "." + parts[2],
 		// JWT-02, JWT-03
 		"signature removed":  parts[0] + "." + parts[1] + ".",
 		"two segments":       parts[0] + "." + parts[1],
-		"payload modified":   parts[0] + "." + b64(strings.Replace(tpl, `"user"`, `"admin"`, 1)) + "." + parts[2],
+		"payload modified":   parts[0] + "." + jwttest.Seg(strings.Replace(tpl, `"user"`, `"admin"`, 1)) + "." + parts[2],
 		"signature bit flip": withSig(flipped),
 		// JWT-04: HMAC with the public key as the secret, in every form.
 		"HS256 PEM SPKI":      hs(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: spki}), hsHeader("k-es")),
 		"HS256 DER":           hs(spki, hsHeader("k-es")),
-		"HS256 JWK":           hs([]byte(mustJSON(es.jwk())), hsHeader("k-es")),
+		"HS256 JWK":           hs([]byte(jwttest.JSON(es.JWK())), hsHeader("k-es")),
 		"HS256 RSA PEM SPKI":  hs(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: rsSPKI}), hsHeader("k-rs")),
-		"HS256 RSA PEM PKCS1": hs(pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY", Bytes: x509.MarshalPKCS1PublicKey(&rsaPriv.PublicKey)}), hsHeader("k-rs")),
-		"HS256 RSA JWK":       hs([]byte(mustJSON(rs.jwk())), hsHeader("k-rs")),
+		"HS256 RSA PEM PKCS1": hs(pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY", Bytes: x509.MarshalPKCS1PublicKey(rs.Private.Public().(*rsa.PublicKey))}), hsHeader("k-rs")),
+		"HS256 RSA JWK":       hs([]byte(jwttest.JSON(rs.JWK())), hsHeader("k-rs")),
 		"HS256 empty key":     hs([]byte{}, hsHeader("k-es")),
 		"HS256 secret":        hs([]byte("secret"), hsHeader("k-es")),
 		// JWT-07, JWT-09: key material in the header.
 		"embedded jwk with kid": func() string {
-			h := header(attacker)
-			h["jwk"] = attacker.jwk()
-			return attacker.mint(t, h, forged())
+			h := attacker.Header()
+			h["jwk"] = attacker.JWK()
+			return attacker.Mint(t, h, forged())
 		}(),
 		"embedded jwk no kid": func() string {
-			h := header(attacker)
+			h := attacker.Header()
 			delete(h, "kid")
-			h["jwk"] = attacker.jwk()
-			return attacker.mint(t, h, forged())
+			h["jwk"] = attacker.JWK()
+			return attacker.Mint(t, h, forged())
 		}(),
 		"x5c": edit(es, func(h, _ map[string]any) { h["x5c"] = []string{base64.StdEncoding.EncodeToString(spki)} }),
 		// JWT-10, JWT-11, JWT-12: hostile kid values.
@@ -187,9 +189,9 @@ func TestRefusedTokens(t *testing.T) {
 		"alg EdDSA on ES": edit(es, func(h, _ map[string]any) { h["alg"] = "EdDSA" }),
 		"alg RS256 on Ed": func() string {
 			// An RS256 signature that names the Ed25519 key.
-			h := header(rs)
+			h := rs.Header()
 			h["kid"] = "k-ed"
-			return rs.mint(t, h, forged())
+			return rs.Mint(t, h, forged())
 		}(),
 		// JWT-16, JWT-17: time claims.
 		"exp missing":  edit(es, func(_, cl map[string]any) { delete(cl, "exp") }),
@@ -254,7 +256,7 @@ func TestRefusedTokens(t *testing.T) {
 		"1 MiB":              strings.Repeat("A", 1<<20),
 		"just over 8 KiB":    edit(es, func(_, cl map[string]any) { cl["pad"] = strings.Repeat("x", 8<<10) }),
 		"empty header":       "." + parts[1] + "." + parts[2],
-		"header not JSON":    b64("nope") + "." + parts[1] + "." + parts[2],
+		"header not JSON":    jwttest.Seg("nope") + "." + parts[1] + "." + parts[2],
 		// JWT-30: non-canonical base64 (trailing bits set) in the signature.
 		"non-canonical base64": parts[0] + "." + parts[1] + "." + noncanonical(parts[2]),
 	}
@@ -285,13 +287,13 @@ func noncanonical(s string) string {
 
 // JWT-16, JWT-27: expiry is reported as such only for a genuine token.
 func TestExpiry(t *testing.T) {
-	es := newKey(t, "ES256", "k-es")
+	es := jwttest.NewKey(t, "ES256", "k-es")
 	is := newIssuer(t, es)
 	c := testenv.NewClock(t0)
 	v := newVerifier(t, is, c, nil)
 	cl := claims(is.URL, t0)
 	cl["exp"] = t0.Add(-31 * time.Second).Unix()
-	expired := es.mint(t, header(es), cl)
+	expired := es.Mint(t, es.Header(), cl)
 	if _, err := v.Authenticate(bearer(expired)); !errors.Is(err, verify.ErrTokenExpired) {
 		t.Fatalf("expired token: err = %v, want ErrTokenExpired", err)
 	}
@@ -300,12 +302,12 @@ func TestExpiry(t *testing.T) {
 		t.Fatalf("expired and forged: err = %v, want ErrInvalidToken", err)
 	}
 	cl["aud"] = "other"
-	if _, err := v.Authenticate(bearer(es.mint(t, header(es), cl))); !errors.Is(err, verify.ErrInvalidToken) {
+	if _, err := v.Authenticate(bearer(es.Mint(t, es.Header(), cl))); !errors.Is(err, verify.ErrInvalidToken) {
 		t.Fatalf("expired with wrong aud: err = %v, want ErrInvalidToken", err)
 	}
 
 	// A cached token stops working when it expires.
-	tok := es.mint(t, header(es), claims(is.URL, t0))
+	tok := es.Mint(t, es.Header(), claims(is.URL, t0))
 	if _, err := v.Authenticate(bearer(tok)); err != nil {
 		t.Fatal(err)
 	}
@@ -320,7 +322,7 @@ func TestNoFetchFromTokenURLs(t *testing.T) {
 	var hits atomic.Int64
 	trap := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
 	defer trap.Close()
-	es, attacker := newKey(t, "ES256", "k-es"), newKey(t, "ES256", "k-es")
+	es, attacker := jwttest.NewKey(t, "ES256", "k-es"), jwttest.NewKey(t, "ES256", "k-es")
 	is := newIssuer(t, es)
 	v := newVerifier(t, is, testenv.NewClock(t0), nil)
 	trapHost := strings.TrimPrefix(trap.URL, "http://")
@@ -332,11 +334,11 @@ func TestNoFetchFromTokenURLs(t *testing.T) {
 			trap.URL + "/.well-known/jwks.json",
 		} {
 			for _, kid := range []string{"k-es", "attacker"} {
-				h := header(attacker)
+				h := attacker.Header()
 				h[member], h["kid"] = u, kid
 				cl := claims(is.URL, t0)
 				cl["sub"] = "admin"
-				if _, err := v.Authenticate(bearer(attacker.mint(t, h, cl))); !errors.Is(err, verify.ErrInvalidToken) {
+				if _, err := v.Authenticate(bearer(attacker.Mint(t, h, cl))); !errors.Is(err, verify.ErrInvalidToken) {
 					t.Errorf("%s=%s kid=%s: err = %v", member, u, kid, err)
 				}
 			}
@@ -344,5 +346,49 @@ func TestNoFetchFromTokenURLs(t *testing.T) {
 	}
 	if n := hits.Load(); n != 0 {
 		t.Fatalf("the URL in the token was fetched %d times", n)
+	}
+}
+
+// A genuine token whose iss is another spelling of the issuer's URL is
+// refused; the error and a Warn line name both issuers for the operator,
+// and neither the client nor the log sees the token.
+func TestIssuerMismatchIsLogged(t *testing.T) {
+	es := jwttest.NewKey(t, "ES256", "k-es")
+	is := newIssuer(t, es)
+	var logs bytes.Buffer
+	v := newVerifier(t, is, testenv.NewClock(t0), func(cfg *verify.Config) {
+		cfg.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	})
+	const other = "http://localhost:8080"
+	cl := claims(is.URL, t0)
+	cl["iss"] = other
+	tok := es.Mint(t, es.Header(), cl)
+	_, err := v.Authenticate(bearer(tok))
+	if !errors.Is(err, verify.ErrInvalidToken) {
+		t.Fatalf("err = %v, want ErrInvalidToken", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, `"`+other+`"`) || !strings.Contains(msg, `"`+is.URL+`"`) {
+		t.Fatalf("error %q does not name both issuers", msg)
+	}
+	line := logs.String()
+	if !strings.Contains(line, `"level":"WARN"`) || !strings.Contains(line, `"expected_issuer":"`+is.URL+`"`) ||
+		!strings.Contains(line, `"received_issuer":"`+other+`"`) {
+		t.Fatalf("log %q does not name both issuers at Warn", line)
+	}
+	sig := tok[strings.LastIndexByte(tok, '.')+1:]
+	if strings.Contains(line, sig) || strings.Contains(err.Error(), sig) {
+		t.Fatal("the token reached the log or the error")
+	}
+	w := httptest.NewRecorder()
+	v.Middleware(http.NotFoundHandler()).ServeHTTP(w, bearer(tok))
+	if w.Code != http.StatusUnauthorized || strings.Contains(w.Body.String(), other) {
+		t.Fatalf("client answer %d %s", w.Code, w.Body)
+	}
+	// A refusal for any other reason is not logged at Warn.
+	logs.Reset()
+	cl["iss"] = is.URL
+	cl["aud"] = "other-api"
+	if _, err := v.Authenticate(bearer(es.Mint(t, es.Header(), cl))); !errors.Is(err, verify.ErrInvalidToken) || logs.Len() != 0 {
+		t.Fatalf("wrong aud: err = %v, log %q", err, logs.String())
 	}
 }

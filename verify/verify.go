@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
+	"github.com/latchkey/latchkey/internal/jwtcheck"
 )
 
 // Config configures a Verifier. Only Issuer is required.
@@ -54,8 +54,8 @@ type Config struct {
 // Verifier authenticates requests carrying latchkey credentials. It is safe
 // for concurrent use.
 type Verifier struct {
-	cfg     Config
-	parsers map[string]*jwt.Parser // one per algorithm, each allowing only that algorithm
+	cfg   Config
+	check *jwtcheck.Checker // shared with latchkey's own verifier
 
 	keys        atomic.Pointer[keySet]
 	fetchMu     sync.Mutex
@@ -106,19 +106,14 @@ func New(cfg Config) (*Verifier, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	v := &Verifier{cfg: cfg, parsers: map[string]*jwt.Parser{}}
-	for _, alg := range []string{"ES256", "EdDSA", "RS256"} {
-		v.parsers[alg] = jwt.NewParser(
-			jwt.WithValidMethods([]string{alg}),
-			jwt.WithIssuer(cfg.Issuer),
-			jwt.WithAudience(cfg.Audience),
-			jwt.WithExpirationRequired(),
-			jwt.WithIssuedAt(),
-			jwt.WithLeeway(cfg.Leeway),
-			jwt.WithTimeFunc(cfg.Clock),
-			jwt.WithStrictDecoding(),
-		)
-	}
+	v := &Verifier{cfg: cfg, check: jwtcheck.New(jwtcheck.Config{
+		Issuer:        cfg.Issuer,
+		Audience:      cfg.Audience,
+		Leeway:        cfg.Leeway,
+		Skew:          cfg.Leeway,
+		Clock:         cfg.Clock,
+		AudienceArray: true,
+	})}
 	if cfg.TokenCacheSize > 0 {
 		v.tokens = newCache[string, tokenEntry](cfg.TokenCacheSize)
 		v.apiKeys = newCache[[sha256.Size]byte, apiKeyEntry](cfg.TokenCacheSize)

@@ -4,9 +4,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"net/http"
@@ -16,21 +14,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
-
 	"github.com/latchkey/latchkey/internal/apptest"
+	"github.com/latchkey/latchkey/internal/jwttest"
 )
 
-var b64 = base64.RawURLEncoding
-
-func segmentJSON(t *testing.T, v any) string {
-	t.Helper()
-	data, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b64.EncodeToString(data)
-}
+var b64 = jwttest.B64
 
 // ourPublicKey reads the server's current ES256 key from its JWKS.
 func ourPublicKey(t *testing.T, srv *apptest.Instance, kid string) *ecdsa.PublicKey {
@@ -89,7 +77,8 @@ func TestForgedTokensAreRefused(t *testing.T) {
 	}
 	forged["roles"] = []string{"admin"}
 	forged["exp"] = time.Now().Add(24 * time.Hour).Unix()
-	payload := segmentJSON(t, forged)
+	forgedJSON := jwttest.JSON(forged)
+	payload := jwttest.Seg(forgedJSON)
 
 	hits := atomic.Int32{}
 	listener := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
@@ -97,41 +86,20 @@ func TestForgedTokensAreRefused(t *testing.T) {
 
 	attackerKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	signES := func(h map[string]any, key *ecdsa.PrivateKey) string {
-		input := segmentJSON(t, h) + "." + payload
-		sum := sha256.Sum256([]byte(input))
-		r, s, _ := ecdsa.Sign(rand.Reader, key, sum[:])
-		sig := make([]byte, 64)
-		r.FillBytes(sig[:32])
-		s.FillBytes(sig[32:])
-		return input + "." + b64.EncodeToString(sig)
+		return jwttest.Sign(t, key, jwttest.JSON(h), forgedJSON)
 	}
 	hs256 := func(secret []byte, kid string) string {
-		tok := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims(forged))
-		tok.Header["kid"], tok.Header["typ"] = kid, "at+jwt"
-		s, err := tok.SignedString(secret)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
+		return jwttest.HMAC(jwttest.JSON(map[string]any{"alg": "HS256", "kid": kid, "typ": "at+jwt"}), forgedJSON, secret)
 	}
 	der, _ := x509.MarshalPKIXPublicKey(pub)
 	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
-	point := func(k *ecdsa.PublicKey) (x, y string) { // uncompressed: 0x04 ‖ X ‖ Y
-		b, err := k.Bytes()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b64.EncodeToString(b[1:33]), b64.EncodeToString(b[33:])
-	}
-	ourX, ourY := point(pub)
-	jwkJSON, _ := json.Marshal(map[string]string{"kty": "EC", "crv": "P-256", "kid": kid, "x": ourX, "y": ourY})
-	attX, attY := point(&attackerKey.PublicKey)
-	attackerJWK := map[string]string{"kty": "EC", "crv": "P-256", "x": attX, "y": attY}
+	jwkJSON := []byte(jwttest.JSON(jwttest.JWK(kid, "ES256", pub)))
+	attackerJWK := jwttest.JWK("", "", &attackerKey.PublicKey)
 
 	attacks := map[string]string{
-		"alg none":            segmentJSON(t, map[string]any{"alg": "none", "typ": "at+jwt", "kid": kid}) + "." + payload + ".",
-		"alg NONE":            segmentJSON(t, map[string]any{"alg": "NONE", "typ": "at+jwt", "kid": kid}) + "." + payload + ".",
-		"alg nOnE sig":        segmentJSON(t, map[string]any{"alg": "nOnE", "typ": "at+jwt", "kid": kid}) + "." + payload + "." + parts[2],
+		"alg none":            jwttest.Seg(jwttest.JSON(map[string]any{"alg": "none", "typ": "at+jwt", "kid": kid})) + "." + payload + ".",
+		"alg NONE":            jwttest.Seg(jwttest.JSON(map[string]any{"alg": "NONE", "typ": "at+jwt", "kid": kid})) + "." + payload + ".",
+		"alg nOnE sig":        jwttest.Seg(jwttest.JSON(map[string]any{"alg": "nOnE", "typ": "at+jwt", "kid": kid})) + "." + payload + "." + parts[2],
 		"signature removed":   parts[0] + "." + parts[1] + ".",
 		"two segments":        parts[0] + "." + parts[1],
 		"tampered payload":    parts[0] + "." + payload + "." + parts[2],
@@ -146,7 +114,7 @@ func TestForgedTokensAreRefused(t *testing.T) {
 		"x5u":                 signES(map[string]any{"alg": "ES256", "typ": "at+jwt", "kid": "attacker", "x5u": listener.URL + "/cert.pem"}, attackerKey),
 		"kid traversal":       hs256([]byte{}, "../../../../../../dev/null"),
 		"kid sql":             hs256([]byte("1"), "x' UNION SELECT '1';--"),
-		"zero signature":      segmentJSON(t, header) + "." + payload + "." + b64.EncodeToString(make([]byte, 64)),
+		"zero signature":      jwttest.Seg(jwttest.JSON(header)) + "." + payload + "." + b64.EncodeToString(make([]byte, 64)),
 		"typ JWT":             signES(map[string]any{"alg": "ES256", "typ": "JWT", "kid": kid}, attackerKey),
 		"100000 dots":         strings.Repeat(".", 100000),
 		"five segments":       at + ".a.b",
@@ -178,5 +146,35 @@ func TestForgedTokensAreRefused(t *testing.T) {
 	}
 	if r := srv.Do(t, "POST", "/v1/auth/refresh", map[string]string{"refresh_token": at}); r.Status != 400 {
 		t.Errorf("access token as refresh token: %d", r.Status)
+	}
+}
+
+// A token latchkey signed under another spelling of its URL (here, the
+// same data directory served first as http://localhost:…) is refused with
+// the one client message, and the log says which issuer was expected and
+// which was received, never the token.
+func TestIssuerMismatchIsLogged(t *testing.T) {
+	dir := t.TempDir()
+	const other = "http://localhost:8080"
+	first := apptest.StartIn(t, dir, "--issuer", other)
+	at := signup(t, first, "issuer@example.com")["access_token"].(string)
+	first.Stop(t)
+	srv := apptest.StartIn(t, dir)
+	r := srv.Do(t, "GET", "/v1/me", nil, bearer(at)...)
+	if r.Status != http.StatusUnauthorized || strings.Contains(string(r.Body), other) {
+		t.Fatalf("status %d: %s", r.Status, r.Body)
+	}
+	logs := srv.Logs()
+	named := false
+	for _, line := range strings.Split(logs, "\n") {
+		if strings.Contains(line, "request refused") && strings.Contains(line, `\"`+other+`\"`) && strings.Contains(line, `\"`+srv.URL+`\"`) {
+			named = true
+		}
+	}
+	if !named {
+		t.Fatalf("no refusal in the log names both issuers:\n%s", logs)
+	}
+	if strings.Contains(logs, at[strings.LastIndexByte(at, '.')+1:]) {
+		t.Fatal("the token reached the log")
 	}
 }

@@ -1,10 +1,7 @@
-// Package jsonx decodes untrusted JSON strictly.
-//
-// Go's encoding/json accepts duplicate members (the last wins), binds
-// case-variant members ("EMAIL" to a field tagged "email"), and silently
-// replaces invalid UTF-8. Two parsers that resolve such a document
-// differently are a classic bypass (a gateway sees one user, the server
-// another), so latchkey refuses all of these before binding.
+// Package jsonx decodes untrusted JSON request bodies strictly: the shape
+// checks of jsoncheck (no duplicate or case-variant members, valid UTF-8,
+// bounded depth), member names matched exactly, unknown fields refused,
+// and every refusal a latchkey invalid_request error.
 package jsonx
 
 import (
@@ -16,10 +13,8 @@ import (
 	"strings"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/jsoncheck"
 )
-
-// MaxDepth bounds nesting; no latchkey document comes close.
-const MaxDepth = 32
 
 // Decode decodes exactly one JSON object from data into v, refusing
 // invalid UTF-8, NUL characters in strings, duplicate or case-variant
@@ -27,8 +22,8 @@ const MaxDepth = 32
 // Every refusal is a latchkey EInvalidRequest error with a message a client
 // can act on.
 func Decode(data []byte, v any) error {
-	if err := Check(data); err != nil {
-		return err
+	if err := jsoncheck.Check(data); err != nil {
+		return invalid(err.Error())
 	}
 	if err := exactNames(data, reflect.TypeOf(v)); err != nil {
 		return err

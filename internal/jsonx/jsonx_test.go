@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/jsoncheck"
 )
 
 type login struct {
@@ -96,7 +97,7 @@ func FuzzDecode(f *testing.F) {
 		if err != nil && latchkey.ErrorCode(err) != latchkey.EInvalidRequest {
 			t.Fatalf("unexpected code for %q: %v", data, err)
 		}
-		if err == nil && Check(data) != nil {
+		if err == nil && jsoncheck.Check(data) != nil {
 			t.Fatalf("Decode accepted what Check refuses: %q", data)
 		}
 	})

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/jwttest"
 )
 
 var admin = map[string]string{"sub": `"admin-1"`}
@@ -48,7 +49,7 @@ func TestAlgNone(t *testing.T) {
 // JWT-02: the signature removed, or the third segment missing.
 func TestSignatureStripped(t *testing.T) {
 	f := newFixture(t, ES256)
-	h, p, _ := segments(t, f.issue())
+	h, p, _ := jwttest.Segments(t, f.issue())
 	wantInvalid(t, f.ver, h+"."+p+".")
 	wantInvalid(t, f.ver, h+"."+p)
 }
@@ -59,7 +60,7 @@ func TestTampered(t *testing.T) {
 		t.Run(alg, func(t *testing.T) {
 			f := newFixture(t, alg)
 			tok := f.issue()
-			h, p, s := segments(t, tok)
+			h, p, s := jwttest.Segments(t, tok)
 			raw, _ := b64.DecodeString(p)
 			for _, edit := range []func(string) string{
 				func(c string) string { return strings.Replace(c, `"sub":"user-a"`, `"sub":"admin-1"`, 1) },
@@ -88,7 +89,7 @@ func TestTampered(t *testing.T) {
 func TestForeignKeyWithOurKid(t *testing.T) {
 	f := newFixture(t, ES256)
 	attacker, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	wantInvalid(t, f.ver, signWith(t, attacker, f.headerJSON(), f.claimsJSON(admin)))
+	wantInvalid(t, f.ver, jwttest.Sign(t, attacker, f.headerJSON(), f.claimsJSON(admin)))
 }
 
 // JWT-04: HS256 keyed with our public key in every serialisation.
@@ -109,13 +110,13 @@ func TestKeyConfusion(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			secrets = append(secrets, mustMarshal(t, j))
+			secrets = append(secrets, mustMarshal(j))
 			jwks := f.kr.JWKS()
 			secrets = append(secrets, jwks)
 			for _, hAlg := range []string{"HS256", "HS384", "HS512"} {
 				h := `{"alg":"` + hAlg + `","kid":"` + f.current.ID + `","typ":"at+jwt"}`
 				for _, s := range secrets {
-					wantInvalid(t, f.ver, hs256(h, f.claimsJSON(admin), s))
+					wantInvalid(t, f.ver, jwttest.HMAC(h, f.claimsJSON(admin), s))
 				}
 			}
 		})
@@ -128,8 +129,8 @@ func TestWeakHMACSecrets(t *testing.T) {
 	h := `{"alg":"HS256","kid":"` + f.current.ID + `","typ":"at+jwt"}`
 	for _, s := range []string{"", "secret", "password", "123456", "changeme", "jwt", "key", "admin",
 		"your-256-bit-secret", "latchkey", "test", "\x00"} {
-		wantInvalid(t, f.ver, hs256(h, f.claimsJSON(admin), []byte(s)))
-		wantInvalid(t, f.ver, hs256(`{"alg":"HS256","typ":"JWT"}`, f.claimsJSON(admin), []byte(s)))
+		wantInvalid(t, f.ver, jwttest.HMAC(h, f.claimsJSON(admin), []byte(s)))
+		wantInvalid(t, f.ver, jwttest.HMAC(`{"alg":"HS256","typ":"JWT"}`, f.claimsJSON(admin), []byte(s)))
 	}
 }
 
@@ -138,34 +139,21 @@ func TestEmbeddedJWK(t *testing.T) {
 	f := newFixture(t, ES256)
 	attacker, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	j, _ := publicJWK("attacker", ES256, attacker.Public())
-	jwkJSON := string(mustMarshal(t, j))
-	attackerRSA := rsaAttacker(t)
+	jwkJSON := string(mustMarshal(j))
+	attackerRSA := jwttest.NewKey(t, RS256, "attacker").Private
 	jr, _ := publicJWK("attacker", RS256, attackerRSA.Public())
 	for _, h := range []string{
 		`{"alg":"ES256","jwk":` + jwkJSON + `,"typ":"at+jwt"}`,
 		`{"alg":"ES256","jwk":` + jwkJSON + `,"kid":"` + f.current.ID + `","typ":"at+jwt"}`,
 		`{"alg":"ES256","jwk":` + jwkJSON + `,"kid":"attacker","typ":"at+jwt"}`,
 	} {
-		wantInvalid(t, f.ver, signWith(t, attacker, h, f.claimsJSON(admin)))
+		wantInvalid(t, f.ver, jwttest.Sign(t, attacker, h, f.claimsJSON(admin)))
 	}
-	h := `{"alg":"RS256","jwk":` + string(mustMarshal(t, jr)) + `,"kid":"` + f.current.ID + `","typ":"at+jwt"}`
-	wantInvalid(t, f.ver, signWith(t, attackerRSA, h, f.claimsJSON(admin)))
+	h := `{"alg":"RS256","jwk":` + string(mustMarshal(jr)) + `,"kid":"` + f.current.ID + `","typ":"at+jwt"}`
+	wantInvalid(t, f.ver, jwttest.Sign(t, attackerRSA, h, f.claimsJSON(admin)))
 	// Even our own signature does not make a jwk header acceptable.
 	wantInvalid(t, f.ver, f.signCurrent(`{"alg":"ES256","jwk":`+jwkJSON+`,"kid":"`+f.current.ID+`","typ":"at+jwt"}`, f.claimsJSON(nil)))
 }
-
-var rsaAttacker = func() func(t *testing.T) *rsa.PrivateKey {
-	var k *rsa.PrivateKey
-	return func(t *testing.T) *rsa.PrivateKey {
-		if k == nil {
-			var err error
-			if k, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return k
-	}
-}()
 
 // JWT-08: jku and x5u pointing at a listener that must hear nothing.
 func TestRemoteKeyURLsNeverFetched(t *testing.T) {
@@ -186,7 +174,7 @@ func TestRemoteKeyURLsNeverFetched(t *testing.T) {
 		} {
 			for _, kid := range []string{f.current.ID, "attacker"} {
 				h := `{"alg":"ES256","` + member + `":"` + url + `","kid":"` + kid + `","typ":"at+jwt"}`
-				wantInvalid(t, f.ver, signWith(t, attacker, h, f.claimsJSON(admin)))
+				wantInvalid(t, f.ver, jwttest.Sign(t, attacker, h, f.claimsJSON(admin)))
 				// Even our own signature does not make such a header acceptable.
 				wantInvalid(t, f.ver, f.signCurrent(h, f.claimsJSON(nil)))
 			}
@@ -219,7 +207,7 @@ func TestX5C(t *testing.T) {
 	} {
 		for _, kid := range []string{f.current.ID, "attacker"} {
 			h := `{"alg":"ES256",` + extra + `,"kid":"` + kid + `","typ":"at+jwt"}`
-			wantInvalid(t, f.ver, signWith(t, attacker, h, f.claimsJSON(admin)))
+			wantInvalid(t, f.ver, jwttest.Sign(t, attacker, h, f.claimsJSON(admin)))
 			wantInvalid(t, f.ver, f.signCurrent(h, f.claimsJSON(nil)))
 		}
 	}
@@ -235,7 +223,7 @@ func TestKidInjection(t *testing.T) {
 	} {
 		h := `{"alg":"HS256","kid":"` + kid + `","typ":"at+jwt"}`
 		for _, secret := range []string{"", "\x00", "1"} {
-			wantInvalid(t, f.ver, hs256(h, f.claimsJSON(admin), []byte(secret)))
+			wantInvalid(t, f.ver, jwttest.HMAC(h, f.claimsJSON(admin), []byte(secret)))
 		}
 		wantInvalid(t, f.ver, f.signCurrent(`{"alg":"ES256","kid":"`+kid+`","typ":"at+jwt"}`, f.claimsJSON(nil)))
 	}
@@ -267,7 +255,7 @@ var p256N = elliptic.P256().Params().N
 // JWT-13: the "psychic signature" (r = s = 0) and r = s = n.
 func TestPsychicSignature(t *testing.T) {
 	f := newFixture(t, ES256)
-	h, p, _ := segments(t, f.signCurrent(f.headerJSON(), f.claimsJSON(admin)))
+	h, p, _ := jwttest.Segments(t, f.signCurrent(f.headerJSON(), f.claimsJSON(admin)))
 	n := p256N.FillBytes(make([]byte, 32))
 	wantInvalid(t, f.ver, h+"."+p+"."+b64.EncodeToString(make([]byte, 64)))
 	wantInvalid(t, f.ver, h+"."+p+"."+b64.EncodeToString(append(append([]byte(nil), n...), n...)))
@@ -279,7 +267,7 @@ func TestPsychicSignature(t *testing.T) {
 func TestECDSASignatureEncoding(t *testing.T) {
 	f := newFixture(t, ES256)
 	tok := f.issue()
-	h, p, s := segments(t, tok)
+	h, p, s := jwttest.Segments(t, tok)
 	wantValid(t, f.ver, tok)
 	priv := f.privateOf(f.current).(*ecdsa.PrivateKey)
 	sum := sha256.Sum256([]byte(h + "." + p))
@@ -298,7 +286,7 @@ func TestECDSASignatureEncoding(t *testing.T) {
 	wantInvalid(t, f.ver, h+"."+p+"."+b64.EncodeToString(append([]byte{0}, sig...)))
 	// The same for Ed25519.
 	fe := newFixture(t, EdDSA)
-	he, pe, se := segments(t, fe.issue())
+	he, pe, se := jwttest.Segments(t, fe.issue())
 	sige, _ := b64.DecodeString(se)
 	wantInvalid(t, fe.ver, he+"."+pe+"."+b64.EncodeToString(sige[:63]))
 	wantInvalid(t, fe.ver, he+"."+pe+"."+b64.EncodeToString(append(append([]byte(nil), sige...), 0)))
@@ -314,11 +302,11 @@ func TestAlgorithmVariants(t *testing.T) {
 	}
 	// EdDSA signed by an Ed25519 key, presented under our ES256 kid.
 	_, edPriv, _ := ed25519.GenerateKey(rand.Reader)
-	wantInvalid(t, f.ver, signWith(t, edPriv, `{"alg":"EdDSA","kid":"`+f.current.ID+`","typ":"at+jwt"}`, f.claimsJSON(admin)))
+	wantInvalid(t, f.ver, jwttest.Sign(t, edPriv, `{"alg":"EdDSA","kid":"`+f.current.ID+`","typ":"at+jwt"}`, f.claimsJSON(admin)))
 	// And the other way round: ES256 under an EdDSA kid.
 	fe := newFixture(t, EdDSA)
 	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	wantInvalid(t, fe.ver, signWith(t, ec, `{"alg":"ES256","kid":"`+fe.current.ID+`","typ":"at+jwt"}`, fe.claimsJSON(admin)))
+	wantInvalid(t, fe.ver, jwttest.Sign(t, ec, `{"alg":"ES256","kid":"`+fe.current.ID+`","typ":"at+jwt"}`, fe.claimsJSON(admin)))
 	// RS256 under an RS256 kid signed with PS256's padding is refused too.
 	fr := newFixture(t, RS256)
 	wantInvalid(t, fr.ver, fr.signCurrent(`{"alg":"PS256","kid":"`+fr.current.ID+`","typ":"at+jwt"}`, fr.claimsJSON(admin)))
@@ -439,7 +427,7 @@ func TestDuplicateMembers(t *testing.T) {
 func TestMalformed(t *testing.T) {
 	f := newFixture(t, ES256)
 	tok := f.issue()
-	h, p, s := segments(t, tok)
+	h, p, s := jwttest.Segments(t, tok)
 	pad := func(seg string) string { return seg + strings.Repeat("=", (4-len(seg)%4)%4) }
 	std := base64.StdEncoding.EncodeToString
 	sig, _ := b64.DecodeString(s)
@@ -463,7 +451,7 @@ func TestMalformed(t *testing.T) {
 	if !strings.ContainsAny(std(sig), "+/") {
 		// Make sure the + / case ran on at least one signature with them.
 		for range 20 {
-			_, _, s := segments(t, f.issue())
+			_, _, s := jwttest.Segments(t, f.issue())
 			sig, _ := b64.DecodeString(s)
 			if enc := strings.TrimRight(std(sig), "="); strings.ContainsAny(enc, "+/") {
 				wantInvalid(t, f.ver, h+"."+p+"."+enc)
@@ -504,12 +492,12 @@ func TestJWEShape(t *testing.T) {
 func TestExpiredAndBad(t *testing.T) {
 	f := newFixture(t, ES256)
 	exp := map[string]string{"exp": itoa(f.now.Add(-time.Hour).Unix())}
-	h, p, s := segments(t, f.signCurrent(f.headerJSON(), f.claimsJSON(exp)))
+	h, p, s := jwttest.Segments(t, f.signCurrent(f.headerJSON(), f.claimsJSON(exp)))
 	sig, _ := b64.DecodeString(s)
 	sig[10] ^= 1
 	wantInvalid(t, f.ver, h+"."+p+"."+b64.EncodeToString(sig))
 	attacker, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	wantInvalid(t, f.ver, signWith(t, attacker, f.headerJSON(), f.claimsJSON(exp)))
+	wantInvalid(t, f.ver, jwttest.Sign(t, attacker, f.headerJSON(), f.claimsJSON(exp)))
 	for _, other := range []map[string]string{
 		{"aud": `"other-api"`}, {"iss": `"https://evil.test"`}, {"nbf": itoa(f.now.Add(time.Hour).Unix())},
 		{"iat": itoa(f.now.Add(time.Hour).Unix())}, {"sub": ""}, {"jti": ""},
@@ -532,7 +520,7 @@ func TestECDSAMalleability(t *testing.T) {
 	f := newFixture(t, ES256)
 	tok := f.issue()
 	orig := wantValid(t, f.ver, tok)
-	h, p, s := segments(t, tok)
+	h, p, s := jwttest.Segments(t, tok)
 	sig, _ := b64.DecodeString(s)
 	sv := new(big.Int).SetBytes(sig[32:])
 	flipped := append(append([]byte(nil), sig[:32]...), new(big.Int).Sub(p256N, sv).FillBytes(make([]byte, 32))...)
@@ -574,11 +562,4 @@ func randomBytes(n int) []byte {
 	return b
 }
 
-func mustMarshal(t *testing.T, v any) []byte {
-	t.Helper()
-	b, err := jsonMarshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+func mustMarshal(v any) []byte { return []byte(jwttest.JSON(v)) }

@@ -4,14 +4,7 @@ import (
 	"crypto"
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/rsa"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"sort"
 	"strconv"
@@ -21,6 +14,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/jwttest"
 )
 
 // gcmSealer is the AES-GCM sealer the real master key will provide:
@@ -157,17 +151,7 @@ func (f *fixture) issue() string {
 	return tok
 }
 
-var b64 = base64.RawURLEncoding
-
-// segments splits a compact token.
-func segments(t testing.TB, tok string) (h, p, s string) {
-	t.Helper()
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		t.Fatalf("token has %d segments", len(parts))
-	}
-	return parts[0], parts[1], parts[2]
-}
+var b64 = jwttest.B64
 
 // claimsJSON returns the claims of a good token at f.now with the given
 // members replaced (a raw JSON value) or removed (""). Members are written
@@ -215,49 +199,7 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 // signature over forged content: the "[GB]" cases).
 func (f *fixture) signCurrent(headerJSON, claimsJSON string) string {
 	f.t.Helper()
-	return signWith(f.t, f.privateOf(f.current), headerJSON, claimsJSON)
-}
-
-// signWith produces a JWS over the given JSON with any private key.
-func signWith(t testing.TB, priv crypto.Signer, headerJSON, claimsJSON string) string {
-	t.Helper()
-	input := b64.EncodeToString([]byte(headerJSON)) + "." + b64.EncodeToString([]byte(claimsJSON))
-	return input + "." + b64.EncodeToString(rawSign(t, priv, []byte(input)))
-}
-
-func rawSign(t testing.TB, priv crypto.Signer, input []byte) []byte {
-	t.Helper()
-	switch k := priv.(type) {
-	case *ecdsa.PrivateKey:
-		sum := sha256.Sum256(input)
-		r, s, err := ecdsa.Sign(rand.Reader, k, sum[:])
-		if err != nil {
-			t.Fatal(err)
-		}
-		sig := make([]byte, 64)
-		r.FillBytes(sig[:32])
-		s.FillBytes(sig[32:])
-		return sig
-	case ed25519.PrivateKey:
-		return ed25519.Sign(k, input)
-	case *rsa.PrivateKey:
-		sum := sha256.Sum256(input)
-		sig, err := rsa.SignPKCS1v15(rand.Reader, k, crypto.SHA256, sum[:])
-		if err != nil {
-			t.Fatal(err)
-		}
-		return sig
-	}
-	t.Fatalf("cannot sign with %T", priv)
-	return nil
-}
-
-// hs256 forges an HMAC-SHA256 token keyed with secret.
-func hs256(headerJSON, claimsJSON string, secret []byte) string {
-	input := b64.EncodeToString([]byte(headerJSON)) + "." + b64.EncodeToString([]byte(claimsJSON))
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(input))
-	return input + "." + b64.EncodeToString(m.Sum(nil))
+	return jwttest.Sign(f.t, f.privateOf(f.current), headerJSON, claimsJSON)
 }
 
 // wantInvalid asserts that tok is refused as invalid_token (never expired).
@@ -284,5 +226,3 @@ func wantValid(t testing.TB, v *Verifier, tok string) *Claims {
 	}
 	return c
 }
-
-func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }

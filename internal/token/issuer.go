@@ -8,10 +8,12 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/latchkey/latchkey/internal/jwtcheck"
 )
 
 // TypeAccessToken is the typ header of every access token (RFC 9068 §2.1).
-const TypeAccessToken = "at+jwt"
+const TypeAccessToken = jwtcheck.TypeAccessToken
 
 // Issuer signs access tokens with the keyring's current key.
 type Issuer struct {
@@ -51,8 +53,8 @@ func (i *Issuer) Issue(g Grant) (string, time.Time, error) {
 	}
 	var authTime *jwt.NumericDate
 	if !g.AuthTime.IsZero() {
-		// Only what a verifier would accept back (see parseNumericDate).
-		if sec := g.AuthTime.Unix(); sec < 0 || sec > maxNumericDate {
+		// Only what a verifier would accept back.
+		if sec := g.AuthTime.Unix(); sec < 0 || sec > jwtcheck.MaxNumericDate {
 			return "", time.Time{}, fmt.Errorf("token: auth_time %v is out of range", g.AuthTime)
 		}
 		authTime = jwt.NewNumericDate(time.Unix(g.AuthTime.Unix(), 0))

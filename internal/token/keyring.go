@@ -10,21 +10,14 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/jwtcheck"
 )
-
-// verifyKey is one published key: the only algorithm it verifies and its
-// public half.
-type verifyKey struct {
-	alg    string
-	method jwt.SigningMethod
-	pub    crypto.PublicKey
-}
 
 // Keyring is an immutable snapshot of the signing keys: every published
 // key by kid, the current key's private half, and the JWKS document. It is
 // safe for concurrent use; KeyManager swaps in a new one on every change.
 type Keyring struct {
-	keys map[string]verifyKey
+	keys map[string]jwtcheck.Key
 
 	// The current signing key; signer is nil when there is none (a keyring
 	// built only to verify).
@@ -48,7 +41,7 @@ type Keyring struct {
 // algorithm does not fit its key type, is an error: a half-loaded keyring
 // would refuse valid tokens in ways that are hard to trace.
 func NewKeyring(keys []latchkey.SigningKey, s Sealer) (*Keyring, error) {
-	kr := &Keyring{keys: make(map[string]verifyKey, len(keys)), headers: make(map[string]string, len(keys))}
+	kr := &Keyring{keys: make(map[string]jwtcheck.Key, len(keys)), headers: make(map[string]string, len(keys))}
 	var current *latchkey.SigningKey
 	jwks := make([]jwk, 0, len(keys))
 	for i := range keys {
@@ -64,15 +57,14 @@ func NewKeyring(keys []latchkey.SigningKey, s Sealer) (*Keyring, error) {
 		if _, dup := kr.keys[k.ID]; dup {
 			return nil, fmt.Errorf("token: kid %s appears twice", k.ID)
 		}
-		method, err := signingMethod(k.Algorithm)
-		if err != nil {
+		if _, err := signingMethod(k.Algorithm); err != nil {
 			return nil, fmt.Errorf("token: key %s: %w", k.ID, err)
 		}
 		pub, err := parsePublic(k.Algorithm, k.PublicKey)
 		if err != nil {
 			return nil, fmt.Errorf("token: key %s: %w", k.ID, err)
 		}
-		kr.keys[k.ID] = verifyKey{alg: k.Algorithm, method: method, pub: pub}
+		kr.keys[k.ID] = jwtcheck.Key{Alg: k.Algorithm, Public: pub}
 		kr.headers[canonicalHeader(k.Algorithm, k.ID)] = k.ID
 		j, err := publicJWK(k.ID, k.Algorithm, pub)
 		if err != nil {
@@ -84,12 +76,12 @@ func NewKeyring(keys []latchkey.SigningKey, s Sealer) (*Keyring, error) {
 		}
 	}
 	if current != nil {
-		signer, err := openPrivate(*current, s, kr.keys[current.ID].pub)
+		signer, err := openPrivate(*current, s, kr.keys[current.ID].Public)
 		if err != nil {
 			return nil, fmt.Errorf("token: current key %s: %w", current.ID, err)
 		}
 		kr.kid, kr.alg, kr.signer = current.ID, current.Algorithm, signer
-		kr.method = kr.keys[current.ID].method
+		kr.method, _ = signingMethod(current.Algorithm)
 	}
 	doc, err := marshalJWKS(jwks)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/jwttest"
 	"github.com/latchkey/latchkey/internal/store/sqlite"
 	"github.com/latchkey/latchkey/internal/testenv"
 )
@@ -156,7 +157,7 @@ func TestManagerRotate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, _, _ := segments(t, newTok)
+	h, _, _ := jwttest.Segments(t, newTok)
 	if h != canonicalHeader(ES256, nextKID) {
 		t.Fatal("the new token is not signed by the promoted key")
 	}

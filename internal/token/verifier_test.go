@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/jwttest"
 )
 
 func TestRoundTrip(t *testing.T) {
@@ -30,7 +31,7 @@ func TestRoundTrip(t *testing.T) {
 				c.AuthTime == nil || !c.AuthTime.Equal(testNow.Add(-90*time.Minute)) {
 				t.Fatalf("claims %+v", c)
 			}
-			h, p, _ := segments(t, tok)
+			h, p, _ := jwttest.Segments(t, tok)
 			if h != canonicalHeader(alg, f.current.ID) {
 				t.Fatalf("header segment %s is not the canonical one the verifier recognises", h)
 			}
@@ -66,7 +67,7 @@ func TestIssueShape(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, p, _ := segments(t, tok)
+	_, p, _ := jwttest.Segments(t, tok)
 	raw, _ := b64.DecodeString(p)
 	if !strings.Contains(string(raw), `"roles":[]`) || strings.Contains(string(raw), `"sid"`) ||
 		strings.Contains(string(raw), `"scope"`) || strings.Contains(string(raw), `"auth_time"`) {
@@ -145,7 +146,7 @@ func TestRetiredAndPrunedKeys(t *testing.T) {
 		t.Fatal("rotation did not change the signing key")
 	}
 	wantValid(t, f.ver, tok) // retired keys still verify
-	h, _, _ := segments(t, f.issue())
+	h, _, _ := jwttest.Segments(t, f.issue())
 	var hdr map[string]any
 	mustJSON(t, h, &hdr)
 	if hdr["kid"] != f.kr.CurrentKID() {
@@ -195,4 +196,24 @@ func TestExpiryWithLeeway(t *testing.T) {
 	f.now = exp.Add(time.Second)
 	forged := tok[:len(tok)-4] + "AAAA"
 	wantInvalid(t, f.ver, forged)
+}
+
+// A genuine token from another spelling of the issuer's URL is refused
+// with the client's one message; the operator's detail names both issuers.
+func TestIssuerMismatchNamesBothForOperators(t *testing.T) {
+	f := newFixture(t, ES256)
+	const other = "http://localhost:8080"
+	tok := f.signCurrent(f.headerJSON(), f.claimsJSON(map[string]string{"iss": `"` + other + `"`}))
+	_, err := f.ver.Verify(tok)
+	wantInvalid(t, f.ver, tok)
+	detail := err.Error()
+	if !strings.Contains(detail, `"`+other+`"`) || !strings.Contains(detail, `"`+testIssuer+`"`) {
+		t.Fatalf("operator detail %q does not name both issuers", detail)
+	}
+	if msg := latchkey.ErrorMessage(err); strings.Contains(msg, other) || strings.Contains(msg, testIssuer) {
+		t.Fatalf("client message %q carries the detail", msg)
+	}
+	if strings.Contains(detail, tok) || strings.Contains(detail, strings.Split(tok, ".")[2]) {
+		t.Fatal("the error carries the token")
+	}
 }

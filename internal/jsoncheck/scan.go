@@ -1,4 +1,4 @@
-package jsonx
+package jsoncheck
 
 import (
 	"encoding/json"
@@ -17,6 +17,20 @@ import (
 // answers, messages included, are those of encoding/json's token stream;
 // a differential fuzz test holds it to that.
 func Check(data []byte) error {
+	return check(data, nil)
+}
+
+// Members is Check that also calls fn, in document order, with the name
+// and the raw value of every top-level member, as soon as that member has
+// been read. name is the member's decoded name; neither slice may be kept
+// after fn returns. A document is refused if fn returns an error (that
+// error, unchanged) or if Check would refuse it, whichever comes first;
+// so fn may see members of a document that is refused later.
+func Members(data []byte, fn func(name, value []byte) error) error {
+	return check(data, fn)
+}
+
+func check(data []byte, each func(name, value []byte) error) error {
 	if !utf8.Valid(data) {
 		return invalid("The request body is not valid UTF-8.")
 	}
@@ -29,7 +43,7 @@ func Check(data []byte) error {
 		return s.topLevelScalar()
 	}
 	s.pos++
-	if err := s.object(1); err != nil {
+	if err := s.object(1, each); err != nil {
 		return err
 	}
 	s.space()
@@ -95,31 +109,38 @@ func (s *scanner) space() {
 // string, number or literal; whatever follows is not looked at) is "not an
 // object", anything else is "not JSON".
 func (s *scanner) topLevelScalar() error {
-	notObject := invalid("The request body must be a JSON object.")
-	switch c := s.data[s.pos]; {
-	case c == '[':
-		return notObject
-	case c == '"':
-		if _, err := s.str(); err != nil {
+	if s.data[s.pos] != '[' {
+		if _, err := s.scalar(); err != nil {
 			return err
 		}
-		return notObject
-	case c == '-' || ('0' <= c && c <= '9'):
-		if !s.number() {
-			return errNotJSON()
-		}
-		return notObject
-	case c == 't' || c == 'f' || c == 'n':
-		if !s.literal() {
-			return errNotJSON()
-		}
-		return notObject
 	}
-	return errNotJSON()
+	return invalid("The request body must be a JSON object.")
 }
 
-// object reads the members of an object whose '{' was just read.
-func (s *scanner) object(depth int) error {
+// scalar reads the string, number or literal at pos, and reports whether
+// it is a string that holds a NUL.
+func (s *scanner) scalar() (nul bool, err error) {
+	switch c := s.data[s.pos]; {
+	case c == '"':
+		m, err := s.str()
+		return m.nul, err
+	case c == '-' || ('0' <= c && c <= '9'):
+		if s.number() {
+			return false, nil
+		}
+	case c == 't' || c == 'f' || c == 'n':
+		if s.literal() {
+			return false, nil
+		}
+	}
+	return false, errNotJSON()
+}
+
+// object reads the members of an object whose '{' was just read, and hands
+// each member to each when that is not nil (only the top level has one; a
+// parameter rather than a field so that escape analysis keeps the caller's
+// closure off the heap).
+func (s *scanner) object(depth int, each func(name, value []byte) error) error {
 	base := s.n
 	defer func() { s.n = base }()
 	var index map[string]int // folded name → position in names, for big objects
@@ -153,21 +174,18 @@ func (s *scanner) object(depth int) error {
 			return errNotJSON()
 		}
 		s.pos++
+		s.space()
+		start := s.pos
 		if err := s.value1(depth); err != nil {
 			return err
 		}
-		s.space()
-		if s.eof() {
-			return errNotJSON()
+		if each != nil {
+			if err := each(s.nameBytes(name), s.data[start:s.pos]); err != nil {
+				return err
+			}
 		}
-		switch s.data[s.pos] {
-		case ',':
-			s.pos++
-		case '}':
-			s.pos++
-			return nil
-		default:
-			return errNotJSON()
+		if done, err := s.after('}'); err != nil || done {
+			return err
 		}
 	}
 }
@@ -240,6 +258,14 @@ func (s *scanner) duplicate(prev, name member) error {
 	return invalid(fmt.Sprintf("The fields %q and %q differ only in case.", p, n))
 }
 
+// nameBytes is a member's decoded name, without allocating for a plain one.
+func (s *scanner) nameBytes(m member) []byte {
+	if m.plain {
+		return s.data[m.start:m.end]
+	}
+	return []byte(s.nameValue(m))
+}
+
 func (s *scanner) nameValue(m member) string {
 	return s.value(stringSpan{start: m.start, end: m.end, plain: m.plain})
 }
@@ -250,37 +276,39 @@ func (s *scanner) value1(depth int) error {
 	if s.eof() {
 		return errNotJSON()
 	}
-	switch c := s.data[s.pos]; {
-	case c == '{' || c == '[':
+	if c := s.data[s.pos]; c == '{' || c == '[' {
 		if depth+1 > MaxDepth {
 			return invalid("The request body is nested too deeply.")
 		}
 		s.pos++
 		if c == '{' {
-			return s.object(depth + 1)
+			return s.object(depth+1, nil)
 		}
 		return s.array(depth + 1)
-	case c == '"':
-		m, err := s.str()
-		if err != nil {
-			return err
-		}
-		if m.nul {
-			return invalid("A string contains a NUL character.")
-		}
-		return nil
-	case c == '-' || ('0' <= c && c <= '9'):
-		if !s.number() {
-			return errNotJSON()
-		}
-		return nil
-	case c == 't' || c == 'f' || c == 'n':
-		if !s.literal() {
-			return errNotJSON()
-		}
-		return nil
 	}
-	return errNotJSON()
+	nul, err := s.scalar()
+	if err == nil && nul {
+		return invalid("A string contains a NUL character.")
+	}
+	return err
+}
+
+// after reads what follows a member or an element: a ',' (more follow) or
+// closing, which ends the object or array.
+func (s *scanner) after(closing byte) (done bool, err error) {
+	s.space()
+	if s.eof() {
+		return false, errNotJSON()
+	}
+	switch s.data[s.pos] {
+	case ',':
+		s.pos++
+		return false, nil
+	case closing:
+		s.pos++
+		return true, nil
+	}
+	return false, errNotJSON()
 }
 
 // array reads the elements of an array whose '[' was just read.
@@ -294,18 +322,8 @@ func (s *scanner) array(depth int) error {
 		if err := s.value1(depth); err != nil {
 			return err
 		}
-		s.space()
-		if s.eof() {
-			return errNotJSON()
-		}
-		switch s.data[s.pos] {
-		case ',':
-			s.pos++
-		case ']':
-			s.pos++
-			return nil
-		default:
-			return errNotJSON()
+		if done, err := s.after(']'); err != nil || done {
+			return err
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package jsonx
+package jsoncheck
 
 // The token walker Check used before the byte scanner: kept as the
 // reference the differential fuzz test compares Check with.
