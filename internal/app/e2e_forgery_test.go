@@ -167,7 +167,8 @@ func TestIssuerMismatchIsLogged(t *testing.T) {
 	logs := srv.Logs()
 	named := false
 	for _, line := range strings.Split(logs, "\n") {
-		if strings.Contains(line, "request refused") && strings.Contains(line, `\"`+other+`\"`) && strings.Contains(line, `\"`+srv.URL+`\"`) {
+		if strings.Contains(line, `"level":"WARN"`) && strings.Contains(line, "issuer mismatch") &&
+			strings.Contains(line, `"received_issuer":"`+other+`"`) && strings.Contains(line, `"expected_issuer":"`+srv.URL+`"`) {
 			named = true
 		}
 	}

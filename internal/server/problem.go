@@ -2,10 +2,12 @@ package server
 
 import (
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/jwtcheck"
 )
 
 // problemStatus maps every error code to its one HTTP status. This is the
@@ -39,9 +41,16 @@ func (s *Server) classify(r *http.Request, err error) (string, int) {
 	if !ok {
 		code, status = latchkey.EInternal, http.StatusInternalServerError
 	}
-	if status >= 500 {
+	var wrongIssuer *jwtcheck.IssuerError
+	switch {
+	case status >= 500:
 		s.log.ErrorContext(r.Context(), "request failed", "code", code, "err", err)
-	} else {
+	case errors.As(err, &wrongIssuer):
+		// A correctly signed token for another issuer name is almost always
+		// a configuration mistake (localhost vs 127.0.0.1): say so plainly.
+		s.log.WarnContext(r.Context(), "token refused: issuer mismatch", "expected_issuer", wrongIssuer.Expected,
+			"received_issuer", wrongIssuer.Received)
+	default:
 		s.log.DebugContext(r.Context(), "request refused", "code", code, "err", err)
 	}
 	return code, status
