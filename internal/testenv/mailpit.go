@@ -235,4 +235,3 @@ func selfSignedCert(t testing.TB) (certFile, keyFile string, pool *x509.CertPool
 	pool.AddCert(cert)
 	return certFile, keyFile, pool
 }
-
