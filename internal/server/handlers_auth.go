@@ -63,19 +63,27 @@ type signupRequest struct {
 	Name     string `json:"name"`
 }
 
-func (s *Server) handleSignup() handler {
+// tokenEndpoint is a public JSON endpoint that trades a request body for a
+// token response: sign-up, refresh, the social-login code exchange.
+func tokenEndpoint[T any](s *Server, status int, exchange func(r *http.Request, req T) (*auth.Tokens, error)) handler {
 	return func(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
-		req, err := decode[signupRequest](w, r)
+		req, err := decode[T](w, r)
 		if err != nil {
 			return err
 		}
-		t, err := s.auth.Signup(r.Context(), auth.SignupInput{Email: req.Email, Password: req.Password, Name: req.Name}, s.meta(r))
+		t, err := exchange(r, req)
 		if err != nil {
 			return err
 		}
-		s.writeTokens(w, http.StatusCreated, t)
+		s.writeTokens(w, status, t)
 		return nil
 	}
+}
+
+func (s *Server) handleSignup() handler {
+	return tokenEndpoint(s, http.StatusCreated, func(r *http.Request, req signupRequest) (*auth.Tokens, error) {
+		return s.auth.Signup(r.Context(), auth.SignupInput{Email: req.Email, Password: req.Password, Name: req.Name}, s.meta(r))
+	})
 }
 
 type loginRequest struct {
@@ -115,18 +123,9 @@ func (r refreshRequest) Validate() error {
 }
 
 func (s *Server) handleRefresh() handler {
-	return func(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
-		req, err := decode[refreshRequest](w, r)
-		if err != nil {
-			return err
-		}
-		t, err := s.auth.Refresh(r.Context(), req.RefreshToken, s.meta(r))
-		if err != nil {
-			return err
-		}
-		s.writeTokens(w, http.StatusOK, t)
-		return nil
-	}
+	return tokenEndpoint(s, http.StatusOK, func(r *http.Request, req refreshRequest) (*auth.Tokens, error) {
+		return s.auth.Refresh(r.Context(), req.RefreshToken, s.meta(r))
+	})
 }
 
 type logoutRequest struct {

@@ -329,18 +329,9 @@ func (r oauthTokenRequest) Validate() error {
 
 // handleOAuthToken exchanges a one-time code for the token response.
 func (s *Server) handleOAuthToken() handler {
-	return func(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
-		req, err := decode[oauthTokenRequest](w, r)
-		if err != nil {
-			return err
-		}
-		t, err := s.auth.ExchangeOneTimeCode(r.Context(), req.Code, s.meta(r))
-		if err != nil {
-			return err
-		}
-		s.writeTokens(w, http.StatusOK, t)
-		return nil
-	}
+	return tokenEndpoint(s, http.StatusOK, func(r *http.Request, req oauthTokenRequest) (*auth.Tokens, error) {
+		return s.auth.ExchangeOneTimeCode(r.Context(), req.Code, s.meta(r))
+	})
 }
 
 type identityJSON struct {
