@@ -26,6 +26,9 @@ func TestCLIUserAdminCommands(t *testing.T) {
 		}
 		return out, nil
 	}
+	if _, err := cli("", "migrate"); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := cli(adminPassword+"\n", "user", "create", "--email", "root@example.com", "--role", "admin", "--password-stdin"); err != nil {
 		t.Fatal(err)
 	}
