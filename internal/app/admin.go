@@ -127,10 +127,10 @@ func parseOwn(fs *flag.FlagSet, args []string, stderr io.Writer) error {
 	if rest, ok := strings.CutPrefix(msg, "invalid value "); ok {
 		if value, name, ok := strings.Cut(rest, " for flag -"); ok {
 			name, why, _ := strings.Cut(name, ": ")
-			msg = fmt.Sprintf("invalid --%s %s: %s", name, value, why)
-			if f := fs.Lookup(name); f != nil {
-				msg += " (" + f.Usage + ")"
+			if f := fs.Lookup(name); f != nil && why == "parse error" {
+				why = "want " + f.Usage
 			}
+			msg = fmt.Sprintf("invalid --%s %s: %s", name, value, why)
 		}
 	} else if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
 		msg = "--" + name + " needs a value"

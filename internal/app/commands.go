@@ -41,6 +41,10 @@ func splitOwnFlags(fs *flag.FlagSet, args []string) (own, shared []string) {
 	for i := 0; i < len(args); i++ {
 		name := strings.TrimLeft(args[i], "-")
 		name, _, hasValue := strings.Cut(name, "=")
+		if args[i] == "-h" || args[i] == "-help" || args[i] == "--help" {
+			own = append(own, args[i]) // the command's own usage
+			continue
+		}
 		f := fs.Lookup(name)
 		if f == nil || !strings.HasPrefix(args[i], "-") {
 			shared = append(shared, args[i])

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -41,6 +42,10 @@ func adminCommand(ctx context.Context, name string, fs *flag.FlagSet, args []str
 	positional = append(positional, fs.Args()...)
 	return withAdmin(ctx, name, shared, env, func(a *admin) error {
 		if err := fn(a, a.service(false), positional); err != nil {
+			var u usageError
+			if errors.As(err, &u) {
+				return err // names the command already
+			}
 			if latchkey.ErrorCode(err) != latchkey.EInternal {
 				return fmt.Errorf("%s: %s", name, latchkey.ErrorMessage(err))
 			}

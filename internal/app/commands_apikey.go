@@ -35,7 +35,7 @@ func apikeyCommand(ctx context.Context, args []string, env Env) error {
 	fs := flag.NewFlagSet("apikey "+args[0], flag.ContinueOnError)
 	email := fs.String("user", "", "the owner's email address")
 	name := fs.String("name", "", "a name for the key")
-	expires := fs.Duration("expires-in", 0, "lifetime as a Go duration, e.g. 720h for 30 days (default: no expiry); the HTTP API's expires_in is in seconds")
+	expires := fs.Duration("expires-in", 0, "the key's lifetime as a Go duration, e.g. 720h for 30 days; the HTTP API's expires_in is a number of seconds instead (default: no expiry)")
 	var scopes stringList
 	fs.Var(&scopes, "scope", "a scope; repeat or separate with commas (default: all the owner's rights)")
 	flagArgs, id := args[1:], ""

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/latchkey/latchkey"
@@ -105,9 +106,22 @@ func databaseError(cfg *config.Config, err error) error {
 		detail = le.Err
 	}
 	if latchkey.IsCode(err, latchkey.EUnavailable) {
-		return fmt.Errorf("the database %s is unavailable: %v", store.Redact(cfg.Database), detail)
+		return fmt.Errorf("the database %s is unavailable: %s", store.Redact(cfg.Database), oneLine(detail))
 	}
-	return fmt.Errorf("the database %s: %v", store.Redact(cfg.Database), detail)
+	return fmt.Errorf("the database %s: %s", store.Redact(cfg.Database), oneLine(detail))
+}
+
+// oneLine joins the lines of an error that a driver spread over several
+// (one per address tried), dropping repeats.
+func oneLine(err error) string {
+	var parts []string
+	for _, l := range strings.Split(err.Error(), "\n") {
+		l = strings.TrimSuffix(strings.TrimSpace(l), ":")
+		if l != "" && !slices.Contains(parts, l) {
+			parts = append(parts, l)
+		}
+	}
+	return strings.Join(parts, ": ")
 }
 
 // masterKey loads the master key from --master-key-file. create allows

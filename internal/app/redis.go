@@ -33,7 +33,9 @@ func newRedisClient(cfg *config.Config, readTimeout time.Duration) (*redis.Clien
 	if readTimeout != 0 {
 		opts.ReadTimeout = readTimeout
 	}
-	opts.MaxRetries = 0
+	// No retries, of commands or of dials (go-redis dials five times by
+	// default): a request must not wait for a Redis that is down.
+	opts.MaxRetries, opts.DialerRetries = 0, 1
 	return redis.NewClient(opts), nil
 }
 
