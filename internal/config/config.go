@@ -393,6 +393,13 @@ func (c *Config) problems() []problem {
 	if c.DataDir == "" {
 		bad("data-dir", "must not be empty")
 	}
+	if scheme, _, ok := strings.Cut(c.Database, "://"); ok {
+		switch scheme {
+		case "postgres", "postgresql", "sqlite":
+		default:
+			bad("database", "unsupported scheme %q: use a file path, sqlite:///path or postgres://…", scheme)
+		}
+	}
 	if u, err := url.Parse(c.Issuer); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		bad("issuer", "%q is not an http(s) URL", c.Issuer)
 	}

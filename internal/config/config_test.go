@@ -72,6 +72,7 @@ func TestBadSettingsNameThemselves(t *testing.T) {
 		{[]string{"--password-hash-memory", "lots"}, nil, "--password-hash-memory"},
 		{[]string{"--log-level", "loud"}, nil, "--log-level"},
 		{[]string{"--redis", "http://x"}, nil, "--redis"},
+		{[]string{"--database", "mysql://u:p@db/x"}, nil, `invalid --database: unsupported scheme "mysql"`},
 		{[]string{"--redis", "redis://:secret@cache:6379/abc"}, nil, "--redis"},
 		{[]string{"--redis", "redis:///0"}, nil, "--redis"},
 		{[]string{"--disable-rate-limits"}, nil, "unknown flag --disable-rate-limits"},
