@@ -12,10 +12,14 @@ import (
 	"github.com/latchkey/latchkey/internal/app"
 )
 
+// run is app.Run. A load-test build (go build -tags loadtest) replaces it
+// with one that turns rate limiting off; no flag of the normal binary can.
+var run = app.Run
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := app.Run(ctx, os.Args[1:], os.Environ(), os.Stdin, os.Stdout, os.Stderr); err != nil {
+	if err := run(ctx, os.Args[1:], os.Environ(), os.Stdin, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "latchkey:", err)
 		os.Exit(app.ExitCode(err))
 	}

@@ -22,8 +22,9 @@
 //	# extra serve flags for the started server
 //	go run ./cmd/loadtest --start --server-arg=--signing-alg=EdDSA --scenarios verify
 //
-// A running target should have rate limits off (`latchkey serve
-// --disable-rate-limits`), or login and signup measure the limiter.
+// A running target should be a load-test build, which has rate limits off
+// (go build -tags loadtest -o latchkey-loadtest ./cmd/latchkey; never
+// deploy one), or login and signup measure the limiter. --start builds one.
 package main
 
 import (
@@ -77,7 +78,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.start, "start", false, "build and start latchkey serve from this module, with rate limits off")
 	fs.StringVar(&o.database, "database", "", "with --start: the server's --database (postgres://… for PostgreSQL; default SQLite)")
 	fs.Var(&o.serverArgs, "server-arg", "with --start: one more serve flag (repeatable)")
-	fs.StringVar(&o.serverBin, "server-bin", "", "with --start: a built latchkey binary instead of building one")
+	fs.StringVar(&o.serverBin, "server-bin", "", "with --start: a load-test build of latchkey (go build -tags loadtest ./cmd/latchkey) instead of building one")
 	fs.StringVar(&o.moduleDir, "module-dir", ".", "with --start: the latchkey module to build")
 	fs.StringVar(&o.scenarios, "scenarios", strings.Join(loadtest.ScenarioNames, ","), "comma-separated scenarios, measured in order")
 	fs.IntVar(&o.concurrency, "concurrency", 50, "concurrent clients per scenario")

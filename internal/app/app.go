@@ -23,6 +23,28 @@ type Env struct {
 	Stdin   io.Reader
 	Stdout  io.Writer
 	Stderr  io.Writer
+	hooks   TestHooks
+}
+
+// TestHooks are settings for tests and load tests only. They are not flags,
+// environment variables or file keys, so that no production deployment
+// can carry them; a test gives them to RunWith.
+type TestHooks struct {
+	// DisableRateLimits turns every rate limit and the login back-off off
+	// (most end-to-end tests sign up far more accounts from one address
+	// than a real client would; load tests measure the server, not the
+	// limiter).
+	DisableRateLimits bool
+	// RateLimitScale multiplies every rate-limit period and back-off time
+	// (0.1 lets a test watch a 30 s lock pass in 3 s). 0 means 1.
+	RateLimitScale float64
+}
+
+func (h TestHooks) scale() float64 {
+	if h.RateLimitScale == 0 {
+		return 1
+	}
+	return h.RateLimitScale
 }
 
 // Getenv looks a variable up in the environment.
@@ -62,18 +84,60 @@ Usage:
   latchkey apikey create --user E --name N [--scope S]... | apikey list --user E | apikey revoke ID
   latchkey version                             version, commit and Go version
 
-Every flag has an environment variable: --database is LATCHKEY_DATABASE, and so on.
-Run "latchkey serve -h" for the settings.
+Settings (--data-dir, --database, --master-key-file, …) go before or after the
+command; every one has an environment variable (--database is
+LATCHKEY_DATABASE) and a key in the optional --config YAML file, written as
+the flag is (database: …). Run "latchkey serve -h" for the settings.
+
+Only serve and migrate create anything: a data directory, a database schema
+and, on the very first start, the master key. The other commands work on an
+existing installation and say so when they find none.
 `
 
-// Run runs the command in args (without the program name).
+// Run runs the command in args (without the program name). It is the
+// binary's entry point.
 func Run(ctx context.Context, args []string, environ []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	env := Env{Environ: environ, Stdin: stdin, Stdout: stdout, Stderr: stderr}
+	return RunWith(ctx, args, environ, stdin, stdout, stderr, TestHooks{})
+}
+
+// RunWith is Run with settings that exist for tests only.
+func RunWith(ctx context.Context, args []string, environ []string, stdin io.Reader, stdout, stderr io.Writer, hooks TestHooks) error {
+	if s := hooks.scale(); s < 0.0001 || s > 1 {
+		return fmt.Errorf("TestHooks.RateLimitScale %v is outside 0.0001..1", s)
+	}
+	env := Env{Environ: environ, Stdin: stdin, Stdout: stdout, Stderr: stderr, hooks: hooks}
+	global, args := leadingSettings(args)
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return usageError{"no command given"}
 	}
 	cmd, rest := args[0], args[1:]
+	// Settings given before the command (latchkey --data-dir D user list)
+	// count as if given after it.
+	rest = append(rest, global...)
+	err := runCommand(ctx, cmd, rest, env)
+	if config.IsHelp(err) {
+		return nil // the command printed its usage
+	}
+	return err
+}
+
+// leadingSettings splits off the shared settings (--data-dir D,
+// --database=URL, …) written before the command. Anything else that looks
+// like a flag is left to the command to refuse.
+func leadingSettings(args []string) (settings, rest []string) {
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "--help" && args[0] != "--version" {
+		name, _, hasValue := strings.Cut(strings.TrimLeft(args[0], "-"), "=")
+		n := 1
+		if !hasValue && config.IsSetting(name) && len(args) > 1 {
+			n = 2
+		}
+		settings, args = append(settings, args[:n]...), args[n:]
+	}
+	return settings, args
+}
+
+func runCommand(ctx context.Context, cmd string, rest []string, env Env) error {
 	switch cmd {
 	case "serve":
 		return serve(ctx, rest, env)
@@ -90,11 +154,10 @@ func Run(ctx context.Context, args []string, environ []string, stdin io.Reader, 
 	case "version", "--version":
 		return version(env)
 	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(env.Stdout, usage)
 		return nil
 	}
-	fmt.Fprint(stderr, usage)
-	return usageError{fmt.Sprintf("unknown command %q", cmd)}
+	return usageError{fmt.Sprintf("unknown command %q (\"latchkey help\" lists the commands)", cmd)}
 }
 
 func version(env Env) error {

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -22,9 +21,10 @@ import (
 	"github.com/latchkey/latchkey/internal/token"
 )
 
-// components are the long-lived parts every command builds from a Config.
+// components are the long-lived parts of a running server.
 type components struct {
 	cfg     *config.Config
+	hooks   TestHooks
 	log     *slog.Logger
 	store   store.Store
 	sealer  *crypt.Sealer
@@ -68,45 +68,96 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	return slog.New(server.RequestIDHandler{Handler: h})
 }
 
-// build opens the database, applies migrations, loads the master key and
-// the signing keys, and assembles the use cases.
-func build(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*components, error) {
-	clock := time.Now
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("invalid --data-dir: %w", err)
+// cliLogger is the log of the administration commands: warnings and
+// errors only (or fewer, with --log-level error), as text on stderr, so
+// that no log line mixes into what a command prints.
+func cliLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	level := slog.LevelWarn
+	var asked slog.Level
+	if asked.UnmarshalText([]byte(cfg.LogLevel)) == nil && asked > level {
+		level = asked
 	}
-	st, err := store.Open(ctx, cfg.Database)
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// installation is an opened installation with its master key and signing
+// keys loaded.
+type installation struct {
+	store      store.Store
+	master     []byte
+	sealer     *crypt.Sealer
+	keys       *token.KeyManager
+	createdKey bool // this start created the master key
+}
+
+// setUp opens the installation for serve and migrate, creating it on the
+// very first start: the database schema (migrations), the master key and
+// the first signing keys. A failed first start leaves no empty data
+// directory behind.
+func setUp(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock func() time.Time) (*installation, error) {
+	first := newFirstStart(cfg.DataDir)
+	st, err := openOrCreate(ctx, cfg)
+	if err != nil {
+		first.undo()
+		return nil, err
+	}
+	in, err := loadKeys(ctx, cfg, st, logger, clock, true)
+	if err != nil {
+		st.Close()
+		first.undo()
+		return nil, err
+	}
+	return in, nil
+}
+
+// loadKeys loads the master key and the signing keys. With create (serve
+// and migrate), a database without keys gets its master key and first
+// signing keys; otherwise nothing is created.
+func loadKeys(ctx context.Context, cfg *config.Config, st store.Store, logger *slog.Logger, clock func() time.Time, create bool) (*installation, error) {
+	master, created, err := masterKey(ctx, cfg, st, create)
 	if err != nil {
 		return nil, err
 	}
-	c := &components{cfg: cfg, log: logger, store: st, clock: clock, metrics: server.NewMetrics()}
-	if err := c.init(ctx); err != nil {
-		st.Close()
+	sealer, err := crypt.NewSealer(master)
+	if err != nil {
+		return nil, fmt.Errorf("master key: %w", err)
+	}
+	keys := token.NewKeyManager(st, sealer, cfg.SigningAlg, cfg.AccessTokenTTL, clock, logger)
+	if create {
+		err = keys.Init(ctx)
+	} else {
+		err = keys.Reload(ctx)
+	}
+	if err != nil {
+		removeStrayKey(cfg, created, err)
+		return nil, wrongMasterKey(cfg, err)
+	}
+	return &installation{store: st, master: master, sealer: sealer, keys: keys, createdKey: created}, nil
+}
+
+// build sets the installation up and assembles the server's use cases.
+func build(ctx context.Context, cfg *config.Config, logger *slog.Logger, hooks TestHooks) (*components, error) {
+	clock := time.Now
+	in, err := setUp(ctx, cfg, logger, clock)
+	if err != nil {
+		return nil, err
+	}
+	c := &components{cfg: cfg, hooks: hooks, log: logger, store: in.store, sealer: in.sealer, keys: in.keys,
+		clock: clock, metrics: server.NewMetrics()}
+	if err := c.init(in.master); err != nil {
+		in.store.Close()
 		return nil, err
 	}
 	return c, nil
 }
 
-func (c *components) init(ctx context.Context) error {
+func (c *components) init(master []byte) error {
 	cfg := c.cfg
-	if err := c.store.Migrate(ctx); err != nil {
-		return fmt.Errorf("migrating the database (%s): %w", store.Redact(cfg.Database), err)
-	}
-	master, err := crypt.LoadOrCreateKeyFile(filepath.Join(cfg.DataDir, "master.key"))
-	if err != nil {
-		return fmt.Errorf("master key: %w", err)
-	}
-	if c.sealer, err = crypt.NewSealer(master); err != nil {
-		return fmt.Errorf("master key: %w", err)
-	}
+	var err error
 	if c.devices, err = device.New(crypt.DeriveKey(master, device.KeyPurpose), c.clock, device.DefaultTTL); err != nil {
 		return fmt.Errorf("device cookies: %w", err)
 	}
-	c.keys = token.NewKeyManager(c.store, c.sealer, cfg.SigningAlg, cfg.AccessTokenTTL, c.clock, c.log)
-	if err := c.keys.Init(ctx); err != nil {
-		return fmt.Errorf("signing keys: %w", err)
-	}
-	params := password.Params{Memory: uint32(cfg.HashMemoryKiB), Iterations: uint32(cfg.HashIterations), Parallelism: 1}
+	params := hashParams(cfg)
 	if params.Memory < password.DefaultParams.Memory || params.Iterations < password.DefaultParams.Iterations {
 		c.log.Warn("argon2id parameters are below the OWASP recommendation (m=19456 KiB, t=2); use them for tests only",
 			"memory_kib", params.Memory, "iterations", params.Iterations)
@@ -117,15 +168,10 @@ func (c *components) init(ctx context.Context) error {
 	if err := c.buildRevocations(sessions); err != nil {
 		return err
 	}
-	policy := password.DefaultPolicy()
-	policy.MinLength = cfg.PasswordMinLength
-	c.auth = auth.New(auth.Config{
-		AccessTokenTTL: cfg.AccessTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL,
-		SessionIdleTimeout: cfg.SessionIdleTimeout, RefreshReuseGrace: cfg.RefreshReuseGrace,
-	}, auth.Deps{
+	c.auth = auth.New(authConfig(cfg), auth.Deps{
 		Store:    c.store,
 		Hasher:   password.NewHasher(params, runtime.NumCPU(), 10*time.Second),
-		Policy:   policy,
+		Policy:   passwordPolicy(cfg),
 		Issuer:   token.NewIssuer(c.keys.Keyring, cfg.Issuer, cfg.Audience, cfg.AccessTokenTTL, c.clock),
 		Verifier: token.NewVerifier(c.keys.Keyring, cfg.Issuer, cfg.Audience, 0, c.clock), // no leeway: exp is exact
 		Clock:    c.clock,
@@ -134,23 +180,28 @@ func (c *components) init(ctx context.Context) error {
 		APIKeys:  c.apiKeys,
 		Sessions: sessions,
 	})
-	return c.buildLimits()
+	if err := c.buildLimits(); err != nil {
+		return err
+	}
+	c.registerRedisGauge()
+	return nil
 }
 
-// withComponents loads the shared settings from args, builds the
-// components, runs fn with them and closes them: the shape of every
-// administration command.
-func withComponents(ctx context.Context, name string, args []string, env Env, fn func(c *components) error) error {
-	cfg, err := loadConfig(name, args, env)
-	if err != nil {
-		return err
+func hashParams(cfg *config.Config) password.Params {
+	return password.Params{Memory: uint32(cfg.HashMemoryKiB), Iterations: uint32(cfg.HashIterations), Parallelism: 1}
+}
+
+func passwordPolicy(cfg *config.Config) password.Policy {
+	policy := password.DefaultPolicy()
+	policy.MinLength = cfg.PasswordMinLength
+	return policy
+}
+
+func authConfig(cfg *config.Config) auth.Config {
+	return auth.Config{
+		AccessTokenTTL: cfg.AccessTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL,
+		SessionIdleTimeout: cfg.SessionIdleTimeout, RefreshReuseGrace: cfg.RefreshReuseGrace,
 	}
-	c, err := build(ctx, cfg, newLogger(cfg, env.Stderr))
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	return fn(c)
 }
 
 // loadConfig parses a command's flags with the shared settings.
@@ -173,10 +224,16 @@ func configError(err error) usageError {
 	return usageError{"invalid configuration:\n  " + strings.ReplaceAll(msg, "\n", "\n  ")}
 }
 
-// ready is /readyz's check of the shared services.
-func (c *components) ready(ctx context.Context) error {
-	if err := c.limits.ready(ctx); err != nil {
-		return err
+// ready is /readyz's report on Redis: listed whether it is healthy, down
+// or not configured.
+func (c *components) ready(ctx context.Context) (map[string]string, bool) {
+	if c.cfg.Redis == "" {
+		return map[string]string{"redis": "not configured"}, true
 	}
-	return c.rev.ready(ctx)
+	for _, check := range []func(context.Context) error{c.limits.ready, c.rev.ready} {
+		if err := check(ctx); err != nil {
+			return map[string]string{"redis": err.Error()}, false
+		}
+	}
+	return map[string]string{"redis": "ok"}, true
 }

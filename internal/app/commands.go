@@ -12,13 +12,27 @@ import (
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/store"
 )
 
+// migrate sets up or upgrades the installation and exits: the database
+// schema, and on the very first run the master key and signing keys. Run
+// it once before starting several instances (docs/deployment.md).
 func migrate(ctx context.Context, args []string, env Env) error {
-	return withComponents(ctx, "migrate", args, env, func(c *components) error {
-		fmt.Fprintln(env.Stdout, "migrations applied")
-		return nil
-	})
+	cfg, err := loadConfig("migrate", args, env)
+	if err != nil {
+		return err
+	}
+	in, err := setUp(ctx, cfg, cliLogger(cfg, env.Stderr), time.Now)
+	if err != nil {
+		return err
+	}
+	defer in.store.Close()
+	fmt.Fprintf(env.Stdout, "migrations applied to %s\n", store.Redact(cfg.Database))
+	if in.createdKey {
+		fmt.Fprintf(env.Stdout, "created the master key %s: every instance needs this same file (docs/deployment.md)\n", cfg.MasterKeyFile)
+	}
+	return nil
 }
 
 // splitOwnFlags separates a subcommand's own flags from the shared
@@ -27,6 +41,10 @@ func splitOwnFlags(fs *flag.FlagSet, args []string) (own, shared []string) {
 	for i := 0; i < len(args); i++ {
 		name := strings.TrimLeft(args[i], "-")
 		name, _, hasValue := strings.Cut(name, "=")
+		if args[i] == "-h" || args[i] == "-help" || args[i] == "--help" {
+			own = append(own, args[i]) // the command's own usage
+			continue
+		}
 		f := fs.Lookup(name)
 		if f == nil || !strings.HasPrefix(args[i], "-") {
 			shared = append(shared, args[i])
@@ -63,14 +81,13 @@ func userCommand(ctx context.Context, args []string, env Env) error {
 		return usageError{userUsage}
 	}
 	fs := flag.NewFlagSet("user create", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
 	email := fs.String("email", "", "the user's email address")
 	name := fs.String("name", "", "display name")
 	roles := fs.String("role", "user", "comma-separated roles, e.g. admin")
 	stdin := fs.Bool("password-stdin", false, "read the password from standard input (never from the command line)")
 	own, shared := splitOwnFlags(fs, args[1:])
-	if err := fs.Parse(own); err != nil {
-		return usageError{err.Error()}
+	if err := parseOwn(fs, own, env.Stderr); err != nil {
+		return err
 	}
 	if *email == "" {
 		return usageError{"user create: --email is required"}
@@ -82,14 +99,8 @@ func userCommand(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	return withComponents(ctx, "user create", shared, env, func(c *components) error {
-		var roleList []string
-		for _, r := range strings.Split(*roles, ",") {
-			if r = strings.TrimSpace(r); r != "" {
-				roleList = append(roleList, r)
-			}
-		}
-		u, err := c.auth.CreateUser(ctx, auth.SignupInput{Email: *email, Password: pw, Name: *name, Roles: roleList}, auth.Meta{UserAgent: "latchkey-cli"})
+	return withAdmin(ctx, "user create", shared, env, func(a *admin) error {
+		u, err := a.service(true).CreateUser(ctx, auth.SignupInput{Email: *email, Password: pw, Name: *name, Roles: splitComma(*roles)}, auth.Meta{UserAgent: "latchkey-cli"})
 		if err != nil {
 			return fmt.Errorf("user create: %s", latchkey.ErrorMessage(err))
 		}
@@ -111,15 +122,30 @@ func keysCommand(ctx context.Context, args []string, env Env) error {
 	if len(args) == 0 || (args[0] != "rotate" && args[0] != "list") {
 		return usageError{"usage: latchkey keys rotate | latchkey keys list"}
 	}
-	return withComponents(ctx, "keys "+args[0], args[1:], env, func(c *components) error {
-		if args[0] == "rotate" {
-			k, err := c.keys.Rotate(ctx, latchkey.AuditEvent{Type: latchkey.AuditKeysRotated, UserAgent: "latchkey-cli", Outcome: latchkey.OutcomeSuccess})
+	return withAdmin(ctx, "keys "+args[0], args[1:], env, func(a *admin) error {
+		if args[0] == "list" {
+			// Reading the public halves needs no master key.
+			keys, err := a.store.ListSigningKeys(ctx)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(env.Stdout, "rotated: %s (%s) now signs\n", k.ID, k.Algorithm)
+			return printKeys(env.Stdout, keys)
 		}
-		return printKeys(env.Stdout, c.keys.Keys())
+		km, err := a.signingKeys(ctx)
+		if err != nil {
+			return err
+		}
+		k, err := km.Rotate(ctx, latchkey.AuditEvent{Type: latchkey.AuditKeysRotated, UserAgent: "latchkey-cli", Outcome: latchkey.OutcomeSuccess})
+		if err != nil {
+			return err
+		}
+		// Running servers read the keys again every --key-reload-interval;
+		// until then they sign with the key they had. The new key was
+		// published as "next" in advance, so verifiers know it already.
+		fmt.Fprintf(env.Stdout, "rotated: %s (%s) is the current key; running servers sign with it once they next re-read the keys "+
+			"(every --key-reload-interval, %s here), and keep accepting tokens of the retired key until they expire\n",
+			k.ID, k.Algorithm, a.cfg.KeyReloadInterval)
+		return printKeys(env.Stdout, km.Keys())
 	})
 }
 

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -24,14 +25,13 @@ const userUsage = `usage:
   latchkey user update ID|EMAIL [--role a,b] [--disable|--enable] [--name N]
   latchkey user delete ID|EMAIL`
 
-// adminCommand parses a subcommand's own flags, builds the components from
-// the shared settings and runs fn with the positional arguments.
+// adminCommand parses a subcommand's own flags, opens the installation
+// the shared settings name and runs fn with the positional arguments.
 func adminCommand(ctx context.Context, name string, fs *flag.FlagSet, args []string, env Env,
-	fn func(c *components, positional []string) error) error {
-	fs.SetOutput(env.Stderr)
+	fn func(a *admin, svc *auth.Service, positional []string) error) error {
 	own, shared := splitOwnFlags(fs, args)
-	if err := fs.Parse(own); err != nil {
-		return usageError{err.Error()}
+	if err := parseOwn(fs, own, env.Stderr); err != nil {
+		return err
 	}
 	// Positional arguments (an ID or email) are those splitOwnFlags could
 	// not attribute to a flag; the rest are shared settings.
@@ -40,8 +40,12 @@ func adminCommand(ctx context.Context, name string, fs *flag.FlagSet, args []str
 		positional, shared = append(positional, shared[0]), shared[1:]
 	}
 	positional = append(positional, fs.Args()...)
-	return withComponents(ctx, name, shared, env, func(c *components) error {
-		if err := fn(c, positional); err != nil {
+	return withAdmin(ctx, name, shared, env, func(a *admin) error {
+		if err := fn(a, a.service(false), positional); err != nil {
+			var u usageError
+			if errors.As(err, &u) {
+				return err // names the command already
+			}
 			if latchkey.ErrorCode(err) != latchkey.EInternal {
 				return fmt.Errorf("%s: %s", name, latchkey.ErrorMessage(err))
 			}
@@ -61,12 +65,12 @@ func oneRef(name string, positional []string) (string, error) {
 func userList(ctx context.Context, args []string, env Env) error {
 	fs := flag.NewFlagSet("user list", flag.ContinueOnError)
 	query := fs.String("query", "", "show users whose email contains this")
-	return adminCommand(ctx, "user list", fs, args, env, func(c *components, _ []string) error {
+	return adminCommand(ctx, "user list", fs, args, env, func(_ *admin, svc *auth.Service, _ []string) error {
 		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tEMAIL\tROLES\tDISABLED\tCREATED")
 		cursor := ""
 		for {
-			users, next, err := c.auth.ListUsers(ctx, latchkey.UserFilter{Query: *query, Page: latchkey.Page{Cursor: cursor, Limit: 200}})
+			users, next, err := svc.ListUsers(ctx, latchkey.UserFilter{Query: *query, Page: latchkey.Page{Cursor: cursor, Limit: 200}})
 			if err != nil {
 				return err
 			}
@@ -89,12 +93,12 @@ func printUser(w io.Writer, u *latchkey.User) {
 
 func userShow(ctx context.Context, args []string, env Env) error {
 	fs := flag.NewFlagSet("user show", flag.ContinueOnError)
-	return adminCommand(ctx, "user show", fs, args, env, func(c *components, pos []string) error {
+	return adminCommand(ctx, "user show", fs, args, env, func(_ *admin, svc *auth.Service, pos []string) error {
 		ref, err := oneRef("user show", pos)
 		if err != nil {
 			return err
 		}
-		u, err := c.auth.FindUser(ctx, ref)
+		u, err := svc.FindUser(ctx, ref)
 		if err != nil {
 			return err
 		}
@@ -109,7 +113,7 @@ func userUpdate(ctx context.Context, args []string, env Env) error {
 	disable := fs.Bool("disable", false, "disable the user: ends every session and API key of theirs")
 	enable := fs.Bool("enable", false, "enable a disabled user")
 	name := fs.String("name", "", "display name")
-	return adminCommand(ctx, "user update", fs, args, env, func(c *components, pos []string) error {
+	return adminCommand(ctx, "user update", fs, args, env, func(_ *admin, svc *auth.Service, pos []string) error {
 		ref, err := oneRef("user update", pos)
 		if err != nil {
 			return err
@@ -133,11 +137,11 @@ func userUpdate(ctx context.Context, args []string, env Env) error {
 		if ch == (auth.UserChanges{}) {
 			return usageError{"user update: nothing to change\n" + userUsage}
 		}
-		u, err := c.auth.FindUser(ctx, ref)
+		u, err := svc.FindUser(ctx, ref)
 		if err != nil {
 			return err
 		}
-		if u, err = c.auth.UpdateUser(ctx, u.ID, ch, cliActor); err != nil {
+		if u, err = svc.UpdateUser(ctx, u.ID, ch, cliActor); err != nil {
 			return err
 		}
 		printUser(env.Stdout, u)
@@ -147,16 +151,16 @@ func userUpdate(ctx context.Context, args []string, env Env) error {
 
 func userDelete(ctx context.Context, args []string, env Env) error {
 	fs := flag.NewFlagSet("user delete", flag.ContinueOnError)
-	return adminCommand(ctx, "user delete", fs, args, env, func(c *components, pos []string) error {
+	return adminCommand(ctx, "user delete", fs, args, env, func(_ *admin, svc *auth.Service, pos []string) error {
 		ref, err := oneRef("user delete", pos)
 		if err != nil {
 			return err
 		}
-		u, err := c.auth.FindUser(ctx, ref)
+		u, err := svc.FindUser(ctx, ref)
 		if err != nil {
 			return err
 		}
-		if err := c.auth.DeleteUser(ctx, u.ID, cliActor); err != nil {
+		if err := svc.DeleteUser(ctx, u.ID, cliActor); err != nil {
 			return err
 		}
 		fmt.Fprintf(env.Stdout, "deleted user %s (%s)\n", u.ID, u.Email)
@@ -182,15 +186,18 @@ func auditCommand(ctx context.Context, args []string, env Env) error {
 	}
 	fs := flag.NewFlagSet("audit tail", flag.ContinueOnError)
 	user := fs.String("user", "", "only this user's events")
-	typ := fs.String("type", "", "only events of this type (e.g. login.failed)")
+	typ := fs.String("type", "", "only events of this type: "+strings.Join(auditTypes, ", "))
 	limit := fs.Int("limit", 20, "how many of the newest events to print (1-200)")
 	follow := fs.Bool("follow", false, "keep printing new events, polling every second, until interrupted")
-	return adminCommand(ctx, "audit tail", fs, args[1:], env, func(c *components, pos []string) error {
+	return adminCommand(ctx, "audit tail", fs, args[1:], env, func(_ *admin, svc *auth.Service, pos []string) error {
 		if len(pos) > 0 || *limit < 1 || *limit > 200 {
 			return usageError{usage}
 		}
+		if err := checkAuditType(*typ); err != nil {
+			return err
+		}
 		f := latchkey.AuditFilter{UserID: *user, Type: *typ, Page: latchkey.Page{Limit: *limit}}
-		last, err := printNewAudit(ctx, c, f, "", env.Stdout)
+		last, err := printNewAudit(ctx, svc, f, "", env.Stdout)
 		if err != nil || !*follow {
 			return err
 		}
@@ -203,7 +210,7 @@ func auditCommand(ctx context.Context, args []string, env Env) error {
 				return nil
 			case <-t.C:
 			}
-			if last, err = printNewAudit(ctx, c, f, last, env.Stdout); err != nil {
+			if last, err = printNewAudit(ctx, svc, f, last, env.Stdout); err != nil {
 				if ctx.Err() != nil {
 					return nil
 				}
@@ -215,8 +222,8 @@ func auditCommand(ctx context.Context, args []string, env Env) error {
 
 // printNewAudit prints, oldest first, the newest events of one page that
 // are newer than after (IDs sort by time), and returns the newest ID seen.
-func printNewAudit(ctx context.Context, c *components, f latchkey.AuditFilter, after string, w io.Writer) (string, error) {
-	events, _, err := c.auth.ListAudit(ctx, f)
+func printNewAudit(ctx context.Context, svc *auth.Service, f latchkey.AuditFilter, after string, w io.Writer) (string, error) {
+	events, _, err := svc.ListAudit(ctx, f)
 	if err != nil {
 		return after, err
 	}
@@ -230,4 +237,34 @@ func printNewAudit(ctx context.Context, c *components, f latchkey.AuditFilter, a
 		after = e.ID
 	}
 	return after, nil
+}
+
+// auditTypes are the event types of latchkey.Audit*, in the order they are
+// declared (a test keeps the list complete).
+var auditTypes = []string{
+	latchkey.AuditSignup, latchkey.AuditLoginSucceeded, latchkey.AuditLoginFailed, latchkey.AuditLogout,
+	latchkey.AuditRefresh, latchkey.AuditRefreshReuse, latchkey.AuditRefreshGrace, latchkey.AuditReauthenticated,
+	latchkey.AuditSessionRevoked, latchkey.AuditPasswordChanged, latchkey.AuditAPIKeyCreated, latchkey.AuditAPIKeyRevoked,
+	latchkey.AuditOAuthLogin, latchkey.AuditOAuthLinked, latchkey.AuditUserUpdated, latchkey.AuditUserDeleted,
+	latchkey.AuditKeysRotated, latchkey.AuditRateLimited,
+}
+
+// checkAuditType refuses a type no event has (which would print nothing,
+// as if nothing had happened), naming the types that start alike and
+// listing all of them.
+func checkAuditType(typ string) error {
+	if typ == "" || slices.Contains(auditTypes, typ) {
+		return nil
+	}
+	var alike []string
+	for _, t := range auditTypes {
+		if strings.HasPrefix(t, typ) {
+			alike = append(alike, t)
+		}
+	}
+	hint := ""
+	if len(alike) > 0 {
+		hint = " (did you mean " + strings.Join(alike, " or ") + "?)"
+	}
+	return usageError{fmt.Sprintf("audit tail: no event has the type %q%s; the types are %s", typ, hint, strings.Join(auditTypes, ", "))}
 }

@@ -25,17 +25,17 @@ func (l *stringList) Set(v string) error {
 	return nil
 }
 
-const apikeyUsage = "usage: latchkey apikey create --user EMAIL --name N [--scope S]... [--expires-in 720h] | apikey list --user EMAIL | apikey revoke ID"
+const apikeyUsage = "usage: latchkey apikey create --user EMAIL --name N [--scope S]... [--expires-in 720h] | apikey list --user EMAIL | apikey revoke ID\n" +
+	"  --expires-in is a Go duration (720h is 30 days); the HTTP API's expires_in is a number of seconds (2592000)"
 
 func apikeyCommand(ctx context.Context, args []string, env Env) error {
 	if len(args) == 0 {
 		return usageError{apikeyUsage}
 	}
 	fs := flag.NewFlagSet("apikey "+args[0], flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
 	email := fs.String("user", "", "the owner's email address")
 	name := fs.String("name", "", "a name for the key")
-	expires := fs.Duration("expires-in", 0, "lifetime, e.g. 720h (default: no expiry)")
+	expires := fs.Duration("expires-in", 0, "the key's lifetime as a Go duration, e.g. 720h for 30 days; the HTTP API's expires_in is a number of seconds instead (default: no expiry)")
 	var scopes stringList
 	fs.Var(&scopes, "scope", "a scope; repeat or separate with commas (default: all the owner's rights)")
 	flagArgs, id := args[1:], ""
@@ -43,18 +43,18 @@ func apikeyCommand(ctx context.Context, args []string, env Env) error {
 		id, flagArgs = flagArgs[0], flagArgs[1:] // apikey revoke ID [flags]
 	}
 	own, shared := splitOwnFlags(fs, flagArgs)
-	if err := fs.Parse(own); err != nil {
-		return usageError{err.Error()}
+	if err := parseOwn(fs, own, env.Stderr); err != nil {
+		return err
 	}
-	return withComponents(ctx, "apikey "+args[0], shared, env, func(c *components) error {
+	return withAdmin(ctx, "apikey "+args[0], shared, env, func(a *admin) error {
 		meta := auth.Meta{UserAgent: "latchkey-cli"}
 		switch args[0] {
 		case "create":
-			u, err := cliUser(ctx, c, *email)
+			u, err := cliUser(ctx, a, *email)
 			if err != nil {
 				return err
 			}
-			k, secret, err := c.auth.CreateAPIKeyFor(ctx, u, "", auth.APIKeyInput{Name: *name, Scopes: scopes, ExpiresIn: *expires}, meta)
+			k, secret, err := a.service(false).CreateAPIKeyFor(ctx, u, "", auth.APIKeyInput{Name: *name, Scopes: scopes, ExpiresIn: *expires}, meta)
 			if err != nil {
 				return fmt.Errorf("apikey create: %s", latchkey.ErrorMessage(err))
 			}
@@ -62,11 +62,11 @@ func apikeyCommand(ctx context.Context, args []string, env Env) error {
 			fmt.Fprintln(env.Stdout, secret.Reveal())
 			return nil
 		case "list":
-			u, err := cliUser(ctx, c, *email)
+			u, err := cliUser(ctx, a, *email)
 			if err != nil {
 				return err
 			}
-			keys, err := c.store.ListAPIKeys(ctx, u.ID)
+			keys, err := a.store.ListAPIKeys(ctx, u.ID)
 			if err != nil {
 				return err
 			}
@@ -81,11 +81,11 @@ func apikeyCommand(ctx context.Context, args []string, env Env) error {
 			if id == "" {
 				return usageError{apikeyUsage}
 			}
-			k, err := c.store.APIKeyByID(ctx, id)
+			k, err := a.store.APIKeyByID(ctx, id)
 			if err != nil {
 				return fmt.Errorf("apikey revoke: %s", latchkey.ErrorMessage(err))
 			}
-			if err := c.auth.RevokeAPIKeyOf(ctx, k.UserID, "", k.ID, meta); err != nil {
+			if err := a.service(false).RevokeAPIKeyOf(ctx, k.UserID, "", k.ID, meta); err != nil {
 				return fmt.Errorf("apikey revoke: %s", latchkey.ErrorMessage(err))
 			}
 			fmt.Fprintf(env.Stdout, "revoked %s\n", k.ID)
@@ -95,12 +95,12 @@ func apikeyCommand(ctx context.Context, args []string, env Env) error {
 	})
 }
 
-func cliUser(ctx context.Context, c *components, email string) (*latchkey.User, error) {
+func cliUser(ctx context.Context, a *admin, email string) (*latchkey.User, error) {
 	canonical, err := auth.CanonicalEmail(email)
 	if err != nil {
 		return nil, usageError{"--user: " + latchkey.ErrorMessage(err)}
 	}
-	u, err := c.store.UserByEmail(ctx, canonical)
+	u, err := a.store.UserByEmail(ctx, canonical)
 	if err != nil {
 		return nil, fmt.Errorf("--user %s: %s", canonical, latchkey.ErrorMessage(err))
 	}

@@ -18,9 +18,13 @@ import (
 	"github.com/latchkey/latchkey/internal/testenv"
 )
 
-// limitsOn are the arguments that turn rate limits on and make the test
-// client (127.0.0.1) a trusted proxy, so X-Forwarded-For picks the client.
-var limitsOn = []string{"--disable-rate-limits=false", "--trusted-proxies", "127.0.0.1/32"}
+// limited starts a server with rate limits on (apptest turns them off
+// unless asked).
+var limited = apptest.Options{RateLimits: true}
+
+// limitsOn are the arguments that make the test client (127.0.0.1) a
+// trusted proxy, so X-Forwarded-For picks the client.
+var limitsOn = []string{"--trusted-proxies", "127.0.0.1/32"}
 
 // backend is one way to keep rate-limit state: each end-to-end test runs
 // once per backend.
@@ -39,7 +43,8 @@ var backends = []backend{
 // redisPrefix isolates a test's keys in the shared Redis.
 func redisPrefix() string { return "latchkeytest:" + crypt.RandomToken(9) + ":" }
 
-// forEachBackend runs f on a server without Redis and on one with Redis.
+// forEachBackend runs f with the arguments of a server without Redis and
+// of one with Redis; f starts it with limited (or scaled) options.
 func forEachBackend(t *testing.T, f func(t *testing.T, args []string)) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {

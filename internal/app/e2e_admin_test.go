@@ -54,11 +54,14 @@ func (s secrets) check(t *testing.T, where, text string) {
 	}
 }
 
-// startWithAdmin creates an admin with the CLI on a fresh data directory
-// and starts the server on it.
+// startWithAdmin sets up a fresh installation (latchkey migrate), creates
+// an admin with the CLI and starts the server on it.
 func startWithAdmin(t *testing.T, db []string) (*apptest.Instance, string) {
 	t.Helper()
 	dir := t.TempDir()
+	if _, errOut, err := runCLI(t, "", append([]string{"migrate", "--data-dir", dir}, db...)...); err != nil {
+		t.Fatalf("migrate: %v\n%s", err, errOut)
+	}
 	args := append([]string{"user", "create", "--email", "root@example.com", "--role", "admin", "--password-stdin", "--data-dir", dir}, db...)
 	out, errOut, err := runCLI(t, adminPassword+"\n", append(args, apptest.FastHashing...)...)
 	if err != nil {

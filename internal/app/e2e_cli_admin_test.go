@@ -25,6 +25,9 @@ func TestCLIUserAdminCommands(t *testing.T) {
 		}
 		return out, nil
 	}
+	if _, err := cli("", "migrate"); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := cli(adminPassword+"\n", "user", "create", "--email", "root@example.com", "--role", "admin", "--password-stdin"); err != nil {
 		t.Fatal(err)
 	}
@@ -112,5 +115,93 @@ func TestCLIAuditTailFollow(t *testing.T) {
 	}
 	if n := strings.Count(out.String(), "signup"); n != 1 {
 		t.Errorf("the event was printed %d times", n)
+	}
+}
+
+// Mistakes on the command line are one line each, said once, with where
+// to look; -h still prints the list.
+func TestCLIMistakesAreOneLine(t *testing.T) {
+	dir := t.TempDir()
+	if _, errOut, err := runCLI(t, "", "migrate", "--data-dir", dir); err != nil {
+		t.Fatal(err, errOut)
+	}
+	cases := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"user", "list", "--bogus"}, []string{`unknown flag --bogus ("latchkey user list -h" lists the settings)`}},
+		{[]string{"serve", "--adress", "127.0.0.1:0"}, []string{"unknown flag --adress", "latchkey serve -h"}},
+		{[]string{"apikey", "create", "--user", "a@example.com", "--name", "n", "--expires-in", "soon"},
+			[]string{`invalid --expires-in "soon"`, "720h", "expires_in is a number of seconds"}},
+		{[]string{"audit", "tail", "--type", "login"},
+			[]string{`no event has the type "login"`, "did you mean login.succeeded or login.failed?", "user.deleted", "keys.rotated"}},
+		{[]string{"audit", "tail", "--type", "bogus"}, []string{`no event has the type "bogus"`, "signup, login.succeeded"}},
+		{[]string{"user", "show"}, []string{"user show: give one user ID or email"}},
+		{[]string{"frobnicate"}, []string{`unknown command "frobnicate"`, "latchkey help"}},
+	}
+	for _, c := range cases {
+		out, errOut, err := runCLI(t, "", append(c.args, "--data-dir", dir)...)
+		if err == nil || app.ExitCode(err) != 2 {
+			t.Errorf("%v: %v (exit %d), want a usage error", c.args, err, app.ExitCode(err))
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%v: %q does not say %q", c.args, err, w)
+			}
+		}
+		if name := strings.Join(c.args[:min(2, len(c.args))], " ") + ":"; strings.Count(err.Error(), name) > 1 {
+			t.Errorf("%v: the command is named twice: %q", c.args, err)
+		}
+		if out != "" || errOut != "" {
+			t.Errorf("%v printed more than the error:\n%s%s", c.args, out, errOut)
+		}
+	}
+	// -h lists a command's own flags and the settings, and is no error.
+	_, errOut, err := runCLI(t, "", "apikey", "create", "-h")
+	if err != nil || !strings.Contains(errOut, "-expires-in") || !strings.Contains(errOut, "expires_in is a number of seconds") {
+		t.Errorf("apikey create -h: %v\n%s", err, errOut)
+	}
+	_, errOut, err = runCLI(t, "", "serve", "-h")
+	if err != nil || !strings.Contains(errOut, "-master-key-file") || strings.Contains(errOut, "rate-limit") {
+		t.Errorf("serve -h: %v\n%s", err, errOut)
+	}
+}
+
+// keys rotate says when running servers switch, not that they already do.
+func TestCLIKeysRotateSaysWhenServersSwitch(t *testing.T) {
+	dir := t.TempDir()
+	if _, errOut, err := runCLI(t, "", "migrate", "--data-dir", dir); err != nil {
+		t.Fatal(err, errOut)
+	}
+	out, errOut, err := runCLI(t, "", "keys", "rotate", "--data-dir", dir, "--key-reload-interval", "30s")
+	if err != nil {
+		t.Fatal(err, errOut)
+	}
+	first := strings.SplitN(out, "\n", 2)[0]
+	for _, want := range []string{"is the current key", "running servers sign with it once they next re-read the keys", "--key-reload-interval, 30s here"} {
+		if !strings.Contains(first, want) {
+			t.Errorf("keys rotate says %q, not %q", first, want)
+		}
+	}
+	if strings.Contains(out, "now signs") {
+		t.Errorf("keys rotate claims the new key signs at once:\n%s", out)
+	}
+	if strings.Contains(errOut, `"level"`) || strings.Contains(errOut, "level=INFO") {
+		t.Errorf("keys rotate logged info lines:\n%s", errOut)
+	}
+}
+
+// Every event type is accepted by audit tail --type; the list of types
+// is complete.
+func TestCLIAuditTypesAreComplete(t *testing.T) {
+	dir := t.TempDir()
+	if _, errOut, err := runCLI(t, "", "migrate", "--data-dir", dir); err != nil {
+		t.Fatal(err, errOut)
+	}
+	for _, typ := range auditTypeConstants(t) {
+		if _, errOut, err := runCLI(t, "", "audit", "tail", "--type", typ, "--data-dir", dir); err != nil {
+			t.Errorf("audit tail --type %s: %v %s", typ, err, errOut)
+		}
 	}
 }

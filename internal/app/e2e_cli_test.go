@@ -21,6 +21,9 @@ func runCLI(t *testing.T, stdin string, args ...string) (string, string, error) 
 
 func TestCLIUserCreateThenLogin(t *testing.T) {
 	dir := t.TempDir()
+	if _, errOut, err := runCLI(t, "", "migrate", "--data-dir", dir); err != nil {
+		t.Fatal(err, errOut)
+	}
 	args := append([]string{"user", "create", "--email", "Root@Example.com", "--role", "admin", "--password-stdin", "--data-dir", dir}, apptest.FastHashing...)
 	out, errOut, err := runCLI(t, goodPassword+"\n", args...)
 	if err != nil {

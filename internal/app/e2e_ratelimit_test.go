@@ -16,7 +16,7 @@ import (
 // per-account rule and the back-off (RL-01).
 func TestRateLimitOneAccountManyAddresses(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, args []string) {
-		srv := apptest.Start(t, args...)
+		srv := apptest.StartWith(t, limited, args...)
 		signup(t, srv, "victim@example.com")
 		var last *apptest.Response
 		refused := 0
@@ -50,7 +50,7 @@ func TestRateLimitOneAccountManyAddresses(t *testing.T) {
 // A spray — 40 accounts from one address — is stopped by the per-IP rule.
 func TestRateLimitManyAccountsOneAddress(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, args []string) {
-		srv := apptest.Start(t, args...)
+		srv := apptest.StartWith(t, limited, args...)
 		var last *apptest.Response
 		for i := range 40 {
 			last = login(t, srv, fmt.Sprintf("user%d@example.com", i), "wrong password")
@@ -81,7 +81,7 @@ func TestRateLimitManyAccountsOneAddress(t *testing.T) {
 // scaled down to a tenth: the first lock is 3 s instead of 30 s.
 func TestRateLimitBackoff(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, args []string) {
-		srv := apptest.Start(t, append(args, "--rate-limit-scale", "0.1")...)
+		srv := apptest.StartWith(t, apptest.Options{RateLimitScale: 0.1}, args...)
 		signup(t, srv, "owner@example.com")
 		lockOut := func(email string) {
 			t.Helper()
@@ -152,7 +152,7 @@ func TestRateLimitBackoff(t *testing.T) {
 // per-account limit allows (RL-03).
 func TestRateLimitParallelBurst(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, args []string) {
-		srv := apptest.Start(t, args...)
+		srv := apptest.StartWith(t, limited, args...)
 		user := signup(t, srv, "burst@example.com")["user"].(map[string]any)["id"].(string)
 		var wg sync.WaitGroup
 		statuses := make([]int, 100)
@@ -198,7 +198,7 @@ func TestRateLimitParallelBurst(t *testing.T) {
 func TestRateLimitSharedBetweenInstances(t *testing.T) {
 	t.Parallel()
 	args := append(append([]string{}, limitsOn...), "--redis", redisURL(t), "--redis-prefix", redisPrefix())
-	a, b := apptest.Start(t, args...), apptest.Start(t, args...)
+	a, b := apptest.StartWith(t, limited, args...), apptest.StartWith(t, limited, args...)
 	for i := range 30 {
 		srv := []*apptest.Instance{a, b}[i%2]
 		if r := login(t, srv, fmt.Sprintf("spray%d@example.com", i), "wrong password"); r.Status != 401 {
@@ -218,7 +218,7 @@ func TestRateLimitRedisOutage(t *testing.T) {
 	t.Parallel()
 	port := freePort(t)
 	stop := ownRedis(t, port)
-	srv := apptest.Start(t, append(append([]string{}, limitsOn...), "--redis", fmt.Sprintf("redis://127.0.0.1:%d/0", port))...)
+	srv := apptest.StartWith(t, limited, append(append([]string{}, limitsOn...), "--redis", fmt.Sprintf("redis://127.0.0.1:%d/0", port))...)
 	if r := srv.Do(t, "GET", "/readyz", nil); r.Status != 200 {
 		t.Fatalf("readyz with Redis up: %d %s", r.Status, r.Body)
 	}
@@ -262,7 +262,7 @@ func TestRateLimitIgnoresSpoofedHeaders(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
-			srv := apptest.Start(t, append([]string{"--disable-rate-limits=false"}, b.args(t)...)...)
+			srv := apptest.StartWith(t, limited, b.args(t)...)
 			var last *apptest.Response
 			for i := range 40 {
 				spoof := fmt.Sprintf("192.0.2.%d", i+1)
@@ -291,7 +291,7 @@ func TestRateLimitIgnoresSpoofedHeaders(t *testing.T) {
 // change; the owner's device still backs off on its own failures.
 func TestRateLimitOwnerIsNotLockedOut(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, args []string) {
-		srv := apptest.Start(t, append(args, "--rate-limit-scale", "0.1")...)
+		srv := apptest.StartWith(t, apptest.Options{RateLimitScale: 0.1}, args...)
 		signup(t, srv, "victim@example.com")
 		first := login(t, srv, "victim@example.com", goodPassword)
 		if first.Status != 200 {

@@ -80,7 +80,7 @@ var headerProbes = []struct {
 // says — never on a plain request or an untrusted peer's word.
 func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 	t.Parallel()
-	plain := apptest.Start(t, "--disable-rate-limits=false")
+	plain := apptest.StartWith(t, limited)
 	proxied := apptest.Start(t, "--trusted-proxies", "127.0.0.1/32")
 	cert, key, pool := writeCert(t)
 	tlsSrv := startTLS(t, cert, key, pool)

@@ -288,7 +288,7 @@ func TestWebWrongCredentials(t *testing.T) {
 }
 
 func TestWebLoginBackoff(t *testing.T) {
-	srv := apptest.Start(t, "--disable-rate-limits=false")
+	srv := apptest.StartWith(t, limited)
 	signup(t, srv, "slow@example.com")
 	limited := false
 	for i := 0; i < 8 && !limited; i++ {

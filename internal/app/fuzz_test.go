@@ -29,21 +29,22 @@ func FuzzRequest(f *testing.F) {
 	} {
 		f.Add(s.path, s.body, s.authz, s.cookie, s.xff, s.fwd)
 	}
-	cfg, err := loadConfig("serve", []string{"--data-dir", f.TempDir(), "--disable-rate-limits=false", "--trusted-proxies", "127.0.0.1/32",
+	cfg, err := loadConfig("serve", []string{"--data-dir", f.TempDir(), "--trusted-proxies", "127.0.0.1/32",
 		"--password-hash-memory", "64", "--password-hash-iterations", "1"}, Env{Stderr: io.Discard})
 	if err != nil {
 		f.Fatal(err)
 	}
 	logger := slog.New(slog.DiscardHandler)
-	c, err := build(context.Background(), cfg, logger)
+	c, err := build(context.Background(), cfg, logger, TestHooks{}) // rate limits on
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { c.Close() })
-	h, err := c.httpHandler(context.Background(), nil)
+	web, err := loadHTTPSettings(cfg)
 	if err != nil {
 		f.Fatal(err)
 	}
+	h := c.httpHandler(context.Background(), web, nil)
 	f.Fuzz(func(t *testing.T, path, body, authz, cookie, xff, fwd string) {
 		if _, err := url.ParseRequestURI(path); err != nil || !strings.HasPrefix(path, "/") || strings.ContainsAny(path, " ?#\x00\r\n") {
 			path = "/v1/auth/login" // not a request target net/http would hand to a handler

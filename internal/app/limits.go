@@ -3,18 +3,12 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/latchkey/latchkey/internal/ratelimit"
 )
-
-// redisTimeout is short on purpose: while Redis is down every limited
-// request would otherwise wait this long before falling back to memory.
-const redisTimeout = 250 * time.Millisecond
 
 // limits builds the rate limiter: in memory for a single instance, or Redis
 // (shared by every instance) with an in-memory fallback that keeps limits
@@ -26,37 +20,42 @@ type limits struct {
 }
 
 func (c *components) buildLimits() error {
-	if c.cfg.DisableRateLimits {
-		c.log.Warn("rate limiting is disabled (--disable-rate-limits): use this for load tests only")
+	if c.hooks.DisableRateLimits {
+		c.log.Warn("rate limiting is disabled: a test or load-test build asked for it")
 		return nil
 	}
-	backoff := ratelimit.WithBackoff(ratelimit.DefaultBackoff().Scaled(c.cfg.RateLimitScale))
+	backoff := ratelimit.WithBackoff(ratelimit.DefaultBackoff().Scaled(c.hooks.scale()))
 	memory := ratelimit.NewMemory(c.clock, backoff)
 	if c.cfg.Redis == "" {
 		c.limits.store = memory
 		return nil
 	}
-	opts, err := redis.ParseURL(c.cfg.Redis)
+	client, err := newRedisClient(c.cfg, redisTimeout)
 	if err != nil {
-		return fmt.Errorf("invalid --redis: %v", err)
+		return err
 	}
-	opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout = redisTimeout, redisTimeout, redisTimeout
-	opts.MaxRetries = 0
-	c.limits.client = redis.NewClient(opts)
-	healthy := prometheus.NewGauge(prometheus.GaugeOpts{Name: "latchkey_redis_healthy",
-		Help: "1 while Redis answers; 0 while rate limits fall back to this instance's memory."})
-	healthy.Set(1)
-	c.metrics.Registry().MustRegister(healthy)
-	c.limits.fallback = ratelimit.NewFallback(ratelimit.NewRedis(c.limits.client, c.cfg.RedisPrefix+"rl:", backoff), memory, c.log,
-		func(ok bool) {
-			if ok {
-				healthy.Set(1)
-			} else {
-				healthy.Set(0)
-			}
-		})
+	c.limits.client = client
+	c.limits.fallback = ratelimit.NewFallback(ratelimit.NewRedis(client, c.cfg.RedisPrefix+"rl:", backoff), memory, c.log, nil)
 	c.limits.store = c.limits.fallback
 	return nil
+}
+
+// registerRedisGauge publishes latchkey_redis_healthy, read when scraped:
+// 1 while both the rate limiter and the revocation channel reach Redis.
+// The channel pings Redis every second even when no request comes, so
+// the gauge drops without waiting for traffic.
+func (c *components) registerRedisGauge() {
+	if c.cfg.Redis == "" {
+		return
+	}
+	c.metrics.Registry().MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "latchkey_redis_healthy",
+		Help: "1 while Redis answers; 0 while rate limits fall back to this instance's memory or revocations are not shared."},
+		func() float64 {
+			if c.limits.healthy() && c.rev.up.Load() {
+				return 1
+			}
+			return 0
+		}))
 }
 
 // run starts the background probe that notices Redis coming back.
@@ -66,10 +65,12 @@ func (l *limits) run(ctx context.Context) {
 	}
 }
 
+func (l *limits) healthy() bool { return l.fallback == nil || l.fallback.Healthy() }
+
 // ready reports Redis trouble to /readyz.
 func (l *limits) ready(context.Context) error {
-	if l.fallback != nil && !l.fallback.Healthy() {
-		return errors.New("redis unavailable: rate limits are enforced per instance until it returns")
+	if !l.healthy() {
+		return errors.New("unavailable: rate limits are enforced per instance until it returns")
 	}
 	return nil
 }

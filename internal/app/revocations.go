@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"strings"
 	"sync/atomic"
@@ -27,16 +26,22 @@ import (
 // caches are switched off, so that a revocation this instance could miss
 // is still refused at once: fail closed.
 type revocations struct {
+	publisher
 	sessions *auth.SessionCache
 	keys     *apikey.Verifier
-	client   *redis.Client // nil without --redis
-	channel  string
-	log      *slog.Logger
 	up       atomic.Bool
 }
 
+// publisher tells the other instances about revocations (the command line
+// uses it too, so that running servers drop what they cached at once).
+type publisher struct {
+	client  *redis.Client // nil without --redis
+	channel string
+	log     *slog.Logger
+}
+
 func newRevocations(sessions *auth.SessionCache, keys *apikey.Verifier, client *redis.Client, channel string, log *slog.Logger) *revocations {
-	r := &revocations{sessions: sessions, keys: keys, client: client, channel: channel, log: log}
+	r := &revocations{publisher: publisher{client: client, channel: channel, log: log}, sessions: sessions, keys: keys}
 	if client != nil {
 		r.setUp(false) // until the subscription is confirmed
 	}
@@ -61,16 +66,16 @@ func (r *revocations) userChanged(id string) {
 	r.publish("u", []string{id})
 }
 
-func (r *revocations) publish(kind string, ids []string) {
-	if r.client == nil || len(ids) == 0 {
+func (p publisher) publish(kind string, ids []string) {
+	if p.client == nil || len(ids) == 0 {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), redisTimeout)
 	defer cancel()
-	if err := r.client.Publish(ctx, r.channel, kind+":"+strings.Join(ids, ",")).Err(); err != nil {
+	if err := p.client.Publish(ctx, p.channel, kind+":"+strings.Join(ids, ",")).Err(); err != nil {
 		// The revocation is committed; instances that missed it have
 		// lost their subscription too and cache nothing meanwhile.
-		r.log.Warn("publishing a revocation failed", "kind", kind, "err", err)
+		p.log.Warn("publishing a revocation failed", "kind", kind, "err", err)
 	}
 }
 
@@ -170,7 +175,7 @@ func (r *revocations) awaitUp(ctx context.Context, limit time.Duration) {
 // ready reports a lost revocation channel to /readyz.
 func (r *revocations) ready(context.Context) error {
 	if r.client != nil && !r.up.Load() {
-		return errors.New("redis unavailable: revocations are not shared, so sessions and API keys are read from the database on every request")
+		return errors.New("unavailable: revocations are not shared, so sessions and API keys are read from the database on every request")
 	}
 	return nil
 }
@@ -181,13 +186,10 @@ func (r *revocations) ready(context.Context) error {
 func (c *components) buildRevocations(sessions *auth.SessionCache) error {
 	var client *redis.Client
 	if c.cfg.Redis != "" {
-		opts, err := redis.ParseURL(c.cfg.Redis)
-		if err != nil {
-			return fmt.Errorf("invalid --redis: %v", err)
+		var err error
+		if client, err = newRedisClient(c.cfg, 0); err != nil {
+			return err
 		}
-		opts.DialTimeout, opts.WriteTimeout = redisTimeout, redisTimeout
-		opts.MaxRetries = 0
-		client = redis.NewClient(opts)
 	}
 	c.rev = newRevocations(sessions, c.apiKeys, client, c.cfg.RedisPrefix+"revocations", c.log)
 	if client == nil && (strings.HasPrefix(c.cfg.Database, "postgres://") || strings.HasPrefix(c.cfg.Database, "postgresql://")) {

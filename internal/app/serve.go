@@ -32,11 +32,21 @@ func serve(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	logger := newLogger(cfg, env.Stderr)
+	redisLogger.to.Store(logger)
+	// Everything that can be checked without touching the data directory
+	// or the database is checked first, so that a mistake leaves nothing
+	// behind.
 	social, err := loadSocialLogin(cfg, env.Environ)
 	if err != nil {
 		return err
 	}
-
+	web, err := loadHTTPSettings(cfg)
+	if err != nil {
+		return err
+	}
+	if err := checkRedis(ctx, cfg, logger); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("invalid --addr: %w", err)
@@ -44,7 +54,7 @@ func serve(ctx context.Context, args []string, env Env) error {
 	defer ln.Close()
 	adoptListenAddress(cfg, ln.Addr().String())
 
-	c, err := build(ctx, cfg, logger)
+	c, err := build(ctx, cfg, logger, env.hooks)
 	if err != nil {
 		return err
 	}
@@ -54,10 +64,7 @@ func serve(ctx context.Context, args []string, env Env) error {
 	// give it back to the system now rather than over minutes.
 	debug.FreeOSMemory()
 
-	handler, err := c.httpHandler(ctx, social)
-	if err != nil {
-		return err
-	}
+	handler := c.httpHandler(ctx, web, social)
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: cfg.HTTPReadHeaderTimeout,
@@ -104,30 +111,41 @@ func serve(ctx context.Context, args []string, env Env) error {
 	return srv.Shutdown(shutdownCtx)
 }
 
+// httpSettings are the HTTP layer's settings that are read from files or
+// parsed before the server starts.
+type httpSettings struct {
+	ips      *clientip.Resolver
+	identity *server.IdentitySigner
+}
+
+func loadHTTPSettings(cfg *config.Config) (httpSettings, error) {
+	var h httpSettings
+	var err error
+	if h.ips, err = clientip.NewResolver(cfg.TrustedProxies); err != nil {
+		return h, usageError{"invalid " + err.Error()}
+	}
+	if cfg.IdentityHeaderKey != "" {
+		if h.identity, err = server.LoadIdentityKey(cfg.IdentityHeaderKey); err != nil {
+			return h, usageError{"invalid --identity-header-key: " + err.Error()}
+		}
+	}
+	return h, nil
+}
+
 // httpHandler builds latchkey's HTTP handler from the components: the one
 // place that hands them all to the server. social may be nil (no social
 // login).
-func (c *components) httpHandler(ctx context.Context, social *socialLogin) (http.Handler, error) {
+func (c *components) httpHandler(ctx context.Context, web httpSettings, social *socialLogin) http.Handler {
 	cfg := c.cfg
-	ips, err := clientip.NewResolver(cfg.TrustedProxies)
-	if err != nil {
-		return nil, usageError{"invalid " + err.Error()}
-	}
-	var identity *server.IdentitySigner
-	if cfg.IdentityHeaderKey != "" {
-		if identity, err = server.LoadIdentityKey(cfg.IdentityHeaderKey); err != nil {
-			return nil, usageError{"invalid --identity-header-key: " + err.Error()}
-		}
-	}
 	d := server.Deps{
 		Config: cfg, Store: c.store, Auth: c.auth, Keys: c.keys, Metrics: c.metrics, Logger: c.log, Clock: c.clock,
-		IPs: ips, Limits: c.limits.store, Rules: ratelimit.Defaults().Scaled(cfg.RateLimitScale), Ready: c.ready,
-		Sealer: c.sealer, Identity: identity, Devices: c.devices,
+		IPs: web.ips, Limits: c.limits.store, Rules: ratelimit.Defaults().Scaled(c.hooks.scale()), Ready: c.ready,
+		Sealer: c.sealer, Identity: web.identity, Devices: c.devices,
 	}
 	if social != nil {
 		d.OAuth, d.Redirects = social.registry(ctx, cfg, c.log), social.redirects
 	}
-	return server.NewServer(d), nil
+	return server.NewServer(d)
 }
 
 // adoptListenAddress fills a defaulted issuer with the address actually

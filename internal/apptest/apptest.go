@@ -33,34 +33,55 @@ type Instance struct {
 // test covers the real defaults.
 var FastHashing = []string{"--password-hash-memory", "64", "--password-hash-iterations", "1"}
 
-// Start runs `latchkey serve` with a fresh data directory (SQLite unless
-// args name a database) and stops it when the test ends. Rate limits are
-// off unless args turn them on (--disable-rate-limits=false): most tests
-// sign up far more accounts from 127.0.0.1 than a real client would.
-func Start(t testing.TB, args ...string) *Instance {
-	t.Helper()
-	dir := t.TempDir()
-	return StartIn(t, dir, args...)
+// Options change how StartWith runs the server. The zero value is what
+// Start does.
+type Options struct {
+	// Dir is the data directory (to restart on the same data); empty
+	// means a fresh temporary one.
+	Dir string
+	// Env are extra environment entries ("NAME=value"), e.g.
+	// LATCHKEY_OAUTH_* provider settings, given after the test process's
+	// own environment.
+	Env []string
+	// RateLimits turns rate limiting on. It is off by default: most tests
+	// sign up far more accounts from 127.0.0.1 than a real client would.
+	RateLimits bool
+	// RateLimitScale multiplies every rate-limit period and back-off time
+	// (0.1 lets a test watch a 30 s lock pass in 3 s); 0 means 1. It
+	// implies RateLimits.
+	RateLimitScale float64
 }
 
-// StartEnv is Start with extra environment entries ("NAME=value"), e.g.
-// LATCHKEY_OAUTH_* provider settings, given to the server after the test
-// process's own environment.
+// Start runs `latchkey serve` with a fresh data directory (SQLite unless
+// args name a database), rate limits off, and stops it when the test ends.
+func Start(t testing.TB, args ...string) *Instance {
+	t.Helper()
+	return StartWith(t, Options{}, args...)
+}
+
+// StartEnv is Start with extra environment entries (Options.Env).
 func StartEnv(t testing.TB, env []string, args ...string) *Instance {
 	t.Helper()
-	return startIn(t, t.TempDir(), env, args)
+	return StartWith(t, Options{Env: env}, args...)
 }
 
 // StartIn is Start with a given data directory (to restart on the same data).
 func StartIn(t testing.TB, dir string, args ...string) *Instance {
 	t.Helper()
-	return startIn(t, dir, nil, args)
+	return StartWith(t, Options{Dir: dir}, args...)
 }
 
-func startIn(t testing.TB, dir string, extraEnv []string, args []string) *Instance {
+// StartWith is Start with options. The rate-limit options are given to
+// app.RunWith, not as flags: the binary has no flag for them.
+func StartWith(t testing.TB, o Options, args ...string) *Instance {
 	t.Helper()
-	all := append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dir, "--log-level", "debug", "--disable-rate-limits"}, FastHashing...)
+	dir := o.Dir
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	all := append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dir, "--log-level", "debug"}, FastHashing...)
 	all = append(all, args...)
+	hooks := app.TestHooks{DisableRateLimits: !o.RateLimits && o.RateLimitScale == 0, RateLimitScale: o.RateLimitScale}
 	ctx, cancel := context.WithCancel(context.Background())
 	stdoutR, stdoutW := io.Pipe()
 	inst := &Instance{DataDir: dir, logs: &testenv.LogBuffer{}, cancel: cancel, done: make(chan error, 1),
@@ -73,9 +94,9 @@ func startIn(t testing.TB, dir string, extraEnv []string, args []string) *Instan
 			environ = append(environ, kv)
 		}
 	}
-	environ = append(environ, extraEnv...)
+	environ = append(environ, o.Env...)
 	go func() {
-		err := app.Run(ctx, all, environ, strings.NewReader(""), stdoutW, inst.logs)
+		err := app.RunWith(ctx, all, environ, strings.NewReader(""), stdoutW, inst.logs, hooks)
 		stdoutW.CloseWithError(io.EOF)
 		inst.done <- err
 	}()

@@ -54,7 +54,7 @@ func startCluster(t *testing.T, n int) *cluster {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", c.dataDir, "--database", c.dsn,
-		"--redis", redisURL, "--redis-prefix", "lk-cluster-" + strings.ToLower(rand.Text()[:10]) + ":", "--issuer", "http://127.0.0.1:9", "--disable-rate-limits=false",
+		"--redis", redisURL, "--redis-prefix", "lk-cluster-" + strings.ToLower(rand.Text()[:10]) + ":", "--issuer", "http://127.0.0.1:9",
 		"--trusted-proxies", "127.0.0.1/32", "--key-reload-interval", "200ms", "--refresh-reuse-grace", "0s",
 		"--log-level", "warn"}, apptest.FastHashing...)
 	// One after another: the first migrates the schema and writes the

@@ -9,16 +9,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -50,16 +49,14 @@ type Config struct {
 	HashMemoryKiB      int
 	HashIterations     int
 	IdentityHeaderKey  string
-	DisableRateLimits  bool
+	MasterKeyFile      string
 	ConfigFile         string
 	// OAuthFromFile holds the config file's oauth section as the
 	// LATCHKEY_OAUTH_* variables it stands for (the environment wins).
 	OAuthFromFile []string
 
-	// Abuse resistance: Redis key prefix, HTTP server timeouts, and a
-	// scale for rate-limit times that exists for tests only.
+	// Abuse resistance: Redis key prefix and HTTP server timeouts.
 	RedisPrefix           string
-	RateLimitScale        float64
 	HTTPReadHeaderTimeout time.Duration
 	HTTPReadTimeout       time.Duration
 	HTTPWriteTimeout      time.Duration
@@ -71,23 +68,17 @@ type Config struct {
 
 // setting describes one configuration name: flag, env var and file key.
 type setting struct {
-	name   string // flag name; the env var is LATCHKEY_ + upper snake; the file key is the name
-	usage  string
-	def    string
-	apply  func(c *Config, v string) error
-	isBool bool
+	name  string // flag name; the env var is LATCHKEY_ + upper snake; the file key is the name
+	usage string
+	def   string
+	apply func(c *Config, v string) error
 }
 
-// flagValue holds a setting's raw text; boolean settings may be given as a
-// bare flag (--disable-rate-limits) like any Go bool flag.
-type flagValue struct {
-	v      string
-	isBool bool
-}
+// flagValue holds a setting's raw text.
+type flagValue struct{ v string }
 
 func (f *flagValue) String() string     { return f.v }
 func (f *flagValue) Set(v string) error { f.v = v; return nil }
-func (f *flagValue) IsBoolFlag() bool   { return f.isBool }
 
 func str(dst func(*Config) *string) func(*Config, string) error {
 	return func(c *Config, v string) error { *dst(c) = v; return nil }
@@ -122,69 +113,43 @@ func integer(dst func(*Config) *int) func(*Config, string) error {
 	}
 }
 
-func float(dst func(*Config) *float64) func(*Config, string) error {
-	return func(c *Config, v string) error {
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-			return fmt.Errorf("%q is not a number", v)
-		}
-		*dst(c) = f
-		return nil
-	}
-}
-
-func boolean(dst func(*Config) *bool) func(*Config, string) error {
-	return func(c *Config, v string) error {
-		switch strings.ToLower(v) {
-		case "true", "1", "yes":
-			*dst(c) = true
-		case "false", "0", "no", "":
-			*dst(c) = false
-		default:
-			return fmt.Errorf("%q is not true or false", v)
-		}
-		return nil
-	}
-}
-
 var settings = []setting{
-	{"addr", "listen address", "127.0.0.1:8080", str(func(c *Config) *string { return &c.Addr }), false},
-	{"data-dir", "directory for the SQLite database, master key and other state", "./latchkey-data", str(func(c *Config) *string { return &c.DataDir }), false},
-	{"database", "SQLite file path or sqlite:///path, or postgres://… (default <data-dir>/latchkey.db)", "", str(func(c *Config) *string { return &c.Database }), false},
-	{"issuer", "the iss of every token and the public base URL (default http://<addr>)", "", str(func(c *Config) *string { return &c.Issuer }), false},
-	{"audience", "the aud of every access token", "latchkey", str(func(c *Config) *string { return &c.Audience }), false},
-	{"redis", "redis://… to share rate limits and revocations between instances", "", str(func(c *Config) *string { return &c.Redis }), false},
-	{"access-token-ttl", "access-token lifetime", "15m", dur(func(c *Config) *time.Duration { return &c.AccessTokenTTL }), false},
-	{"refresh-token-ttl", "absolute session and refresh-token lifetime", "168h", dur(func(c *Config) *time.Duration { return &c.RefreshTokenTTL }), false},
-	{"session-idle-timeout", "a session unused this long ends", "72h", dur(func(c *Config) *time.Duration { return &c.SessionIdleTimeout }), false},
-	{"refresh-reuse-grace", "a retried refresh inside this window gets the same successor (0s allowed)", "10s", dur(func(c *Config) *time.Duration { return &c.RefreshReuseGrace }), false},
-	{"reauth-window", "sensitive operations need a sign-in within this window (0s = always ask for the password)", "10m", dur(func(c *Config) *time.Duration { return &c.ReauthWindow }), false},
-	{"signing-alg", "access-token signing algorithm: ES256, EdDSA or RS256", "ES256", str(func(c *Config) *string { return &c.SigningAlg }), false},
-	{"key-rotation-interval", "rotate the signing key automatically this often (0 = never)", "720h", dur(func(c *Config) *time.Duration { return &c.KeyRotation }), false},
-	{"audit-retention", "keep audit events this long", "2160h", dur(func(c *Config) *time.Duration { return &c.AuditRetention }), false},
-	{"tls-cert", "PEM certificate file: serve HTTPS directly", "", str(func(c *Config) *string { return &c.TLSCert }), false},
-	{"tls-key", "PEM private-key file for --tls-cert", "", str(func(c *Config) *string { return &c.TLSKey }), false},
-	{"trusted-proxies", "comma-separated CIDRs whose X-Forwarded-For is believed", "", list(func(c *Config) *[]string { return &c.TrustedProxies }), false},
-	{"cors-origins", "comma-separated origins allowed to call with credentials", "", list(func(c *Config) *[]string { return &c.CORSOrigins }), false},
-	{"redirect-allowlist", "comma-separated URLs that redirects may go to", "", list(func(c *Config) *[]string { return &c.RedirectAllowlist }), false},
-	{"metrics-allow", "comma-separated CIDRs allowed to read /metrics", "127.0.0.0/8,::1/128", list(func(c *Config) *[]string { return &c.MetricsAllow }), false},
-	{"log-format", "json or text (default: text on a terminal, json otherwise)", "", str(func(c *Config) *string { return &c.LogFormat }), false},
-	{"log-level", "debug, info, warn or error", "info", str(func(c *Config) *string { return &c.LogLevel }), false},
-	{"password-min-length", "minimum password length in characters", "8", integer(func(c *Config) *int { return &c.PasswordMinLength }), false},
-	{"password-hash-memory", "argon2id memory in KiB (OWASP: 19456)", "19456", integer(func(c *Config) *int { return &c.HashMemoryKiB }), false},
-	{"password-hash-iterations", "argon2id iterations (OWASP: 2)", "2", integer(func(c *Config) *int { return &c.HashIterations }), false},
-	{"identity-header-key", "file with a key to sign an X-Auth-Identity JWT on /v1/verify (optional)", "", str(func(c *Config) *string { return &c.IdentityHeaderKey }), false},
-	{"session-cache-ttl", "trust a live session this long between database reads (revocations still apply at once; 0 = off)", "2s", dur(func(c *Config) *time.Duration { return &c.SessionCacheTTL }), false},
-	{"key-reload-interval", "re-read the signing keys from the database this often (rotations by other instances)", "1m", dur(func(c *Config) *time.Duration { return &c.KeyReloadInterval }), false},
-	{"pprof-addr", "loopback address for a pprof debug listener (off when empty; never expose it)", "", str(func(c *Config) *string { return &c.PprofAddr }), false},
-	{"disable-rate-limits", "turn rate limiting off (load tests only; never in production)", "false", boolean(func(c *Config) *bool { return &c.DisableRateLimits }), true},
+	{"addr", "listen address", "127.0.0.1:8080", str(func(c *Config) *string { return &c.Addr })},
+	{"data-dir", "directory for the SQLite database, master key and other state", "./latchkey-data", str(func(c *Config) *string { return &c.DataDir })},
+	{"database", "SQLite file path or sqlite:///path, or postgres://… (default <data-dir>/latchkey.db)", "", str(func(c *Config) *string { return &c.Database })},
+	{"master-key-file", "the master key that seals the signing keys; every instance needs the same one (default <data-dir>/master.key)", "", str(func(c *Config) *string { return &c.MasterKeyFile })},
+	{"issuer", "the iss of every token and the public base URL (default http://<addr>)", "", str(func(c *Config) *string { return &c.Issuer })},
+	{"audience", "the aud of every access token", "latchkey", str(func(c *Config) *string { return &c.Audience })},
+	{"redis", "redis://… to share rate limits and revocations between instances", "", str(func(c *Config) *string { return &c.Redis })},
+	{"access-token-ttl", "access-token lifetime", "15m", dur(func(c *Config) *time.Duration { return &c.AccessTokenTTL })},
+	{"refresh-token-ttl", "absolute session and refresh-token lifetime", "168h", dur(func(c *Config) *time.Duration { return &c.RefreshTokenTTL })},
+	{"session-idle-timeout", "a session unused this long ends", "72h", dur(func(c *Config) *time.Duration { return &c.SessionIdleTimeout })},
+	{"refresh-reuse-grace", "a retried refresh inside this window gets the same successor (0s allowed)", "10s", dur(func(c *Config) *time.Duration { return &c.RefreshReuseGrace })},
+	{"reauth-window", "sensitive operations need a sign-in within this window (0s = always ask for the password)", "10m", dur(func(c *Config) *time.Duration { return &c.ReauthWindow })},
+	{"signing-alg", "access-token signing algorithm: ES256, EdDSA or RS256", "ES256", str(func(c *Config) *string { return &c.SigningAlg })},
+	{"key-rotation-interval", "rotate the signing key automatically this often (0 = never)", "720h", dur(func(c *Config) *time.Duration { return &c.KeyRotation })},
+	{"audit-retention", "keep audit events this long", "2160h", dur(func(c *Config) *time.Duration { return &c.AuditRetention })},
+	{"tls-cert", "PEM certificate file: serve HTTPS directly", "", str(func(c *Config) *string { return &c.TLSCert })},
+	{"tls-key", "PEM private-key file for --tls-cert", "", str(func(c *Config) *string { return &c.TLSKey })},
+	{"trusted-proxies", "comma-separated CIDRs whose X-Forwarded-For is believed", "", list(func(c *Config) *[]string { return &c.TrustedProxies })},
+	{"cors-origins", "comma-separated origins allowed to call with credentials", "", list(func(c *Config) *[]string { return &c.CORSOrigins })},
+	{"redirect-allowlist", "comma-separated URLs that redirects may go to", "", list(func(c *Config) *[]string { return &c.RedirectAllowlist })},
+	{"metrics-allow", "comma-separated CIDRs allowed to read /metrics", "127.0.0.0/8,::1/128", list(func(c *Config) *[]string { return &c.MetricsAllow })},
+	{"log-format", "json or text (default: text on a terminal, json otherwise)", "", str(func(c *Config) *string { return &c.LogFormat })},
+	{"log-level", "debug, info, warn or error", "info", str(func(c *Config) *string { return &c.LogLevel })},
+	{"password-min-length", "minimum password length in characters", "8", integer(func(c *Config) *int { return &c.PasswordMinLength })},
+	{"password-hash-memory", "argon2id memory in KiB (OWASP: 19456)", "19456", integer(func(c *Config) *int { return &c.HashMemoryKiB })},
+	{"password-hash-iterations", "argon2id iterations (OWASP: 2)", "2", integer(func(c *Config) *int { return &c.HashIterations })},
+	{"identity-header-key", "file with a key to sign an X-Auth-Identity JWT on /v1/verify (optional)", "", str(func(c *Config) *string { return &c.IdentityHeaderKey })},
+	{"session-cache-ttl", "trust a live session this long between database reads (revocations still apply at once; 0 = off)", "2s", dur(func(c *Config) *time.Duration { return &c.SessionCacheTTL })},
+	{"key-reload-interval", "re-read the signing keys from the database this often (rotations by other instances)", "1m", dur(func(c *Config) *time.Duration { return &c.KeyReloadInterval })},
+	{"pprof-addr", "loopback address for a pprof debug listener (off when empty; never expose it)", "", str(func(c *Config) *string { return &c.PprofAddr })},
 	// Abuse resistance.
-	{"redis-prefix", "prefix of every Redis key latchkey writes (to share one Redis between deployments)", "latchkey:", str(func(c *Config) *string { return &c.RedisPrefix }), false},
-	{"rate-limit-scale", "tests only: multiply every rate-limit period and back-off time by this factor", "1", float(func(c *Config) *float64 { return &c.RateLimitScale }), false},
-	{"http-read-header-timeout", "a client must send its request headers within this time (slowloris)", "5s", dur(func(c *Config) *time.Duration { return &c.HTTPReadHeaderTimeout }), false},
-	{"http-read-timeout", "a client must send its whole request within this time", "15s", dur(func(c *Config) *time.Duration { return &c.HTTPReadTimeout }), false},
-	{"http-write-timeout", "a response must be written within this time", "30s", dur(func(c *Config) *time.Duration { return &c.HTTPWriteTimeout }), false},
-	{"http-idle-timeout", "an idle keep-alive connection is closed after this time", "60s", dur(func(c *Config) *time.Duration { return &c.HTTPIdleTimeout }), false},
+	{"redis-prefix", "prefix of every Redis key latchkey writes (to share one Redis between deployments)", "latchkey:", str(func(c *Config) *string { return &c.RedisPrefix })},
+	{"http-read-header-timeout", "a client must send its request headers within this time (slowloris)", "5s", dur(func(c *Config) *time.Duration { return &c.HTTPReadHeaderTimeout })},
+	{"http-read-timeout", "a client must send its whole request within this time", "15s", dur(func(c *Config) *time.Duration { return &c.HTTPReadTimeout })},
+	{"http-write-timeout", "a response must be written within this time", "30s", dur(func(c *Config) *time.Duration { return &c.HTTPWriteTimeout })},
+	{"http-idle-timeout", "an idle keep-alive connection is closed after this time", "60s", dur(func(c *Config) *time.Duration { return &c.HTTPIdleTimeout })},
 }
 
 // EnvName returns the environment variable for a flag name.
@@ -199,12 +164,21 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	fs.SetOutput(stderr)
 	values := map[string]*flagValue{}
 	for _, s := range settings {
-		values[s.name] = &flagValue{v: s.def, isBool: s.isBool}
+		values[s.name] = &flagValue{v: s.def}
 		fs.Var(values[s.name], s.name, s.usage+" ("+EnvName(s.name)+")")
 	}
-	configFile := fs.String("config", getenv("LATCHKEY_CONFIG"), "optional YAML file with the same settings (LATCHKEY_CONFIG)")
+	configFile := fs.String("config", getenv("LATCHKEY_CONFIG"), "optional YAML file with the same settings, keys written as the flags are (access-token-ttl: 5m) (LATCHKEY_CONFIG)")
+	// The flag package prints the whole list of settings after a mistake;
+	// one line and where to find the list is kinder. -h prints the list.
+	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args); err != nil {
-		return nil, err
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(stderr, "Settings of latchkey %s (each also an environment variable, or a key of the --config file):\n", name)
+			fs.SetOutput(stderr)
+			fs.PrintDefaults()
+			return nil, err
+		}
+		return nil, flagError(err, name)
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
@@ -252,6 +226,35 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	return c, nil
 }
 
+// flagError turns the flag package's complaint into one line that says
+// where the list of settings is.
+func flagError(err error, command string) error {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+		msg = "unknown flag -" + strings.TrimLeft(name, "-")
+		if len(strings.TrimLeft(name, "-")) > 1 {
+			msg = "unknown flag --" + strings.TrimLeft(name, "-")
+		}
+	} else if name, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
+		msg = "--" + strings.TrimLeft(name, "-") + " needs a value"
+	}
+	return fmt.Errorf("%s (\"latchkey %s -h\" lists the settings)", msg, command)
+}
+
+// IsSetting reports whether name (without dashes) is a setting that every
+// command shares, such as data-dir or database. Every one takes a value.
+func IsSetting(name string) bool {
+	if name == "config" {
+		return true
+	}
+	for _, s := range settings {
+		if s.name == name {
+			return true
+		}
+	}
+	return false
+}
+
 func lookup(getenv func(string) string, name string) (string, bool) {
 	v := getenv(name)
 	return v, v != ""
@@ -284,7 +287,11 @@ func readFile(path string) (map[string]string, []string, error) {
 			continue
 		}
 		if !known[k] {
-			return nil, nil, fmt.Errorf("invalid --config %s: unknown setting %q", path, k)
+			hint := "keys are the flag names without the leading dashes, e.g. access-token-ttl"
+			if dashed := strings.ReplaceAll(k, "_", "-"); known[dashed] {
+				hint = fmt.Sprintf("did you mean %s? keys are written with dashes, as the flags are", dashed)
+			}
+			return nil, nil, fmt.Errorf("invalid --config %s: unknown setting %q (%s)", path, k, hint)
 		}
 		if items, ok := v.([]any); ok {
 			parts := make([]string, len(items))
@@ -350,6 +357,9 @@ func (c *Config) fillDefaults() error {
 		c.Issuer = scheme + "://" + c.Addr
 	}
 	c.Issuer = strings.TrimSuffix(c.Issuer, "/")
+	if c.MasterKeyFile == "" {
+		c.MasterKeyFile = filepath.Join(c.DataDir, "master.key")
+	}
 	return nil
 }
 
@@ -383,14 +393,23 @@ func (c *Config) problems() []problem {
 	if c.DataDir == "" {
 		bad("data-dir", "must not be empty")
 	}
+	if scheme, _, ok := strings.Cut(c.Database, "://"); ok {
+		switch scheme {
+		case "postgres", "postgresql", "sqlite":
+		default:
+			bad("database", "unsupported scheme %q: use a file path, sqlite:///path or postgres://…", scheme)
+		}
+	}
 	if u, err := url.Parse(c.Issuer); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		bad("issuer", "%q is not an http(s) URL", c.Issuer)
 	}
 	if c.Audience == "" {
 		bad("audience", "must not be empty")
 	}
-	if c.Redis != "" && !strings.HasPrefix(c.Redis, "redis://") && !strings.HasPrefix(c.Redis, "rediss://") {
-		bad("redis", "must start with redis:// or rediss://")
+	if c.Redis != "" {
+		if msg := redisProblem(c.Redis); msg != "" {
+			bad("redis", "%s", msg)
+		}
 	}
 	if c.AccessTokenTTL < time.Second || c.AccessTokenTTL > 24*time.Hour {
 		bad("access-token-ttl", "%s is outside 1s..24h", c.AccessTokenTTL)
@@ -465,9 +484,6 @@ func (c *Config) problems() []problem {
 	if c.HashIterations < 1 || c.HashIterations > 100 {
 		bad("password-hash-iterations", "%d is outside 1..100", c.HashIterations)
 	}
-	if c.RateLimitScale < 0.0001 || c.RateLimitScale > 1 {
-		bad("rate-limit-scale", "%v is outside 0.0001..1 (tests only; leave it at 1)", c.RateLimitScale)
-	}
 	for _, t := range []struct {
 		name string
 		d    time.Duration
@@ -478,6 +494,28 @@ func (c *Config) problems() []problem {
 		}
 	}
 	return errs
+}
+
+// redisProblem says what is wrong with a --redis URL, without repeating
+// it: it may hold a password.
+func redisProblem(v string) string {
+	if !strings.HasPrefix(v, "redis://") && !strings.HasPrefix(v, "rediss://") {
+		return "must start with redis:// or rediss://"
+	}
+	u, err := url.Parse(v)
+	if err != nil {
+		return "is not a valid URL (redis://[user:password@]host:port/db)"
+	}
+	if u.Hostname() == "" {
+		return "names no host (redis://host:6379/0)"
+	}
+	if _, err := redis.ParseURL(v); err != nil {
+		if p, ok := u.User.Password(); ok && p != "" {
+			return strings.ReplaceAll(err.Error(), p, "xxxxx")
+		}
+		return err.Error()
+	}
+	return ""
 }
 
 // Secure reports whether latchkey is served (or fronted) over HTTPS.

@@ -19,7 +19,7 @@ func TestDefaults(t *testing.T) {
 	if c.Addr != "127.0.0.1:8080" || c.Issuer != "http://127.0.0.1:8080" || c.Database != filepath.Join("latchkey-data", "latchkey.db") ||
 		c.AccessTokenTTL != 15*time.Minute || c.RefreshTokenTTL != 168*time.Hour || c.SessionIdleTimeout != 72*time.Hour ||
 		c.RefreshReuseGrace != 10*time.Second || c.ReauthWindow != 10*time.Minute || c.SigningAlg != "ES256" || c.HashMemoryKiB != 19456 || c.HashIterations != 2 ||
-		c.DisableRateLimits || c.Secure() {
+		c.MasterKeyFile != filepath.Join("latchkey-data", "master.key") || c.Secure() {
 		t.Errorf("defaults: %+v", c)
 	}
 }
@@ -29,7 +29,7 @@ func TestPrecedenceFlagEnvFileDefault(t *testing.T) {
 	if err := os.WriteFile(file, []byte("access-token-ttl: 5m\nrefresh-token-ttl: 24h\nsession-idle-timeout: 2h\ncors-origins: [\"https://a.example\", \"https://b.example\"]\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c, err := Load("serve", []string{"--config", file, "--access-token-ttl", "1m", "--disable-rate-limits"},
+	c, err := Load("serve", []string{"--config", file, "--access-token-ttl", "1m", "--master-key-file", "/run/secrets/latchkey-master-key"},
 		env(map[string]string{"LATCHKEY_ACCESS_TOKEN_TTL": "2m", "LATCHKEY_REFRESH_TOKEN_TTL": "12h"}), io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -43,8 +43,8 @@ func TestPrecedenceFlagEnvFileDefault(t *testing.T) {
 	if c.SessionIdleTimeout != 2*time.Hour {
 		t.Errorf("file should beat the default: %v", c.SessionIdleTimeout)
 	}
-	if len(c.CORSOrigins) != 2 || !c.DisableRateLimits {
-		t.Errorf("lists and bools: %+v", c)
+	if len(c.CORSOrigins) != 2 || c.MasterKeyFile != "/run/secrets/latchkey-master-key" {
+		t.Errorf("lists and strings: %+v", c)
 	}
 }
 
@@ -72,7 +72,12 @@ func TestBadSettingsNameThemselves(t *testing.T) {
 		{[]string{"--password-hash-memory", "lots"}, nil, "--password-hash-memory"},
 		{[]string{"--log-level", "loud"}, nil, "--log-level"},
 		{[]string{"--redis", "http://x"}, nil, "--redis"},
-		{[]string{"--disable-rate-limits=maybe"}, nil, "--disable-rate-limits"},
+		{[]string{"--database", "mysql://u:p@db/x"}, nil, `invalid --database: unsupported scheme "mysql"`},
+		{[]string{"--redis", "redis://:secret@cache:6379/abc"}, nil, "--redis"},
+		{[]string{"--redis", "redis:///0"}, nil, "--redis"},
+		{[]string{"--disable-rate-limits"}, nil, "unknown flag --disable-rate-limits"},
+		{[]string{"--rate-limit-scale", "0.1"}, nil, "unknown flag --rate-limit-scale"},
+		{[]string{"--data-dir"}, nil, "--data-dir needs a value"},
 		{[]string{"extra"}, nil, "unexpected argument"},
 		{[]string{"--config", "/nonexistent/latchkey.yaml"}, nil, "--config"},
 	}
@@ -87,8 +92,38 @@ func TestBadSettingsNameThemselves(t *testing.T) {
 func TestUnknownFileSettingIsRefused(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "latchkey.yaml")
 	_ = os.WriteFile(file, []byte("acces-token-ttl: 5m\n"), 0o600)
-	if _, err := Load("serve", []string{"--config", file}, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), "acces-token-ttl") {
+	if _, err := Load("serve", []string{"--config", file}, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), "acces-token-ttl") ||
+		!strings.Contains(err.Error(), "flag names without the leading dashes") {
 		t.Errorf("typo in the file: %v", err)
+	}
+	// Keys are dash-style, like the flags; the snake_case spelling is
+	// refused with the right one.
+	_ = os.WriteFile(file, []byte("access_token_ttl: 5m\n"), 0o600)
+	if _, err := Load("serve", []string{"--config", file}, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), "did you mean access-token-ttl?") {
+		t.Errorf("snake_case key: %v", err)
+	}
+}
+
+// A mistyped flag is one line that says where the list is, not the list;
+// -h prints the list.
+func TestUnknownFlagIsOneLine(t *testing.T) {
+	var out strings.Builder
+	_, err := Load("serve", []string{"--adress", "x"}, env(nil), &out)
+	if err == nil || err.Error() != `unknown flag --adress ("latchkey serve -h" lists the settings)` || out.Len() != 0 {
+		t.Errorf("error %v, printed %q", err, out.String())
+	}
+	_, err = Load("user list", []string{"-h"}, env(nil), &out)
+	if !IsHelp(err) || !strings.Contains(out.String(), "-master-key-file") || !strings.Contains(out.String(), "LATCHKEY_MASTER_KEY_FILE") {
+		t.Errorf("-h: %v\n%s", err, out.String())
+	}
+}
+
+func TestIsSetting(t *testing.T) {
+	for name, want := range map[string]bool{"data-dir": true, "database": true, "master-key-file": true, "config": true,
+		"query": false, "disable-rate-limits": false, "rate-limit-scale": false} {
+		if IsSetting(name) != want {
+			t.Errorf("IsSetting(%q) = %t", name, !want)
+		}
 	}
 }
 
@@ -150,8 +185,8 @@ func TestEveryBadSettingIsReported(t *testing.T) {
 		{"parse and validation errors", []string{"--access-token-ttl", "soon", "--signing-alg", "none"},
 			map[string]string{"LATCHKEY_REFRESH_REUSE_GRACE": "-1s"},
 			[]string{"invalid --access-token-ttl: ", "invalid LATCHKEY_REFRESH_REUSE_GRACE: ", "invalid --signing-alg: "}},
-		{"parse errors", []string{"--password-hash-memory", "lots", "--disable-rate-limits=maybe"}, nil,
-			[]string{"invalid --password-hash-memory: ", "invalid --disable-rate-limits: "}},
+		{"parse errors", []string{"--password-hash-memory", "lots", "--password-min-length", "eight"}, nil,
+			[]string{"invalid --password-min-length: ", "invalid --password-hash-memory: "}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -216,5 +251,16 @@ func TestReauthWindow(t *testing.T) {
 	}
 	if err := (&Config{ReauthWindow: -time.Second}).Validate(); err == nil || !strings.Contains(err.Error(), "invalid --reauth-window: -1s is outside 0s..24h") {
 		t.Errorf("a negative window set in code: %v", err)
+	}
+}
+
+// A bad --redis URL is named but never repeated: it may hold a password.
+func TestRedisURLIsCheckedWithoutEchoingIt(t *testing.T) {
+	_, err := Load("serve", []string{"--redis", "redis://:hunter2@cache:6379/abc"}, env(nil), io.Discard)
+	if err == nil || !strings.HasPrefix(err.Error(), "invalid --redis: ") || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("error %v", err)
+	}
+	if _, err := Load("serve", []string{"--redis", "redis://:hunter2@cache:6379/0"}, env(nil), io.Discard); err != nil {
+		t.Errorf("a good URL: %v", err)
 	}
 }

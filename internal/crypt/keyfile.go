@@ -41,6 +41,11 @@ func LoadOrCreateKeyFile(path string) ([]byte, error) {
 	return readKeyFile(path)
 }
 
+// LoadKeyFile returns the master key stored at path, with the checks of
+// LoadOrCreateKeyFile, and never creates one. A missing file gives an
+// error that wraps fs.ErrNotExist.
+func LoadKeyFile(path string) ([]byte, error) { return readKeyFile(path) }
+
 func readKeyFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {

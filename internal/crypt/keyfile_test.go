@@ -3,6 +3,8 @@ package crypt
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -136,5 +138,25 @@ func assertMode(t *testing.T, path string, want os.FileMode) {
 	}
 	if got := info.Mode().Perm(); got != want {
 		t.Errorf("%s has mode %04o, want %04o", path, got, want)
+	}
+}
+
+// LoadKeyFile reads what LoadOrCreateKeyFile wrote and never creates a
+// file: a command that only reads must not mint a master key.
+func TestLoadKeyFileNeverCreates(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sub", "master.key")
+	if _, err := LoadKeyFile(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("missing file: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "sub")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("LoadKeyFile created the directory: %v", err)
+	}
+	want, err := LoadOrCreateKeyFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := LoadKeyFile(path); err != nil || !bytes.Equal(got, want) {
+		t.Errorf("got %x, %v; want %x", got, err, want)
 	}
 }

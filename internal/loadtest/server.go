@@ -16,7 +16,10 @@ import (
 
 // StartOptions say how to start a latchkey server for a run.
 type StartOptions struct {
-	// Binary is a built latchkey; empty builds ./cmd/latchkey from ModuleDir.
+	// Binary is a load-test build of latchkey (go build -tags loadtest
+	// ./cmd/latchkey: rate limits off); empty builds one from ModuleDir.
+	// A normal build enforces rate limits, so login and signup would
+	// measure the limiter.
 	Binary    string
 	ModuleDir string
 	// Database is passed as --database when set (postgres://… to measure
@@ -40,9 +43,9 @@ type Server struct {
 
 const listeningPrefix = "latchkey listening on "
 
-// StartServer builds (unless given a binary) and starts `latchkey serve` on
-// a random loopback port with a fresh data directory and rate limits off,
-// and waits for the line that names its URL.
+// StartServer builds (unless given a binary) a load-test build of latchkey
+// and starts `latchkey serve` on a random loopback port with a fresh data
+// directory, and waits for the line that names its URL.
 func StartServer(ctx context.Context, o StartOptions) (*Server, error) {
 	timeout := o.StartTimeout
 	if timeout == 0 {
@@ -62,13 +65,14 @@ func StartServer(ctx context.Context, o StartOptions) (*Server, error) {
 	bin := o.Binary
 	if bin == "" {
 		bin = filepath.Join(dir, "latchkey")
-		build := exec.CommandContext(startCtx, "go", "build", "-o", bin, "./cmd/latchkey")
+		// The loadtest tag turns rate limiting off: the binary has no flag for it.
+		build := exec.CommandContext(startCtx, "go", "build", "-tags", "loadtest", "-o", bin, "./cmd/latchkey")
 		build.Dir = o.ModuleDir
 		if out, err := build.CombinedOutput(); err != nil {
 			return fail(fmt.Errorf("building latchkey: %w\n%s", err, out))
 		}
 	}
-	args := []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dir, "--disable-rate-limits"}
+	args := []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dir}
 	if o.Database != "" {
 		args = append(args, "--database", o.Database)
 	}

@@ -37,7 +37,7 @@ func TestStartServerReadsURLAndPassesFlags(t *testing.T) {
 		t.Errorf("reading the server's memory: %v", err)
 	}
 	args, _ := os.ReadFile(argsFile)
-	want := "serve --addr 127.0.0.1:0 --data-dir " + s.Dir + " --disable-rate-limits --database postgres://x@127.0.0.1/db --signing-alg EdDSA"
+	want := "serve --addr 127.0.0.1:0 --data-dir " + s.Dir + " --database postgres://x@127.0.0.1/db --signing-alg EdDSA"
 	if strings.TrimSpace(string(args)) != want {
 		t.Errorf("server args\n got %s\nwant %s", args, want)
 	}

@@ -42,7 +42,8 @@ func (s *Server) handleHealthz() handler {
 }
 
 // handleReadyz reports whether this instance can serve: the database
-// answers, and any extra dependency (Redis) is healthy.
+// answers, and the shared services (Redis) are healthy. It lists each one,
+// healthy or not.
 func (s *Server) handleReadyz() handler {
 	return func(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
@@ -54,8 +55,11 @@ func (s *Server) handleReadyz() handler {
 			checks["database"], status = "unavailable", http.StatusServiceUnavailable
 		}
 		if s.ready != nil {
-			if err := s.ready(ctx); err != nil {
-				checks["dependencies"] = err.Error()
+			more, ok := s.ready(ctx)
+			for name, state := range more {
+				checks[name] = state
+			}
+			if !ok {
 				status = http.StatusServiceUnavailable
 			}
 		}

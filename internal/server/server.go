@@ -32,8 +32,10 @@ type Deps struct {
 	Metrics *Metrics
 	Logger  *slog.Logger
 	Clock   func() time.Time
-	// Ready reports extra readiness problems (e.g. Redis down); nil if none.
-	Ready func(ctx context.Context) error
+	// Ready reports the shared services besides the database (Redis), by
+	// name, each as "ok" or what is wrong; ok is false if one is wrong.
+	// /readyz lists every one, healthy or not.
+	Ready func(ctx context.Context) (checks map[string]string, ok bool)
 	// IPs tells the client address, believing forwarded headers only from
 	// trusted proxies.
 	IPs *clientip.Resolver
@@ -66,7 +68,7 @@ type Server struct {
 	metrics *Metrics
 	log     *slog.Logger
 	clock   func() time.Time
-	ready   func(ctx context.Context) error
+	ready   func(ctx context.Context) (map[string]string, bool)
 	ips     *clientip.Resolver
 	limits  ratelimit.Store
 	rules   ratelimit.Rules
