@@ -350,7 +350,7 @@ func TestRateLimitOwnerIsNotLockedOut(t *testing.T) {
 // TestRateLimitAPIKeys: minting keys is limited per user, and every key has
 // a request quota on latchkey's own routes (AK-10).
 func TestRateLimitAPIKeys(t *testing.T) {
-	srv := apptest.Start(t, "--disable-rate-limits=false")
+	srv := apptest.StartWith(t, limited)
 	tok := signup(t, srv, "many-keys@example.com")
 	auth := bearer(tok["access_token"])
 	var key string
@@ -400,7 +400,7 @@ func TestRateLimitAPIKeys(t *testing.T) {
 // TestRateLimitCountsTheCanonicalAccount (AUTH-09): case, spaces and a
 // trailing dot do not give a guesser a fresh counter.
 func TestRateLimitCountsTheCanonicalAccount(t *testing.T) {
-	srv := apptest.Start(t, "--disable-rate-limits=false", "--rate-limit-scale", "0.1")
+	srv := apptest.StartWith(t, apptest.Options{RateLimits: true, RateLimitScale: 0.1})
 	signup(t, srv, "canon@example.com")
 	for i, variant := range []string{"canon@example.com", "CANON@EXAMPLE.COM", " canon@example.com ", "Canon@Example.com.", "canon@EXAMPLE.com", "cAnOn@example.com"} {
 		if r := login(t, srv, variant, "wrong password"); r.Status != 401 {
