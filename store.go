@@ -127,7 +127,9 @@ type EmailTokenStore interface {
 	// other is charged one wrong attempt, and the call returns ENotFound.
 	// The check and the charge are one atomic step, so that concurrent
 	// guesses never test more than maxAttempts codes against a token, and
-	// of concurrent right codes exactly one succeeds.
+	// of concurrent right codes exactly one succeeds. (Should the code
+	// match two tokens, all it matches are consumed and the newest is
+	// returned.)
 	ConsumeEmailTokenByCode(ctx context.Context, purpose, email string, codeHash []byte, now time.Time, maxAttempts int) (*EmailToken, error)
 	// VoidEmailTokens voids (deletes) every unconsumed token of the user
 	// whose purpose is one of purposes, or of any purpose when none is
@@ -144,6 +146,8 @@ type OutboxStore interface {
 	// EnqueueMail queues m as it is: the caller sets NextAttemptAt
 	// (usually CreatedAt).
 	EnqueueMail(ctx context.Context, m *OutboxMail) error
+	// MailByID returns one mail, for an operator's view (ENotFound if it
+	// is unknown).
 	MailByID(ctx context.Context, id string) (*OutboxMail, error)
 	// ClaimMail leases up to limit mails that are due at now (neither sent
 	// nor given up, NextAttemptAt not after now, held by no sender or by
