@@ -12,7 +12,8 @@ import (
 // operator-only error (the HTTP layer answers it with 500 or 503). The
 // caller names every new record (NewID) and sets its values: an adapter
 // makes no IDs, fills in no defaults, and refuses a user, session, API key,
-// identity or audit event without an ID (an operator-only error).
+// identity, email token, mail or audit event without an ID (an
+// operator-only error).
 
 // UserStore keeps accounts. Emails are unique.
 type UserStore interface {
@@ -30,7 +31,7 @@ type UserStore interface {
 	// number of concurrent calls with the same oldHash at most one succeeds.
 	SetPasswordHash(ctx context.Context, id, oldHash, newHash string, at time.Time) error
 	// DeleteUser removes the user with every session, refresh token, API key,
-	// identity and one-time code of theirs.
+	// identity, one-time code and email token of theirs.
 	DeleteUser(ctx context.Context, id string) error
 	// ListUsers returns users newest first, and the cursor of the next page
 	// ("" when there is none).
@@ -105,6 +106,68 @@ type OneTimeCodeStore interface {
 	ConsumeOneTimeCode(ctx context.Context, hash []byte, now time.Time) (*OneTimeCode, error)
 }
 
+// EmailTokenStore keeps the hashes of the tokens and codes that mails
+// carry. A token is live until it is consumed, expires, or is voided; a
+// user has at most one unconsumed token per purpose. Numbers such as
+// lifetimes and the wrong-code limit are the caller's.
+type EmailTokenStore interface {
+	// CreateEmailToken stores t and, atomically with it, voids (deletes)
+	// every other unconsumed token of the same user and purpose: a new
+	// request voids the previous one. ENotFound for an unknown user.
+	CreateEmailToken(ctx context.Context, t *EmailToken) error
+	// ConsumeEmailTokenByLink marks the live token of purpose whose link
+	// hash is linkHash consumed at now and returns it, atomically: under
+	// any number of concurrent calls exactly one succeeds. ENotFound for
+	// an unknown, consumed, voided or expired token. Wrong codes do not
+	// affect the link, whose token cannot be guessed.
+	ConsumeEmailTokenByLink(ctx context.Context, purpose string, linkHash []byte, now time.Time) (*EmailToken, error)
+	// ConsumeEmailTokenByCode checks codeHash against the live tokens of
+	// purpose sent to email that have fewer than maxAttempts wrong codes:
+	// the one it matches is marked consumed at now and returned; every
+	// other is charged one wrong attempt, and the call returns ENotFound.
+	// The check and the charge are one atomic step, so that concurrent
+	// guesses never test more than maxAttempts codes against a token, and
+	// of concurrent right codes exactly one succeeds. (Should the code
+	// match two tokens, all it matches are consumed and the newest is
+	// returned.)
+	ConsumeEmailTokenByCode(ctx context.Context, purpose, email string, codeHash []byte, now time.Time, maxAttempts int) (*EmailToken, error)
+	// VoidEmailTokens voids (deletes) every unconsumed token of the user
+	// whose purpose is one of purposes, or of any purpose when none is
+	// given, and returns how many it voided: a password reset voids pending
+	// sign-in links, a "this wasn't me" cancels an email change.
+	VoidEmailTokens(ctx context.Context, userID string, purposes ...string) (int, error)
+}
+
+// OutboxStore is the durable outbox: mails are queued in the transaction
+// of what they announce and delivered by a sender, which claims them with
+// a lease so that several instances never hold one mail at once, and one
+// that dies lets go of it when the lease runs out.
+type OutboxStore interface {
+	// EnqueueMail queues m as it is: the caller sets NextAttemptAt
+	// (usually CreatedAt).
+	EnqueueMail(ctx context.Context, m *OutboxMail) error
+	// MailByID returns one mail, for an operator's view (ENotFound if it
+	// is unknown).
+	MailByID(ctx context.Context, id string) (*OutboxMail, error)
+	// ClaimMail leases up to limit mails that are due at now (neither sent
+	// nor given up, NextAttemptAt not after now, held by no sender or by
+	// one whose lease ran out), oldest first: it sets LeaseUntil to
+	// now+lease and counts an attempt. Concurrent claims, from any number
+	// of instances, never return the same mail while its lease runs.
+	ClaimMail(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]OutboxMail, error)
+	// MarkMailSent records that the mail was sent at at, releases its
+	// lease and drops its bodies. ENotFound for an unknown mail.
+	MarkMailSent(ctx context.Context, id string, at time.Time) error
+	// MarkMailFailed records a failed attempt: it releases the lease and
+	// keeps reason (cut to 1000 bytes) as LastError; the mail falls due
+	// again at next, or, when gaveUp, is given up at next (FailedAt) and
+	// its bodies are dropped. A mail that was sent meanwhile stays sent.
+	// ENotFound for an unknown mail.
+	MarkMailFailed(ctx context.Context, id string, next time.Time, reason string, gaveUp bool) error
+	// OutboxStats counts the outbox's mails as they stand at now.
+	OutboxStats(ctx context.Context, now time.Time) (OutboxStats, error)
+}
+
 // SigningKeyStore keeps JWT signing keys.
 type SigningKeyStore interface {
 	CreateSigningKey(ctx context.Context, k *SigningKey) error
@@ -124,10 +187,14 @@ type AuditStore interface {
 
 // Janitor removes what has outlived its use.
 type Janitor interface {
-	// DeleteExpired removes sessions, refresh tokens and one-time codes that
-	// expired (or were revoked) before the cut-off, and audit events older
-	// than auditBefore. It returns the number of rows removed.
+	// DeleteExpired removes sessions, refresh tokens, one-time codes and
+	// email tokens that expired (or were revoked or consumed) before the
+	// cut-off, and audit events older than auditBefore. It returns the
+	// number of rows removed.
 	DeleteExpired(ctx context.Context, before, auditBefore time.Time) (int64, error)
+	// DeleteOldMail removes the mails of the outbox that were sent or given
+	// up before the cut-off, and returns how many.
+	DeleteOldMail(ctx context.Context, before time.Time) (int64, error)
 }
 
 // Tx is everything a use case can do inside one transaction.
@@ -138,6 +205,8 @@ type Tx interface {
 	APIKeyStore
 	IdentityStore
 	OneTimeCodeStore
+	EmailTokenStore
+	OutboxStore
 	SigningKeyStore
 	AuditStore
 }

@@ -45,6 +45,22 @@ func TestOnceRemovesWhatOutlivedItsUse(t *testing.T) {
 	}
 	const retention = 90 * 24 * time.Hour
 	old, recent := audit(now.Add(-retention-time.Hour)), audit(now.Add(-retention+time.Hour))
+	token := &latchkey.EmailToken{ID: latchkey.NewID(now), UserID: u.ID, Purpose: latchkey.PurposeVerifyEmail, Email: u.Email,
+		LinkHash: []byte("link"), CreatedAt: now.Add(-25 * time.Hour), ExpiresAt: now.Add(-time.Hour)}
+	if err := db.CreateEmailToken(ctx, token); err != nil {
+		t.Fatal(err)
+	}
+	mail := func(sent time.Time) string {
+		m := &latchkey.OutboxMail{ID: latchkey.NewID(sent), Kind: "verify-email", To: u.Email, CreatedAt: sent, NextAttemptAt: sent}
+		if err := db.EnqueueMail(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.MarkMailSent(ctx, m.ID, sent); err != nil {
+			t.Fatal(err)
+		}
+		return m.ID
+	}
+	oldMail, recentMail := mail(now.Add(-janitor.MailRetention-time.Hour)), mail(now.Add(-janitor.MailRetention+time.Hour))
 
 	var logs bytes.Buffer
 	j := janitor.New(db, retention, func() time.Time { return now }, slog.New(slog.NewTextHandler(&logs, nil)))
@@ -52,8 +68,14 @@ func TestOnceRemovesWhatOutlivedItsUse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 2 {
-		t.Errorf("removed %d rows, want 2 (one session, one audit event)", n)
+	if n != 4 {
+		t.Errorf("removed %d rows, want 4 (a session, an audit event, an email token, a mail)", n)
+	}
+	if _, err := db.MailByID(ctx, oldMail); !latchkey.IsCode(err, latchkey.ENotFound) {
+		t.Errorf("old mail still there: %v", err)
+	}
+	if _, err := db.MailByID(ctx, recentMail); err != nil {
+		t.Errorf("recent mail removed: %v", err)
 	}
 	if _, err := db.SessionByID(ctx, expired); !latchkey.IsCode(err, latchkey.ENotFound) {
 		t.Errorf("expired session still there: %v", err)
@@ -68,8 +90,14 @@ func TestOnceRemovesWhatOutlivedItsUse(t *testing.T) {
 	if len(events) != 1 || events[0].ID != recent || events[0].ID == old {
 		t.Errorf("audit after clean-up: %+v", events)
 	}
-	if !bytes.Contains(logs.Bytes(), []byte("rows=2")) {
+	if !bytes.Contains(logs.Bytes(), []byte("rows=4")) {
 		t.Errorf("the count was not logged: %s", logs.String())
+	}
+
+	// KeepMail shortens the mail retention.
+	j = janitor.New(db, retention, func() time.Time { return now }, slog.New(slog.DiscardHandler), janitor.KeepMail(time.Hour))
+	if n, err := j.Once(ctx); err != nil || n != 1 {
+		t.Errorf("with KeepMail(1h): removed %d rows (%v), want the recent mail", n, err)
 	}
 
 	// Run cleans up at once and stops with its context.

@@ -119,3 +119,24 @@ func scanUser(row sqlstore.Scanner) (*latchkey.User, error) {
 	utcp(&u.EmailVerifiedAt)
 	return &u, nil
 }
+
+func scanEmailToken(row sqlstore.Scanner) (*latchkey.EmailToken, error) {
+	var t latchkey.EmailToken
+	if err := row.Scan(&t.ID, &t.UserID, &t.Purpose, &t.Email, &t.LinkHash, &t.CodeHash, &t.Attempts, &t.CreatedAt, &t.ExpiresAt, &t.ConsumedAt); err != nil {
+		return nil, err
+	}
+	utc(&t.CreatedAt, &t.ExpiresAt)
+	utcp(&t.ConsumedAt)
+	return &t, nil
+}
+
+func scanMail(row sqlstore.Scanner) (*latchkey.OutboxMail, error) {
+	var m latchkey.OutboxMail
+	if err := row.Scan(&m.ID, &m.Kind, &m.To, &m.Subject, &m.Text, &m.HTML, &m.CreatedAt, &m.Attempts, &m.NextAttemptAt,
+		&m.LeaseUntil, &m.SentAt, &m.FailedAt, &m.LastError); err != nil {
+		return nil, err
+	}
+	utc(&m.CreatedAt, &m.NextAttemptAt)
+	utcp(&m.LeaseUntil, &m.SentAt, &m.FailedAt)
+	return &m, nil
+}

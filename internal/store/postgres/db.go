@@ -153,6 +153,7 @@ func (d *DB) DeleteExpired(ctx context.Context, before, auditBefore time.Time) (
 			(SELECT id FROM sessions WHERE expires_at < $1 OR revoked_at < $1)`, []any{before}},
 		{`DELETE FROM sessions WHERE expires_at < $1 OR revoked_at < $1`, []any{before}},
 		{`DELETE FROM one_time_codes WHERE expires_at < $1`, []any{before}},
+		{`DELETE FROM email_tokens WHERE expires_at < $1 OR consumed_at < $1`, []any{before}},
 		{`DELETE FROM audit_events WHERE occurred_at < $1`, []any{auditBefore}},
 	}
 	var total int64
@@ -171,6 +172,14 @@ func (d *DB) DeleteExpired(ctx context.Context, before, auditBefore time.Time) (
 		return 0, err
 	}
 	return total, nil
+}
+
+func (d *DB) DeleteOldMail(ctx context.Context, before time.Time) (int64, error) {
+	tag, err := d.pool.Exec(ctx, `DELETE FROM outbox WHERE sent_at < $1 OR failed_at < $1`, before)
+	if err != nil {
+		return 0, mapErr("delete old mail", err)
+	}
+	return tag.RowsAffected(), nil
 }
 
 // schemaLocker is goose's session locker with a lock per schema: tenants

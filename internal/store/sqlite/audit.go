@@ -35,6 +35,7 @@ func (d *DB) DeleteExpired(ctx context.Context, before, auditBefore time.Time) (
 			(SELECT id FROM sessions WHERE expires_at < ? OR revoked_at < ?)`, []any{b, b, b}},
 		{`DELETE FROM sessions WHERE expires_at < ? OR revoked_at < ?`, []any{b, b}},
 		{`DELETE FROM one_time_codes WHERE expires_at < ?`, []any{b}},
+		{`DELETE FROM email_tokens WHERE expires_at < ? OR consumed_at < ?`, []any{b, b}},
 		{`DELETE FROM audit_events WHERE occurred_at < ?`, []any{ab}},
 	}
 	var total int64
@@ -57,4 +58,14 @@ func (d *DB) DeleteExpired(ctx context.Context, before, auditBefore time.Time) (
 		return 0, err
 	}
 	return total, nil
+}
+
+func (d *DB) DeleteOldMail(ctx context.Context, before time.Time) (int64, error) {
+	b := micro(before)
+	res, err := d.writer.exec(ctx, `DELETE FROM outbox WHERE sent_at < ? OR failed_at < ?`, b, b)
+	if err != nil {
+		return 0, mapErr("delete old mail", err)
+	}
+	n, err := res.RowsAffected()
+	return n, mapErr("delete old mail", err)
 }

@@ -153,3 +153,27 @@ func scanUser(s sqlstore.Scanner) (*latchkey.User, error) {
 	u.CreatedAt, u.UpdatedAt = fromMicro(created), fromMicro(updated)
 	return &u, nil
 }
+
+func scanEmailToken(s sqlstore.Scanner) (*latchkey.EmailToken, error) {
+	var t latchkey.EmailToken
+	var created, expires int64
+	var consumed sql.NullInt64
+	if err := s.Scan(&t.ID, &t.UserID, &t.Purpose, &t.Email, &t.LinkHash, &t.CodeHash, &t.Attempts, &created, &expires, &consumed); err != nil {
+		return nil, err
+	}
+	t.CreatedAt, t.ExpiresAt, t.ConsumedAt = fromMicro(created), fromMicro(expires), fromNullMicro(consumed)
+	return &t, nil
+}
+
+func scanMail(s sqlstore.Scanner) (*latchkey.OutboxMail, error) {
+	var m latchkey.OutboxMail
+	var created, next int64
+	var lease, sent, failed sql.NullInt64
+	if err := s.Scan(&m.ID, &m.Kind, &m.To, &m.Subject, &m.Text, &m.HTML, &created, &m.Attempts, &next,
+		&lease, &sent, &failed, &m.LastError); err != nil {
+		return nil, err
+	}
+	m.CreatedAt, m.NextAttemptAt = fromMicro(created), fromMicro(next)
+	m.LeaseUntil, m.SentAt, m.FailedAt = fromNullMicro(lease), fromNullMicro(sent), fromNullMicro(failed)
+	return &m, nil
+}

@@ -192,6 +192,20 @@ func testDeleteExpired(t *testing.T, s latchkey.Store) {
 	must(t, s.CreateOneTimeCode(ctx(t), oldCode))
 	must(t, s.CreateOneTimeCode(ctx(t), newCode))
 
+	// Email tokens go when they expire or are consumed.
+	oldToken := emailToken(t, u, 1, latchkey.PurposeVerifyEmail, nil)
+	oldToken.ExpiresAt = cut.Add(-time.Second)
+	usedToken := createEmailToken(t, s, emailToken(t, u, 2, latchkey.PurposePasswordReset, nil))
+	_, err := s.ConsumeEmailTokenByLink(ctx(t), usedToken.Purpose, usedToken.LinkHash, t0)
+	must(t, err)
+	liveToken := emailToken(t, u, 3, latchkey.PurposeSignIn, nil)
+	liveToken.ExpiresAt = cut
+	createEmailToken(t, s, oldToken)
+	createEmailToken(t, s, liveToken)
+	// Mail is the business of DeleteOldMail.
+	sentMail := enqueue(t, s, mailN(1))
+	must(t, s.MarkMailSent(ctx(t), sentMail.ID, t0))
+
 	oldEvent, newEvent := auditEvent(1, latchkey.AuditLogout, u.ID), auditEvent(1000, latchkey.AuditLogout, u.ID)
 	must(t, s.AppendAudit(ctx(t), oldEvent))
 	must(t, s.AppendAudit(ctx(t), newEvent))
@@ -199,8 +213,8 @@ func testDeleteExpired(t *testing.T, s latchkey.Store) {
 	n, err := s.DeleteExpired(ctx(t), cut, at(time.Second))
 	must(t, err)
 	// 3 refresh tokens (old, expired session's, revoked session's),
-	// 2 sessions, 1 code, 1 audit event.
-	equal(t, "rows removed", n, int64(7))
+	// 2 sessions, 1 code, 2 email tokens, 1 audit event.
+	equal(t, "rows removed", n, int64(9))
 
 	for _, id := range []string{expired.ID, revoked.ID} {
 		_, err := s.SessionByID(ctx(t), id)
@@ -223,10 +237,17 @@ func testDeleteExpired(t *testing.T, s latchkey.Store) {
 	events, _, err := s.ListAudit(ctx(t), latchkey.AuditFilter{})
 	must(t, err)
 	equal(t, "audit left", auditIDs(events), []string{newEvent.ID})
+	// The two tokens are in the count; the live one is checked after the
+	// second run, since consuming it makes it the janitor's.
+	_, err = s.ConsumeEmailTokenByLink(ctx(t), oldToken.Purpose, oldToken.LinkHash, oldToken.CreatedAt)
+	mustCode(t, err, latchkey.ENotFound)
+	mailByID(t, s, sentMail.ID)
 
 	n, err = s.DeleteExpired(ctx(t), cut, at(time.Second))
 	must(t, err)
 	equal(t, "second run", n, int64(0))
+	_, err = s.ConsumeEmailTokenByLink(ctx(t), liveToken.Purpose, liveToken.LinkHash, t0)
+	must(t, err)
 }
 
 // testTimePrecision checks the documented round trip: UTC, microseconds.
@@ -256,6 +277,10 @@ func testClosed(t *testing.T, s latchkey.Store) {
 	mustCode(t, s.Ping(ctx(t)), latchkey.EUnavailable)
 	_, err = s.DeleteExpired(ctx(t), t0, t0)
 	mustCode(t, err, latchkey.EUnavailable)
+	_, err = s.ClaimMail(ctx(t), t0, time.Minute, 10)
+	mustCode(t, err, latchkey.EUnavailable)
+	_, err = s.DeleteOldMail(ctx(t), t0)
+	mustCode(t, err, latchkey.EUnavailable)
 }
 
 // The caller names every new record (latchkey.NewID): a store makes no IDs
@@ -270,12 +295,18 @@ func testNewRecordsNeedIDs(t *testing.T, s latchkey.Store) {
 	i := &latchkey.Identity{UserID: u.ID, Provider: "github", Subject: "1", CreatedAt: t0}
 	e := auditEvent(1, latchkey.AuditSignup, u.ID)
 	e.ID = ""
+	et := emailToken(t, u, 1, latchkey.PurposeVerifyEmail, randBytes(t))
+	et.ID = ""
+	m := mailN(1)
+	m.ID = ""
 	creates := map[string]func(tx latchkey.Tx) error{
-		"CreateUser":     func(tx latchkey.Tx) error { return tx.CreateUser(ctx(t), noID) },
-		"CreateSession":  func(tx latchkey.Tx) error { return tx.CreateSession(ctx(t), x) },
-		"CreateAPIKey":   func(tx latchkey.Tx) error { return tx.CreateAPIKey(ctx(t), k) },
-		"CreateIdentity": func(tx latchkey.Tx) error { return tx.CreateIdentity(ctx(t), i) },
-		"AppendAudit":    func(tx latchkey.Tx) error { return tx.AppendAudit(ctx(t), e) },
+		"CreateEmailToken": func(tx latchkey.Tx) error { return tx.CreateEmailToken(ctx(t), et) },
+		"EnqueueMail":      func(tx latchkey.Tx) error { return tx.EnqueueMail(ctx(t), m) },
+		"CreateUser":       func(tx latchkey.Tx) error { return tx.CreateUser(ctx(t), noID) },
+		"CreateSession":    func(tx latchkey.Tx) error { return tx.CreateSession(ctx(t), x) },
+		"CreateAPIKey":     func(tx latchkey.Tx) error { return tx.CreateAPIKey(ctx(t), k) },
+		"CreateIdentity":   func(tx latchkey.Tx) error { return tx.CreateIdentity(ctx(t), i) },
+		"AppendAudit":      func(tx latchkey.Tx) error { return tx.AppendAudit(ctx(t), e) },
 	}
 	for name, create := range creates {
 		mustCode(t, create(s), latchkey.EInternal)
@@ -283,8 +314,13 @@ func testNewRecordsNeedIDs(t *testing.T, s latchkey.Store) {
 			t.Errorf("%s in a transaction: %v, want internal", name, err)
 		}
 	}
-	equal(t, "IDs after the refusals", []string{noID.ID, x.ID, k.ID, i.ID, e.ID}, []string{"", "", "", "", ""})
-	_, err := s.UserByEmail(ctx(t), noID.Email)
+	equal(t, "IDs after the refusals", []string{noID.ID, x.ID, k.ID, i.ID, e.ID, et.ID, m.ID}, []string{"", "", "", "", "", "", ""})
+	_, err := s.ConsumeEmailTokenByLink(ctx(t), et.Purpose, et.LinkHash, t0)
+	mustCode(t, err, latchkey.ENotFound)
+	claimed, err := s.ClaimMail(ctx(t), at(time.Hour), time.Minute, 10)
+	must(t, err)
+	equal(t, "mails stored without an ID", len(claimed), 0)
+	_, err = s.UserByEmail(ctx(t), noID.Email)
 	mustCode(t, err, latchkey.ENotFound)
 	sessions, err := s.ListSessions(ctx(t), u.ID, t0)
 	must(t, err)

@@ -227,6 +227,7 @@ func testDeleteUserCascades(t *testing.T, s latchkey.Store) {
 	must(t, s.CreateIdentity(ctx(t), id))
 	code := &latchkey.OneTimeCode{Hash: randBytes(t), UserID: u.ID, Provider: "github", CreatedAt: t0, ExpiresAt: at(time.Minute)}
 	must(t, s.CreateOneTimeCode(ctx(t), code))
+	et := createEmailToken(t, s, emailToken(t, u, 1, latchkey.PurposeVerifyEmail, nil))
 	keptSession := createSession(t, s, keep, 2)
 
 	must(t, s.DeleteUser(ctx(t), u.ID))
@@ -242,6 +243,8 @@ func testDeleteUserCascades(t *testing.T, s latchkey.Store) {
 	_, err = s.IdentityByProviderSubject(ctx(t), "github", "42")
 	mustCode(t, err, latchkey.ENotFound)
 	_, err = s.ConsumeOneTimeCode(ctx(t), code.Hash, t0)
+	mustCode(t, err, latchkey.ENotFound)
+	_, err = s.ConsumeEmailTokenByLink(ctx(t), et.Purpose, et.LinkHash, t0)
 	mustCode(t, err, latchkey.ENotFound)
 	// Nobody else's rows go.
 	_, err = s.SessionByID(ctx(t), keptSession.ID)
