@@ -11,15 +11,6 @@ import (
 	"github.com/latchkey/latchkey/internal/crypt"
 )
 
-// Purposes of mailed tokens. Each hash is keyed with its purpose too, so a
-// token mailed for one flow can never be used in another.
-const (
-	PurposeVerifyEmail   = "verify_email"
-	PurposePasswordReset = "password_reset"
-	PurposeEmailChange   = "email_change"
-	PurposeSignIn        = "sign_in"
-)
-
 // EmailCodeDigits is the length of a mailed code.
 const EmailCodeDigits = 8
 

@@ -3,6 +3,8 @@ package auth
 import (
 	"bytes"
 	"testing"
+
+	"github.com/latchkey/latchkey"
 )
 
 func TestEmailSecrets(t *testing.T) {
@@ -23,13 +25,13 @@ func TestEmailSecrets(t *testing.T) {
 
 func TestEmailHashesAreKeyedAndBound(t *testing.T) {
 	a, b := emailHasher{key: bytes.Repeat([]byte{1}, 32)}, emailHasher{key: bytes.Repeat([]byte{2}, 32)}
-	if bytes.Equal(a.link(PurposeVerifyEmail, "t"), b.link(PurposeVerifyEmail, "t")) {
+	if bytes.Equal(a.link(latchkey.PurposeVerifyEmail, "t"), b.link(latchkey.PurposeVerifyEmail, "t")) {
 		t.Error("the key does not change the hash")
 	}
-	if bytes.Equal(a.link(PurposeVerifyEmail, "t"), a.link(PurposePasswordReset, "t")) {
+	if bytes.Equal(a.link(latchkey.PurposeVerifyEmail, "t"), a.link(latchkey.PurposePasswordReset, "t")) {
 		t.Error("a token hashes alike for two purposes")
 	}
-	if bytes.Equal(a.code(PurposeSignIn, "x@example.com", "12345678"), a.code(PurposeSignIn, "y@example.com", "12345678")) {
+	if bytes.Equal(a.code(latchkey.PurposeSignIn, "x@example.com", "12345678"), a.code(latchkey.PurposeSignIn, "y@example.com", "12345678")) {
 		t.Error("a code hashes alike for two addresses")
 	}
 	if bytes.Equal(a.sum("ab", "c"), a.sum("a", "bc")) {
