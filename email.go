@@ -14,6 +14,9 @@ const (
 	// the change.
 	PurposeEmailChange = "email_change"
 	PurposeSignIn      = "sign_in"
+	// PurposeEmailChangeCancel: the token goes to the old address with the
+	// notice of a change, and cancels it ("this wasn't me").
+	PurposeEmailChangeCancel = "email_change_cancel"
 )
 
 // EmailToken is the stored half of what one mail carries: a link token and

@@ -19,15 +19,18 @@ const (
 	// EReauthenticationRequired: the operation needs a sign-in more recent
 	// than --reauth-window (POST /v1/auth/reauthenticate renews it).
 	EReauthenticationRequired = "reauthentication_required"
-	ENotFound                 = "not_found"
-	EMethodNotAllowed         = "method_not_allowed"
-	EConflict                 = "conflict"
-	EPayloadTooLarge          = "payload_too_large"
-	EUnsupportedMediaType     = "unsupported_media_type"
-	EWeakPassword             = "weak_password"
-	ERateLimited              = "rate_limited"
-	EInternal                 = "internal"
-	EUnavailable              = "unavailable"
+	// EEmailNotVerified: with --email-verification required, an account
+	// signs in only once its address is proven.
+	EEmailNotVerified     = "email_not_verified"
+	ENotFound             = "not_found"
+	EMethodNotAllowed     = "method_not_allowed"
+	EConflict             = "conflict"
+	EPayloadTooLarge      = "payload_too_large"
+	EUnsupportedMediaType = "unsupported_media_type"
+	EWeakPassword         = "weak_password"
+	ERateLimited          = "rate_limited"
+	EInternal             = "internal"
+	EUnavailable          = "unavailable"
 )
 
 // Error is latchkey's one error type. Message is safe to show a client;

@@ -190,8 +190,19 @@ const (
 	AuditUserDeleted     = "user.deleted"
 	AuditKeysRotated     = "keys.rotated"
 	AuditRateLimited     = "rate_limited"
-	OutcomeSuccess       = "success"
-	OutcomeFailure       = "failure"
+	// The mailed flows. None of them records an address, a token or a code.
+	AuditEmailVerificationSent = "email.verification_sent"
+	AuditEmailVerified         = "email.verified"
+	AuditPasswordResetAsked    = "password.reset_requested"
+	AuditPasswordReset         = "password.reset"
+	AuditEmailChangeRequested  = "email.change_requested"
+	AuditEmailChanged          = "email.changed"
+	// AuditEmailChangeCancelled: the old address's "this wasn't me" link
+	// was followed: the change is void and every session ended.
+	AuditEmailChangeCancelled = "email.change_cancelled"
+	AuditEmailSignIn          = "email.sign_in"
+	OutcomeSuccess            = "success"
+	OutcomeFailure            = "failure"
 )
 
 // AuditEvent records one authentication event. It never holds a secret.

@@ -64,7 +64,19 @@ type Config struct {
 	SessionCacheTTL       time.Duration
 	KeyReloadInterval     time.Duration
 	PprofAddr             string
+
+	// The mailed flows.
+	PublicURL         string // base of the links in mails (default: Issuer)
+	EmailVerification string // off, optional or required
+	EmailSignIn       bool
 }
+
+// The values of --email-verification.
+const (
+	EmailVerificationOff      = "off"
+	EmailVerificationOptional = "optional"
+	EmailVerificationRequired = "required"
+)
 
 // setting describes one configuration name: flag, env var and file key.
 type setting struct {
@@ -74,8 +86,14 @@ type setting struct {
 	apply func(c *Config, v string) error
 }
 
-// flagValue holds a setting's raw text.
-type flagValue struct{ v string }
+// flagValue holds a setting's raw text. A boolean setting may be given
+// as a bare flag (--email-sign-in).
+type flagValue struct {
+	v       string
+	boolean bool
+}
+
+func (f *flagValue) IsBoolFlag() bool { return f.boolean }
 
 func (f *flagValue) String() string     { return f.v }
 func (f *flagValue) Set(v string) error { f.v = v; return nil }
@@ -113,6 +131,20 @@ func integer(dst func(*Config) *int) func(*Config, string) error {
 	}
 }
 
+func boolean(dst func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		switch strings.ToLower(v) {
+		case "true", "1", "yes", "on":
+			*dst(c) = true
+		case "false", "0", "no", "off", "":
+			*dst(c) = false
+		default:
+			return fmt.Errorf("%q is not true or false", v)
+		}
+		return nil
+	}
+}
+
 var settings = []setting{
 	{"addr", "listen address", "127.0.0.1:8080", str(func(c *Config) *string { return &c.Addr })},
 	{"data-dir", "directory for the SQLite database, master key and other state", "./latchkey-data", str(func(c *Config) *string { return &c.DataDir })},
@@ -144,6 +176,10 @@ var settings = []setting{
 	{"session-cache-ttl", "trust a live session this long between database reads (revocations still apply at once; 0 = off)", "2s", dur(func(c *Config) *time.Duration { return &c.SessionCacheTTL })},
 	{"key-reload-interval", "re-read the signing keys from the database this often (rotations by other instances)", "1m", dur(func(c *Config) *time.Duration { return &c.KeyReloadInterval })},
 	{"pprof-addr", "loopback address for a pprof debug listener (off when empty; never expose it)", "", str(func(c *Config) *string { return &c.PprofAddr })},
+	// The mailed flows.
+	{"public-url", "base URL of the hosted pages that mail links point at (default: --issuer); never taken from a request", "", str(func(c *Config) *string { return &c.PublicURL })},
+	{"email-verification", "off, optional (send a verification mail at sign-up) or required (no sign-in until the address is proven)", "optional", str(func(c *Config) *string { return &c.EmailVerification })},
+	{"email-sign-in", "true lets people sign in with a mailed link or code (POST /v1/auth/email/start)", "false", boolean(func(c *Config) *bool { return &c.EmailSignIn })},
 	// Abuse resistance.
 	{"redis-prefix", "prefix of every Redis key latchkey writes (to share one Redis between deployments)", "latchkey:", str(func(c *Config) *string { return &c.RedisPrefix })},
 	{"http-read-header-timeout", "a client must send its request headers within this time (slowloris)", "5s", dur(func(c *Config) *time.Duration { return &c.HTTPReadHeaderTimeout })},
@@ -164,7 +200,8 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	fs.SetOutput(stderr)
 	values := map[string]*flagValue{}
 	for _, s := range settings {
-		values[s.name] = &flagValue{v: s.def}
+		// The boolean settings are the ones whose default is "false".
+		values[s.name] = &flagValue{v: s.def, boolean: s.def == "false"}
 		fs.Var(values[s.name], s.name, s.usage+" ("+EnvName(s.name)+")")
 	}
 	configFile := fs.String("config", getenv("LATCHKEY_CONFIG"), "optional YAML file with the same settings, keys written as the flags are (access-token-ttl: 5m) (LATCHKEY_CONFIG)")
@@ -357,6 +394,10 @@ func (c *Config) fillDefaults() error {
 		c.Issuer = scheme + "://" + c.Addr
 	}
 	c.Issuer = strings.TrimSuffix(c.Issuer, "/")
+	if c.PublicURL == "" {
+		c.PublicURL = c.Issuer
+	}
+	c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
 	if c.MasterKeyFile == "" {
 		c.MasterKeyFile = filepath.Join(c.DataDir, "master.key")
 	}
@@ -402,6 +443,14 @@ func (c *Config) problems() []problem {
 	}
 	if u, err := url.Parse(c.Issuer); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		bad("issuer", "%q is not an http(s) URL", c.Issuer)
+	}
+	if u, err := url.Parse(c.PublicURL); c.PublicURL != "" && c.PublicURL != c.Issuer && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "") {
+		bad("public-url", "%q is not an http(s) URL without a query", c.PublicURL)
+	}
+	switch c.EmailVerification {
+	case "", EmailVerificationOff, EmailVerificationOptional, EmailVerificationRequired: // "": optional
+	default:
+		bad("email-verification", "%q is not off, optional or required", c.EmailVerification)
 	}
 	if c.Audience == "" {
 		bad("audience", "must not be empty")

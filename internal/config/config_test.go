@@ -264,3 +264,32 @@ func TestRedisURLIsCheckedWithoutEchoingIt(t *testing.T) {
 		t.Errorf("a good URL: %v", err)
 	}
 }
+
+func TestEmailSettings(t *testing.T) {
+	c, err := Load("serve", []string{"--issuer", "https://auth.example.com/"}, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.PublicURL != "https://auth.example.com" || c.EmailVerification != EmailVerificationOptional || c.EmailSignIn {
+		t.Errorf("defaults: public-url %q, email-verification %q, email-sign-in %v", c.PublicURL, c.EmailVerification, c.EmailSignIn)
+	}
+	c, err = Load("serve", []string{"--public-url", "https://id.example.com/", "--email-verification", "required", "--email-sign-in"}, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.PublicURL != "https://id.example.com" || c.EmailVerification != EmailVerificationRequired || !c.EmailSignIn {
+		t.Errorf("set: public-url %q, email-verification %q, email-sign-in %v", c.PublicURL, c.EmailVerification, c.EmailSignIn)
+	}
+	c, err = Load("serve", nil, env(map[string]string{"LATCHKEY_EMAIL_SIGN_IN": "true"}), io.Discard)
+	if err != nil || !c.EmailSignIn {
+		t.Errorf("LATCHKEY_EMAIL_SIGN_IN=true: %v, %v", c, err)
+	}
+	for _, bad := range [][]string{
+		{"--public-url", "ftp://x"}, {"--public-url", "https://x/?next=evil"}, {"--public-url", "https://user@x"},
+		{"--email-verification", "always"}, {"--email-sign-in=maybe"},
+	} {
+		if _, err := Load("serve", bad, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), strings.SplitN(strings.TrimPrefix(bad[0], "--"), "=", 2)[0]) {
+			t.Errorf("%v: %v, want an error naming the setting", bad, err)
+		}
+	}
+}

@@ -22,6 +22,7 @@ var problemStatus = map[string]int{
 	latchkey.EInvalidAPIKey:            http.StatusUnauthorized,
 	latchkey.EForbidden:                http.StatusForbidden,
 	latchkey.EReauthenticationRequired: http.StatusForbidden,
+	latchkey.EEmailNotVerified:         http.StatusForbidden,
 	latchkey.ENotFound:                 http.StatusNotFound,
 	latchkey.EMethodNotAllowed:         http.StatusMethodNotAllowed,
 	latchkey.EConflict:                 http.StatusConflict,
