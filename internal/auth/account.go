@@ -14,6 +14,9 @@ import (
 // MaxNameLength bounds a display name, in characters.
 const MaxNameLength = 200
 
+var errEmailNotVerified = latchkey.Errorf(latchkey.EEmailNotVerified,
+	"Confirm your email address first: open the link we mailed you, or ask for a new one (POST /v1/auth/email-verification).")
+
 var errInvalidCredentials = latchkey.Errorf(latchkey.EInvalidCredentials, "The email or password is incorrect.")
 
 // SignupInput is what a new account is made from.
@@ -25,17 +28,31 @@ type SignupInput struct {
 }
 
 // CreateUser validates and stores a new account and audits it; it starts no
-// session (the CLI uses it directly).
+// session and sends no mail (the CLI uses it directly).
 func (s *Service) CreateUser(ctx context.Context, in SignupInput, m Meta) (*latchkey.User, error) {
-	email, err := CanonicalEmail(in.Email)
-	if err != nil {
-		return nil, err
+	return s.createUser(ctx, in, m, false)
+}
+
+// checkSignup validates what a new account is made from, and returns its
+// canonical address and clean name.
+func (s *Service) checkSignup(in SignupInput) (email, name string, err error) {
+	if email, err = CanonicalEmail(in.Email); err != nil {
+		return "", "", err
 	}
-	name, err := CleanName(in.Name)
-	if err != nil {
-		return nil, err
+	if name, err = CleanName(in.Name); err != nil {
+		return "", "", err
 	}
 	if err := s.policy.Check(in.Password, email); err != nil {
+		return "", "", err
+	}
+	return email, name, nil
+}
+
+// createUser is CreateUser; verify also queues the verification mail in
+// the transaction that creates the account.
+func (s *Service) createUser(ctx context.Context, in SignupInput, m Meta, verify bool) (*latchkey.User, error) {
+	email, name, err := s.checkSignup(in)
+	if err != nil {
 		return nil, err
 	}
 	hash, err := s.hasher.Hash(ctx, in.Password)
@@ -55,7 +72,13 @@ func (s *Service) CreateUser(ctx context.Context, in SignupInput, m Meta) (*latc
 		if err := tx.CreateUser(ctx, u); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, latchkey.AuditSignup, latchkey.OutcomeSuccess, "", u.ID, "", m)
+		if err := s.audit(ctx, tx, latchkey.AuditSignup, latchkey.OutcomeSuccess, "", u.ID, "", m); err != nil {
+			return err
+		}
+		if !verify {
+			return nil
+		}
+		return s.mailVerification(ctx, tx, u, m)
 	})
 	if latchkey.IsCode(err, latchkey.EConflict) {
 		return nil, latchkey.Errorf(latchkey.EConflict, "An account with this email address already exists.")
@@ -63,13 +86,21 @@ func (s *Service) CreateUser(ctx context.Context, in SignupInput, m Meta) (*latc
 	if err != nil {
 		return nil, err
 	}
+	if verify {
+		s.mailQueued()
+	}
 	return u, nil
 }
 
-// Signup creates an account and signs it in.
+// Signup creates an account and signs it in; unless --email-verification
+// is off, it also mails a verification link. With verification required
+// it is refused: SignupPending is the sign-up then.
 func (s *Service) Signup(ctx context.Context, in SignupInput, m Meta) (*Tokens, error) {
+	if s.EmailVerificationRequired() {
+		return nil, latchkey.Errorf(latchkey.EInternal, "sign-up with tokens while email verification is required")
+	}
 	in.Roles = nil // sign-up never chooses roles
-	u, err := s.CreateUser(ctx, in, m)
+	u, err := s.createUser(ctx, in, m, s.verificationMode() != VerificationOff)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +122,10 @@ func (s *Service) Login(ctx context.Context, emailIn, pw string, m Meta) (*Token
 }
 
 // CheckPassword returns the enabled user with this email and password, or
-// invalid_credentials. Failures are audited as login.failed.
+// invalid_credentials; with --email-verification required, an unproven
+// address is refused with email_not_verified (after the password was
+// checked: the refusal tells only the password's owner something). Failures
+// are audited as login.failed.
 func (s *Service) CheckPassword(ctx context.Context, emailIn, pw string, m Meta) (*latchkey.User, error) {
 	if err := password.CheckLength(pw); err != nil {
 		return nil, err
@@ -120,6 +154,13 @@ func (s *Service) CheckPassword(ctx context.Context, emailIn, pw string, m Meta)
 	}
 	if u.Disabled {
 		return nil, s.loginFailed(ctx, u.ID, "disabled", m)
+	}
+	if s.EmailVerificationRequired() && !u.EmailVerified() {
+		if err := s.Audit(ctx, latchkey.AuditEvent{Type: latchkey.AuditLoginFailed, UserID: u.ID, IP: m.IP, UserAgent: m.UserAgent,
+			Outcome: latchkey.OutcomeFailure, Reason: "email_not_verified"}); err != nil {
+			return nil, err
+		}
+		return nil, errEmailNotVerified
 	}
 	if rehash {
 		s.upgradeHash(ctx, u, pw)
@@ -169,36 +210,57 @@ func (s *Service) upgradeHash(ctx context.Context, u *latchkey.User, pw string) 
 // StartSession creates a session with its first refresh token, audits it
 // (auditType "" for none) and issues an access token.
 func (s *Service) StartSession(ctx context.Context, u *latchkey.User, m Meta, auditType string) (*Tokens, error) {
-	now := s.now().UTC()
-	sess := &latchkey.Session{ID: latchkey.NewID(now), UserID: u.ID, CreatedAt: now, LastUsedAt: now, AuthTime: now,
-		ExpiresAt: now.Add(s.cfg.RefreshTokenTTL), IP: m.IP, UserAgent: truncate(m.UserAgent, 512)}
-	rt := crypt.RandomToken(32)
-	var ended []string
+	var st *newSession
 	err := s.store.InTx(ctx, func(tx latchkey.Tx) error {
-		if err := tx.CreateSession(ctx, sess); err != nil {
-			return err
-		}
 		var err error
-		if ended, err = s.capSessions(ctx, tx, u.ID, m); err != nil {
-			return err
-		}
-		if err := tx.CreateRefreshToken(ctx, &latchkey.RefreshToken{Hash: crypt.Hash(rt), SessionID: sess.ID, UserID: u.ID,
-			CreatedAt: now, ExpiresAt: sess.ExpiresAt}); err != nil {
-			return err
-		}
-		if auditType == "" {
-			return nil
-		}
-		return s.audit(ctx, tx, auditType, latchkey.OutcomeSuccess, "", u.ID, sess.ID, m)
+		st, err = s.startSessionTx(ctx, tx, u, m, auditType)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.sessionsEnded(ended)
-	if auditType == latchkey.AuditLoginSucceeded {
+	return s.sessionStarted(u, st, auditType)
+}
+
+// newSession is a session created in a transaction that has yet to commit.
+type newSession struct {
+	sess    *latchkey.Session
+	refresh string
+	ended   []string // sessions ended by the cap
+}
+
+// startSessionTx creates a session with its first refresh token within tx.
+func (s *Service) startSessionTx(ctx context.Context, tx latchkey.Tx, u *latchkey.User, m Meta, auditType string) (*newSession, error) {
+	now := s.now().UTC()
+	sess := &latchkey.Session{ID: latchkey.NewID(now), UserID: u.ID, CreatedAt: now, LastUsedAt: now, AuthTime: now,
+		ExpiresAt: now.Add(s.cfg.RefreshTokenTTL), IP: m.IP, UserAgent: truncate(m.UserAgent, 512)}
+	rt := crypt.RandomToken(32)
+	if err := tx.CreateSession(ctx, sess); err != nil {
+		return nil, err
+	}
+	ended, err := s.capSessions(ctx, tx, u.ID, m)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.CreateRefreshToken(ctx, &latchkey.RefreshToken{Hash: crypt.Hash(rt), SessionID: sess.ID, UserID: u.ID,
+		CreatedAt: now, ExpiresAt: sess.ExpiresAt}); err != nil {
+		return nil, err
+	}
+	if auditType != "" {
+		if err := s.audit(ctx, tx, auditType, latchkey.OutcomeSuccess, "", u.ID, sess.ID, m); err != nil {
+			return nil, err
+		}
+	}
+	return &newSession{sess: sess, refresh: rt, ended: ended}, nil
+}
+
+// sessionStarted reports a committed new session and issues its tokens.
+func (s *Service) sessionStarted(u *latchkey.User, st *newSession, auditType string) (*Tokens, error) {
+	s.sessionsEnded(st.ended)
+	if auditType == latchkey.AuditLoginSucceeded || auditType == latchkey.AuditEmailSignIn {
 		s.events.Login("success")
 	}
-	return s.tokens(u, sess, rt)
+	return s.tokens(u, st.sess, st.refresh)
 }
 
 // MaxSessionsPerUser caps a user's live sessions. A sign-in beyond it ends
@@ -236,7 +298,7 @@ func (s *Service) sessionsEnded(ids []string) {
 // tokens issues an access token for the session and assembles the response.
 func (s *Service) tokens(u *latchkey.User, sess *latchkey.Session, refresh string) (*Tokens, error) {
 	at, exp, err := s.issuer.Issue(token.Grant{UserID: u.ID, SessionID: sess.ID, Roles: u.Roles,
-		AuthTime: sess.AuthTime})
+		AuthTime: sess.AuthTime, EmailVerified: u.EmailVerified()})
 	if err != nil {
 		return nil, err
 	}

@@ -6,10 +6,12 @@ package auth
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/apikey"
+	"github.com/latchkey/latchkey/internal/mail"
 	"github.com/latchkey/latchkey/internal/password"
 	"github.com/latchkey/latchkey/internal/token"
 )
@@ -20,6 +22,9 @@ type Config struct {
 	RefreshTokenTTL    time.Duration // absolute session lifetime
 	SessionIdleTimeout time.Duration
 	RefreshReuseGrace  time.Duration
+	// Email shapes the mailed flows: verification, password reset, email
+	// change and sign-in by mail.
+	Email EmailConfig
 }
 
 // Store is the storage the use cases need: accounts, sessions, refresh
@@ -58,6 +63,14 @@ type Service struct {
 	keys       *apikey.Verifier
 	tokenCache *token.Cache
 	sessions   *SessionCache // nil: every token-authenticated request reads its session
+
+	email     EmailConfig
+	emailHash emailHasher
+	mail      MailRenderer
+	nudge     func()
+	bgRun     func(func())
+	bgSlots   chan struct{}
+	bgWait    sync.WaitGroup
 }
 
 // Hasher is the password hashing the use cases need; *password.Hasher is
@@ -103,6 +116,19 @@ type Deps struct {
 	// requests for a few seconds; whoever owns it must invalidate it on
 	// every revocation (see Events).
 	Sessions *SessionCache
+	// EmailKey keys the hashes of mailed tokens and codes:
+	// crypt.DeriveKey(master, EmailKeyPurpose). Every instance needs the
+	// same. Without one, a random key is drawn (tokens then die with the
+	// process: for tests only).
+	EmailKey []byte
+	// Mail renders mails; nil: the embedded templates.
+	Mail MailRenderer
+	// MailQueued, when set, is called after a transaction that queued mail
+	// commits, so that a sender can deliver it at once. It must not block.
+	MailQueued func()
+	// Background runs the work that mailed requests do off the request
+	// path; nil: a goroutine. Tests run it in place.
+	Background func(func())
 }
 
 // New returns a Service.
@@ -113,9 +139,30 @@ func New(cfg Config, d Deps) *Service {
 	if d.Events == nil {
 		d.Events = noEvents{}
 	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.EmailKey == nil {
+		d.EmailKey = randomKey()
+	}
+	if d.Mail == nil {
+		r, err := mail.NewRenderer("")
+		if err != nil {
+			panic("auth: the embedded mail templates: " + err.Error())
+		}
+		d.Mail = r
+	}
+	if d.Background == nil {
+		d.Background = func(f func()) { go f() }
+	}
+	if cfg.Email.Product == "" {
+		cfg.Email.Product = "latchkey"
+	}
 	return &Service{store: d.Store, hasher: d.Hasher, policy: d.Policy, issuer: d.Issuer, verifier: d.Verifier,
 		cfg: cfg, now: d.Clock, log: d.Logger, events: d.Events, keys: d.APIKeys,
-		tokenCache: token.NewCache(d.Verifier, d.Clock, 0), sessions: d.Sessions}
+		tokenCache: token.NewCache(d.Verifier, d.Clock, 0), sessions: d.Sessions,
+		email: cfg.Email, emailHash: emailHasher{key: d.EmailKey}, mail: d.Mail, nudge: d.MailQueued,
+		bgRun: d.Background, bgSlots: make(chan struct{}, maxBackground)}
 }
 
 // Config returns the lifetimes the service runs with.

@@ -1,6 +1,7 @@
 package jwtcheck
 
 import (
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -188,3 +189,20 @@ type panicKeys struct{}
 
 func (panicKeys) KeyForHeader(string) (Key, bool) { panic("key source consulted") }
 func (panicKeys) KeyForKID(string) (Key, error)   { panic("key source consulted") }
+
+// TestEmailVerifiedClaim: the claim is a JSON boolean or the claims are
+// refused; absent, it reads as false.
+func TestEmailVerifiedClaim(t *testing.T) {
+	for in, want := range map[string]bool{`{"email_verified":true}`: true, `{"email_verified":false}`: false, `{}`: false} {
+		var c Claims
+		if err := json.Unmarshal([]byte(in), &c); err != nil || c.EmailVerified != want {
+			t.Errorf("%s: %v, %v; want %v", in, c.EmailVerified, err, want)
+		}
+	}
+	for _, in := range []string{`{"email_verified":"true"}`, `{"email_verified":1}`, `{"email_verified":null}`, `{"Email_Verified":true}`} {
+		var c Claims
+		if err := json.Unmarshal([]byte(in), &c); err == nil {
+			t.Errorf("%s: accepted", in)
+		}
+	}
+}

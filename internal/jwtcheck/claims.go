@@ -23,6 +23,9 @@ type Claims struct {
 	// AuthTime is when the user last authenticated in this session (OpenID
 	// Connect Core §2 auth_time); nil when the token does not say.
 	AuthTime *jwt.NumericDate `json:"auth_time,omitempty"`
+	// EmailVerified says whether the user's address was proven when the
+	// token was issued (a boolean is not personal data).
+	EmailVerified bool `json:"email_verified"`
 }
 
 // MaxNumericDate bounds exp, iat, nbf and auth_time (9999-12-31T23:59:59Z):
@@ -93,7 +96,7 @@ func (c *Claims) UnmarshalJSON(data []byte) error {
 }
 
 // claimNames are the claims latchkey reads; a case variant of one is refused.
-var claimNames = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid", "roles", "scope", "auth_time"}
+var claimNames = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid", "roles", "scope", "auth_time", "email_verified"}
 
 var errNotString = errors.New("must be a string")
 
@@ -122,6 +125,16 @@ func decodeClaims(data []byte) (c Claims, audArray bool, err error) {
 			} else {
 				return errors.New(`claim "aud" must be a string or an array of strings`)
 			}
+		case "email_verified":
+			switch string(value) {
+			case "true":
+				c.EmailVerified = true
+			case "false":
+				c.EmailVerified = false
+			default:
+				return errors.New(`claim "email_verified" must be true or false`)
+			}
+			return nil
 		case "roles":
 			if c.Roles, ok = jsonStrings(value); !ok {
 				return errors.New(`claim "roles" must be an array of strings`)

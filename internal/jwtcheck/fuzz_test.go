@@ -106,6 +106,8 @@ func FuzzClaims(f *testing.F) {
 		`{"sub":"a","SUB":"b"}`, `{"Sub":"b"}`, `{"roles":["a",1]}`, `{"aud":[]}`, `{"x":{"sub":"nested"}}`,
 		`{"auth_time":1800000000}`, `{"auth_time":"1"}`, `{"auth_time":-1}`, `{"AUTH_TIME":1}`, `{"ſub":"x"}`,
 		`{"roles":["a",null]}`, `{"sub":"\u0061\u00e9"}`,
+		`{"email_verified":true}`, `{"email_verified":false}`, `{"email_verified":"true"}`, `{"email_verified":1}`,
+		`{"email_verified":null}`, `{"EMAIL_VERIFIED":true}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -125,12 +127,14 @@ func FuzzClaims(f *testing.F) {
 			Iat      *int64   `json:"iat"`
 			Nbf      *int64   `json:"nbf"`
 			AuthTime *int64   `json:"auth_time"`
+			Verified *bool    `json:"email_verified"`
 		}
 		if err := json.Unmarshal(data, &want); err != nil {
 			t.Fatalf("accepted %q, which encoding/json refuses: %v", data, err)
 		}
 		if want.Iss != c.Issuer || want.Sub != c.Subject || want.Jti != c.ID || want.Sid != c.SessionID ||
-			want.Scope != c.Scope || !slices.Equal(want.Roles, c.Roles) {
+			want.Scope != c.Scope || !slices.Equal(want.Roles, c.Roles) || (want.Verified != nil && *want.Verified != c.EmailVerified) ||
+			(want.Verified == nil && c.EmailVerified) {
 			t.Fatalf("%q: read %+v, encoding/json reads %+v", data, c, want)
 		}
 		same := func(want *int64, got *jwt.NumericDate) bool {

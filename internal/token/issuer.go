@@ -40,6 +40,8 @@ type Grant struct {
 	// AuthTime is when the user last authenticated (the auth_time claim),
 	// kept to whole seconds; zero leaves the claim out.
 	AuthTime time.Time
+	// EmailVerified: the user's address was proven (email_verified).
+	EmailVerified bool
 }
 
 // Issue signs an access token for g. It returns the token and its expiry.
@@ -85,6 +87,8 @@ func (i *Issuer) Issue(g Grant) (string, time.Time, error) {
 		Roles:     roles,
 		Scope:     g.Scope,
 		AuthTime:  authTime,
+
+		EmailVerified: g.EmailVerified,
 	}
 	t := &jwt.Token{
 		Header: map[string]any{"alg": kr.alg, "typ": TypeAccessToken, "kid": kr.kid},

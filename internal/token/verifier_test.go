@@ -17,7 +17,7 @@ func TestRoundTrip(t *testing.T) {
 			f := newFixture(t, alg)
 			authTime := testNow.Add(-90*time.Minute + 700*time.Millisecond)
 			tok, exp, err := f.iss.Issue(Grant{UserID: "user-a", SessionID: "sess-a", Roles: []string{"user", "admin"}, Scope: "read write",
-				AuthTime: authTime})
+				AuthTime: authTime, EmailVerified: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -42,7 +42,7 @@ func TestRoundTrip(t *testing.T) {
 			}
 			var claims map[string]any
 			mustJSON(t, p, &claims)
-			want := []string{"aud", "auth_time", "exp", "iat", "iss", "jti", "nbf", "roles", "scope", "sid", "sub"}
+			want := []string{"aud", "auth_time", "email_verified", "exp", "iat", "iss", "jti", "nbf", "roles", "scope", "sid", "sub"}
 			got := make([]string, 0, len(claims))
 			for k := range claims {
 				got = append(got, k)
@@ -53,6 +53,9 @@ func TestRoundTrip(t *testing.T) {
 			}
 			if claims["aud"] != testAudience {
 				t.Fatalf("aud %v is not a single string", claims["aud"])
+			}
+			if claims["email_verified"] != true || !c.EmailVerified {
+				t.Fatalf("email_verified %v, want true", claims["email_verified"])
 			}
 			if claims["auth_time"] != float64(testNow.Add(-90*time.Minute).Unix()) {
 				t.Fatalf("auth_time %v is not the whole second of the sign-in", claims["auth_time"])
