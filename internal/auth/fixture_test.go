@@ -26,6 +26,8 @@ import (
 const (
 	testIssuer   = "https://auth.example.test"
 	testAudience = "latchkey"
+	// testPublicURL is where mail links point.
+	testPublicURL = "https://id.example.test"
 	accessTTL    = 15 * time.Minute
 	absoluteTTL  = 8 * time.Hour // RefreshTokenTTL: a session's whole life
 	idleTimeout  = time.Hour
@@ -60,6 +62,7 @@ type fixture struct {
 	hasher *countingHasher
 	events *recordedEvents
 	tokens *token.Verifier // verifies access tokens as the service does
+	nudges atomic.Int64    // calls of the sender's nudge
 }
 
 // newFixture builds a fixture; edit, if given, changes the lifetimes.
@@ -87,7 +90,7 @@ func newFixture(t *testing.T, edit ...func(*auth.Config)) *fixture {
 		t.Fatal(err)
 	}
 	cfg := auth.Config{AccessTokenTTL: accessTTL, RefreshTokenTTL: absoluteTTL, SessionIdleTimeout: idleTimeout,
-		RefreshReuseGrace: reuseGrace}
+		RefreshReuseGrace: reuseGrace, Email: auth.EmailConfig{PublicURL: testPublicURL, SignIn: true}}
 	for _, e := range edit {
 		e(&cfg)
 	}
@@ -113,6 +116,10 @@ func newFixture(t *testing.T, edit ...func(*auth.Config)) *fixture {
 		Events:   f.events,
 		APIKeys:  f.events.keys,
 		Sessions: f.events.sessions,
+		EmailKey: crypt.DeriveKey(master, auth.EmailKeyPurpose),
+		// Mailed requests do their work in place: a test sees it done.
+		Background: func(fn func()) { fn() },
+		MailQueued: func() { f.nudges.Add(1) },
 	})
 	return f
 }
