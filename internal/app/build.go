@@ -39,6 +39,9 @@ type components struct {
 }
 
 func (c *components) Close() error {
+	if c.auth != nil {
+		c.auth.Close() // mailed requests still being worked on
+	}
 	c.limits.close()
 	if c.rev != nil && c.rev.client != nil {
 		_ = c.rev.client.Close()
@@ -179,6 +182,7 @@ func (c *components) init(master []byte) error {
 		Events:   events{metrics: c.metrics, rev: c.rev},
 		APIKeys:  c.apiKeys,
 		Sessions: sessions,
+		EmailKey: crypt.DeriveKey(master, auth.EmailKeyPurpose),
 	})
 	if err := c.buildLimits(); err != nil {
 		return err
@@ -201,6 +205,7 @@ func authConfig(cfg *config.Config) auth.Config {
 	return auth.Config{
 		AccessTokenTTL: cfg.AccessTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL,
 		SessionIdleTimeout: cfg.SessionIdleTimeout, RefreshReuseGrace: cfg.RefreshReuseGrace,
+		Email: auth.EmailConfig{Verification: cfg.EmailVerification, SignIn: cfg.EmailSignIn, PublicURL: cfg.PublicURL},
 	}
 }
 

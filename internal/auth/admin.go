@@ -56,6 +56,8 @@ type UserChanges struct {
 	Roles    *[]string
 	Disabled *bool
 	Name     *string
+	// EmailVerified marks the address proven (now) or unproven.
+	EmailVerified *bool
 }
 
 var errLastAdmin = latchkey.Errorf(latchkey.EConflict,
@@ -132,6 +134,14 @@ func (s *Service) UpdateUser(ctx context.Context, id string, c UserChanges, a Ac
 		}
 		if c.Name != nil && u.Name != name {
 			p.Name, changed = &name, append(changed, "name")
+		}
+		if c.EmailVerified != nil && u.EmailVerified() != *c.EmailVerified {
+			at := &latchkey.TimePatch{}
+			if *c.EmailVerified {
+				now := s.now().UTC()
+				at.At = &now
+			}
+			p.EmailVerifiedAt, changed = at, append(changed, "email_verified")
 		}
 		if len(changed) == 0 {
 			return nil

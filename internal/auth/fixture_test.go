@@ -28,10 +28,10 @@ const (
 	testAudience = "latchkey"
 	// testPublicURL is where mail links point.
 	testPublicURL = "https://id.example.test"
-	accessTTL    = 15 * time.Minute
-	absoluteTTL  = 8 * time.Hour // RefreshTokenTTL: a session's whole life
-	idleTimeout  = time.Hour
-	reuseGrace   = 10 * time.Second
+	accessTTL     = 15 * time.Minute
+	absoluteTTL   = 8 * time.Hour // RefreshTokenTTL: a session's whole life
+	idleTimeout   = time.Hour
+	reuseGrace    = 10 * time.Second
 )
 
 // t0 is where every fixture's clock starts; its nanoseconds show where

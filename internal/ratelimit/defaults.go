@@ -18,6 +18,11 @@ type Rules struct {
 	APIKeyFailurePrefix, APIKeyFailureIP    Rule
 	APIKeyCreateAccount                     Rule
 	APIKeyRequestsKey                       Rule
+	// The mailed flows: sending mail per address and per client, spending
+	// mailed tokens and codes per client, email changes per user.
+	EmailSendIP, EmailSendAccount Rule
+	EmailConfirmIP                Rule
+	EmailChangeAccount            Rule
 }
 
 // Defaults returns the rules latchkey uses unless configured otherwise.
@@ -35,6 +40,10 @@ func Defaults() Rules {
 		APIKeyFailureIP:       Rule{"apikey-failure-ip", 30, 5 * time.Minute},
 		APIKeyCreateAccount:   Rule{"apikey-create-account", 20, time.Hour},
 		APIKeyRequestsKey:     Rule{"apikey-requests-key", 3000, time.Minute},
+		EmailSendIP:           Rule{"email-send-ip", 10, 10 * time.Minute},
+		EmailSendAccount:      Rule{"email-send-account", 1, time.Minute},
+		EmailConfirmIP:        Rule{"email-confirm-ip", 30, 10 * time.Minute},
+		EmailChangeAccount:    Rule{"email-change-account", 5, time.Hour},
 	}
 }
 
@@ -55,5 +64,6 @@ func (r *Rules) fields() []*Rule {
 		&r.PasswordChangeIP, &r.PasswordChangeAccount,
 		&r.OAuthCallbackIP, &r.CodeExchangeIP, &r.APIKeyFailurePrefix, &r.APIKeyFailureIP,
 		&r.APIKeyCreateAccount, &r.APIKeyRequestsKey,
+		&r.EmailSendIP, &r.EmailSendAccount, &r.EmailConfirmIP, &r.EmailChangeAccount,
 	}
 }

@@ -70,9 +70,10 @@ func (s *Server) handleAdminGetUser() handler {
 }
 
 type adminUpdateUserRequest struct {
-	Roles    *[]string `json:"roles"`
-	Disabled *bool     `json:"disabled"`
-	Name     *string   `json:"name"`
+	Roles         *[]string `json:"roles"`
+	Disabled      *bool     `json:"disabled"`
+	Name          *string   `json:"name"`
+	EmailVerified *bool     `json:"email_verified"`
 }
 
 func (s *Server) handleAdminUpdateUser() handler {
@@ -82,7 +83,7 @@ func (s *Server) handleAdminUpdateUser() handler {
 			return err
 		}
 		u, err := s.auth.UpdateUser(r.Context(), r.PathValue("id"),
-			auth.UserChanges{Roles: req.Roles, Disabled: req.Disabled, Name: req.Name}, actor(p, s.meta(r)))
+			auth.UserChanges{Roles: req.Roles, Disabled: req.Disabled, Name: req.Name, EmailVerified: req.EmailVerified}, actor(p, s.meta(r)))
 		if err != nil {
 			return err
 		}

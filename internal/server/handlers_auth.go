@@ -11,13 +11,14 @@ import (
 
 // userJSON is the public view of an account.
 type userJSON struct {
-	ID        string    `json:"id"`
-	Email     string    `json:"email"`
-	Name      string    `json:"name"`
-	Roles     []string  `json:"roles"`
-	Disabled  bool      `json:"disabled,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID            string    `json:"id"`
+	Email         string    `json:"email"`
+	EmailVerified bool      `json:"email_verified"`
+	Name          string    `json:"name"`
+	Roles         []string  `json:"roles"`
+	Disabled      bool      `json:"disabled,omitempty"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 func toUserJSON(u *latchkey.User) userJSON {
@@ -25,7 +26,7 @@ func toUserJSON(u *latchkey.User) userJSON {
 	if roles == nil {
 		roles = []string{}
 	}
-	return userJSON{ID: u.ID, Email: u.Email, Name: u.Name, Roles: roles, Disabled: u.Disabled,
+	return userJSON{ID: u.ID, Email: u.Email, EmailVerified: u.EmailVerified(), Name: u.Name, Roles: roles, Disabled: u.Disabled,
 		CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC()}
 }
 
@@ -80,10 +81,29 @@ func tokenEndpoint[T any](s *Server, status int, exchange func(r *http.Request, 
 	}
 }
 
+// handleSignup creates an account and signs it in (201 with tokens), or,
+// with --email-verification required, answers 202 without tokens whether
+// or not the address has an account, so that sign-up cannot tell which
+// addresses are registered.
 func (s *Server) handleSignup() handler {
-	return tokenEndpoint(s, http.StatusCreated, func(r *http.Request, req signupRequest) (*auth.Tokens, error) {
+	withTokens := tokenEndpoint(s, http.StatusCreated, func(r *http.Request, req signupRequest) (*auth.Tokens, error) {
 		return s.auth.Signup(r.Context(), auth.SignupInput{Email: req.Email, Password: req.Password, Name: req.Name}, s.meta(r))
 	})
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+		if !s.auth.EmailVerificationRequired() {
+			return withTokens(w, r, p)
+		}
+		req, err := decode[signupRequest](w, r)
+		if err != nil {
+			return err
+		}
+		in := auth.SignupInput{Email: req.Email, Password: req.Password, Name: req.Name}
+		if err := s.auth.SignupPending(r.Context(), in, s.meta(r)); err != nil {
+			return err
+		}
+		writeAccepted(w)
+		return nil
+	}
 }
 
 type loginRequest struct {

@@ -29,6 +29,14 @@ func apiKeyCreateUser(r ratelimit.Rules) ratelimit.Rule {
 	return r.APIKeyCreateAccount
 }
 func codeExchangeIP(r ratelimit.Rules) ratelimit.Rule { return r.CodeExchangeIP }
+func emailSendIP(r ratelimit.Rules) ratelimit.Rule    { return r.EmailSendIP }
+func emailSendAccount(r ratelimit.Rules) ratelimit.Rule {
+	return r.EmailSendAccount
+}
+func emailConfirmIP(r ratelimit.Rules) ratelimit.Rule { return r.EmailConfirmIP }
+func emailChangeUser(r ratelimit.Rules) ratelimit.Rule {
+	return r.EmailChangeAccount
+}
 
 // The policies most routes share.
 var (
@@ -56,6 +64,12 @@ var (
 	// signInLimits: a sign-in by password is limited per address and per
 	// account (with Backoff on the account).
 	signInLimits = []limit{ip(loginIP), account(loginAccount)}
+	// mailSend: a request that mails the address it names, to anyone:
+	// limited per client and to one mail a minute per address.
+	mailSend = public.with(ip(emailSendIP), account(emailSendAccount))
+	// mailProof: spending a mailed link or code. A code dies after five
+	// wrong guesses; the per-client limit slows guessing across accounts.
+	mailProof = public.with(ip(emailConfirmIP))
 )
 
 // with returns a copy of p with more limits.
@@ -77,10 +91,22 @@ func (s *Server) routes(mux router) {
 	route("POST /v1/auth/logout", sessionOnly, s.handleLogout())
 	route("POST /v1/auth/reauthenticate", sessionOnly.with(ip(passwordChangeIP), user(passwordChangeUser)), s.handleReauthenticate())
 
+	// Mailed links and codes: verification, password reset, sign-in by
+	// mail, and the "this wasn't me" of an email change.
+	route("POST /v1/auth/email-verification", mailSend, s.handleSendVerification())
+	route("POST /v1/auth/email-verification/confirm", mailProof, s.handleConfirmEmail())
+	route("POST /v1/auth/password/forgot", mailSend, s.handleForgotPassword())
+	route("POST /v1/auth/password/reset", mailProof, s.handleResetPassword())
+	route("POST /v1/auth/email/start", mailSend, s.handleStartEmailSignIn())
+	route("POST /v1/auth/email/verify", mailProof, s.handleVerifyEmailSignIn())
+	route("POST /v1/auth/email-change/cancel", mailProof, s.handleCancelEmailChange())
+
 	// The caller.
 	route("GET /v1/me", anyCredential, s.handleMe())
 	route("PATCH /v1/me", policy{Accepts: credAny, Scope: auth.ScopeProfileWrite}, s.handleUpdateMe())
 	route("POST /v1/me/password", sensitive.with(ip(passwordChangeIP), user(passwordChangeUser)), s.handleChangePassword())
+	route("POST /v1/me/email", sensitive.with(user(emailChangeUser)), s.handleRequestEmailChange())
+	route("POST /v1/me/email/confirm", sessionOnly.with(ip(emailConfirmIP)), s.handleConfirmEmailChange())
 	route("GET /v1/sessions", sessionOnly, s.handleListSessions())
 	route("DELETE /v1/sessions/{id}", sessionOnly, s.handleRevokeSession())
 
