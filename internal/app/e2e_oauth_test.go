@@ -615,29 +615,34 @@ func TestOAuthProviderFromConfigFile(t *testing.T) {
 func markEmailVerified(t *testing.T, w *oauthWorld, email string) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(w.srv.DataDir, "latchkey.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	u, err := st.UserByEmail(ctx, email)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, u := storedUser(t, w, email)
 	now := time.Now().UTC()
 	if _, err := st.UpdateUser(ctx, u.ID, latchkey.UserPatch{EmailVerifiedAt: &latchkey.TimePatch{At: &now}, UpdatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
 }
 
+// storedUser opens the world's SQLite database (closed when the test ends)
+// and reads the user with email.
+func storedUser(t *testing.T, w *oauthWorld, email string) (store.Store, *latchkey.User) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(w.srv.DataDir, "latchkey.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	u, err := st.UserByEmail(ctx, email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, u
+}
+
 // passwordLogin signs in with the password and returns the token response.
 func passwordLogin(t *testing.T, srv *apptest.Instance, email string) map[string]any {
 	t.Helper()
-	r := srv.Do(t, "POST", "/v1/auth/login", map[string]string{"email": email, "password": goodPassword})
-	if r.Status != http.StatusOK {
-		t.Fatalf("login %s: %d %s", email, r.Status, r.Body)
-	}
-	return r.JSON(t)
+	return loginJSON(t, srv, email, goodPassword)
 }
 
 func sessionCount(t *testing.T, srv *apptest.Instance, tok map[string]any) int {
@@ -785,15 +790,7 @@ func (w *oauthWorld) linkFlow(t *testing.T, c *http.Client, provider string) hop
 func backdateSignIn(t *testing.T, w *oauthWorld, email string) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(w.srv.DataDir, "latchkey.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	u, err := st.UserByEmail(ctx, email)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, u := storedUser(t, w, email)
 	live, err := st.ListSessions(ctx, u.ID, time.Now())
 	if err != nil || len(live) == 0 {
 		t.Fatalf("sessions: %v %v", live, err)

@@ -43,7 +43,7 @@ var funcs = template.FuncMap{
 // NewPages parses the embedded templates.
 func NewPages() (*Pages, error) {
 	p := &Pages{tmpl: map[string]*template.Template{}}
-	for _, name := range []string{"login", "account", "key_created", "error"} {
+	for _, name := range []string{"login", "account", "key_created", "error", "email_action", "email_request"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parsing the %s page: %w", name, err)
@@ -122,6 +122,19 @@ func (p *Pages) Login(w http.ResponseWriter, status int, v LoginView) error {
 // providers of v.LinkOrigins (the "Link" buttons).
 func (p *Pages) Account(w http.ResponseWriter, status int, v AccountView) error {
 	return p.renderCSP(w, status, "account", v, formTargetsCSP(v.LinkOrigins))
+}
+
+// EmailAction renders the page a mailed link opens: GET (and HEAD, which
+// mail scanners send) only shows it; its one button POSTs the token, and
+// only that consumes it.
+func (p *Pages) EmailAction(w http.ResponseWriter, status int, v EmailActionView) error {
+	return p.render(w, status, "email_action", v)
+}
+
+// EmailRequest renders a page that asks for an address to mail (forgot
+// password, sign in by email).
+func (p *Pages) EmailRequest(w http.ResponseWriter, status int, v EmailRequestView) error {
+	return p.render(w, status, "email_request", v)
 }
 
 // KeyCreated renders the one page that ever shows a new API key.

@@ -144,3 +144,24 @@ var Notices = map[string]string{
 	"identity-already-linked": "That provider account was already linked to yours.",
 	"identity-unlinked":       "The sign-in provider was unlinked.",
 }
+
+// EmailActionView is the page behind a mailed link: one button that
+// consumes the token (and, for a reset, the new password).
+type EmailActionView struct {
+	Title, Intro, Button string
+	Action               string // the page's own path: the form posts back to it
+	Token                string
+	NewPassword          bool
+	MinPasswordLength    int
+	Error                string
+	// Done replaces the form once the token was used; Next is where to go then.
+	Done, Next, NextLabel string
+}
+
+// EmailRequestView asks for an address to mail.
+type EmailRequestView struct {
+	Title, Intro, Button string
+	Action               string
+	Email                string
+	Done, Error          string
+}
