@@ -149,10 +149,14 @@ func (c *components) httpHandler(ctx context.Context, web httpSettings, social *
 }
 
 // adoptListenAddress fills a defaulted issuer with the address actually
-// bound (so --addr 127.0.0.1:0 gets a usable issuer).
+// bound (so --addr 127.0.0.1:0 gets a usable issuer), and so a public URL
+// that defaulted to it.
 func adoptListenAddress(cfg *config.Config, bound string) {
 	for _, scheme := range []string{"http://", "https://"} {
 		if cfg.Issuer == scheme+cfg.Addr {
+			if cfg.PublicURL == cfg.Issuer {
+				cfg.PublicURL = scheme + bound
+			}
 			cfg.Issuer = scheme + bound
 		}
 	}

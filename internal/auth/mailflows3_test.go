@@ -155,3 +155,19 @@ func TestEmailSignInOff(t *testing.T) {
 		t.Error("mail sent")
 	}
 }
+
+func TestAdminSetsEmailVerified(t *testing.T) {
+	f := newFixture(t)
+	u := f.passwordUser(t, "ada@example.com")
+	yes, no := true, false
+	got, err := f.svc.UpdateUser(t.Context(), u.ID, auth.UserChanges{EmailVerified: &yes}, auth.Actor{})
+	if err != nil || !got.EmailVerified() || !f.reload(t, u.ID).EmailVerified() {
+		t.Fatalf("set: %v", err)
+	}
+	if got, err = f.svc.UpdateUser(t.Context(), u.ID, auth.UserChanges{EmailVerified: &no}, auth.Actor{}); err != nil || got.EmailVerified() {
+		t.Fatalf("clear: %v", err)
+	}
+	if n := f.auditReasons(t, latchkey.AuditUserUpdated)["success changed email_verified; by the command line"]; n != 2 {
+		t.Errorf("audited %d times: %v", n, f.auditReasons(t, latchkey.AuditUserUpdated))
+	}
+}
