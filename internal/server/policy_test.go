@@ -57,7 +57,7 @@ func TestRoutePolicyRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sensitivePaths := []string{"POST /v1/api-keys", "POST /v1/me/password", "DELETE /v1/me/identities/{id}",
+	sensitivePaths := []string{"POST /v1/api-keys", "POST /v1/me/password", "DELETE /v1/me/identities/{id}", "POST /v1/me/email",
 		"POST /account/password", "POST /account/api-keys", "POST /account/identities/{provider}/link", "POST /account/identities/{id}/unlink"}
 	for _, r := range routes {
 		method, path, _ := strings.Cut(r.Pattern, " ")
@@ -79,6 +79,15 @@ func TestRoutePolicyRules(t *testing.T) {
 		}
 		if r.Public && method == http.MethodPost && len(r.Limits) == 0 && !r.CSRF {
 			t.Errorf("%s: a public POST needs a rate limit", r.Pattern)
+		}
+		// Routes that mail an address anyone names: one mail a minute per
+		// address, and a limit per client (AUTH-17).
+		mails := []string{"POST /v1/auth/email-verification", "POST /v1/auth/password/forgot", "POST /v1/auth/email/start"}
+		if slices.Contains(mails, r.Pattern) && (!slices.Contains(r.Limits, "email-send-account per account") || !slices.Contains(r.Limits, "email-send-ip per ip")) {
+			t.Errorf("%s: a route that mails a named address needs email-send-account per account and email-send-ip per ip", r.Pattern)
+		}
+		if r.Pattern == "POST /v1/me/email/confirm" && (r.Public || slices.Contains(r.Credentials, "api_key")) {
+			t.Errorf("%s: confirming an email change needs the session that asked for it", r.Pattern)
 		}
 		if r.Scope != "" && !slices.ContainsFunc(auth.Scopes, func(s auth.Scope) bool { return s.Name == r.Scope }) {
 			t.Errorf("%s: scope %q is not in latchkey's vocabulary", r.Pattern, r.Scope)
