@@ -247,6 +247,8 @@ var auditTypes = []string{
 	latchkey.AuditSessionRevoked, latchkey.AuditPasswordChanged, latchkey.AuditAPIKeyCreated, latchkey.AuditAPIKeyRevoked,
 	latchkey.AuditOAuthLogin, latchkey.AuditOAuthLinked, latchkey.AuditUserUpdated, latchkey.AuditUserDeleted,
 	latchkey.AuditKeysRotated, latchkey.AuditRateLimited,
+	latchkey.AuditEmailVerificationSent, latchkey.AuditEmailVerified, latchkey.AuditPasswordResetAsked, latchkey.AuditPasswordReset,
+	latchkey.AuditEmailChangeRequested, latchkey.AuditEmailChanged, latchkey.AuditEmailChangeCancelled, latchkey.AuditEmailSignIn,
 }
 
 // checkAuditType refuses a type no event has (which would print nothing,

@@ -238,3 +238,22 @@ func TestEmailChangeAndSignInOverHTTP(t *testing.T) {
 	off := apptest.Start(t)
 	wantProblem(t, "start without --email-sign-in", off.Do(t, "POST", "/v1/auth/email/start", map[string]string{"email": "ada@example.com"}), 404, "not_found")
 }
+
+// TestMailedRequestsAreThrottledPerAddress: one mail a minute per address,
+// however the address is written and whichever flow asks (AUTH-17).
+func TestMailedRequestsAreThrottledPerAddress(t *testing.T) {
+	srv := apptest.StartWith(t, apptest.Options{RateLimits: true})
+	signup(t, srv, "ada@example.com")
+	wantAccepted(t, "first", srv.Do(t, "POST", "/v1/auth/password/forgot", map[string]string{"email": "ada@example.com"}))
+	for _, c := range []struct{ path, email string }{
+		{"/v1/auth/password/forgot", "ADA@example.com."},
+		{"/v1/auth/email-verification", "ada@example.com"},
+	} {
+		r := srv.Do(t, "POST", c.path, map[string]string{"email": c.email})
+		wantProblem(t, c.path+" "+c.email, r, 429, "rate_limited")
+		if r.Header.Get("Retry-After") == "" {
+			t.Errorf("%s: no Retry-After", c.path)
+		}
+	}
+	wantAccepted(t, "another address", srv.Do(t, "POST", "/v1/auth/password/forgot", map[string]string{"email": "bob@example.com"}))
+}
