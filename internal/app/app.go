@@ -10,6 +10,7 @@ import (
 	"io"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/latchkey/latchkey/internal/config"
 )
@@ -38,6 +39,12 @@ type TestHooks struct {
 	// RateLimitScale multiplies every rate-limit period and back-off time
 	// (0.1 lets a test watch a 30 s lock pass in 3 s). 0 means 1.
 	RateLimitScale float64
+	// MailPollInterval, MailFirstRetry and MailMaxRetry replace the mail
+	// sender's polling interval (5s) and retry backoff (30s doubling to
+	// 1h), so that a test can watch a retry. 0 keeps the default.
+	MailPollInterval time.Duration
+	MailFirstRetry   time.Duration
+	MailMaxRetry     time.Duration
 }
 
 func (h TestHooks) scale() float64 {
