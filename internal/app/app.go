@@ -39,12 +39,14 @@ type TestHooks struct {
 	// RateLimitScale multiplies every rate-limit period and back-off time
 	// (0.1 lets a test watch a 30 s lock pass in 3 s). 0 means 1.
 	RateLimitScale float64
-	// MailPollInterval, MailFirstRetry and MailMaxRetry replace the mail
-	// sender's polling interval (5s) and retry backoff (30s doubling to
-	// 1h), so that a test can watch a retry. 0 keeps the default.
+	// MailPollInterval, MailFirstRetry, MailMaxRetry and MailLease
+	// replace the mail sender's polling interval (5s), retry backoff (30s
+	// doubling to 1h) and lease (2m), so that a test can watch a retry or
+	// a takeover. 0 keeps the default.
 	MailPollInterval time.Duration
 	MailFirstRetry   time.Duration
 	MailMaxRetry     time.Duration
+	MailLease        time.Duration
 }
 
 func (h TestHooks) scale() float64 {

@@ -68,7 +68,7 @@ func (c *components) newSender(m mailSetup) *mail.Sender {
 	return mail.NewSender(mail.SenderConfig{
 		From: c.cfg.MailFrom, Transport: m.transport, Outbox: c.store, Clock: c.clock, Logger: c.log,
 		Metrics: c.metrics.Registry(), Interval: c.hooks.MailPollInterval,
-		FirstRetry: c.hooks.MailFirstRetry, MaxRetry: c.hooks.MailMaxRetry,
+		FirstRetry: c.hooks.MailFirstRetry, MaxRetry: c.hooks.MailMaxRetry, Lease: c.hooks.MailLease,
 	})
 }
 

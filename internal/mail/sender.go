@@ -90,6 +90,9 @@ func NewSender(cfg SenderConfig) *Sender {
 	def(&cfg.MaxRetry, DefaultMaxRetry)
 	def(&cfg.MaxAge, DefaultMaxAge)
 	def(&cfg.SendTimeout, DefaultSendTimeout)
+	// A delivery must fit in its lease with room to spare (a test may
+	// shorten the lease to seconds).
+	cfg.SendTimeout = min(cfg.SendTimeout, cfg.Lease/2)
 	if cfg.Batch <= 0 {
 		cfg.Batch = DefaultBatch
 	}
@@ -156,7 +159,7 @@ func (s *Sender) SendDue(ctx context.Context) (int, error) {
 			// A mail whose lease is about to run out is left alone: another
 			// sender may claim it then, and two deliveries must not overlap.
 			// It falls due again when the lease ends.
-			if ctx.Err() != nil || s.cfg.Clock().Sub(claimed) > s.cfg.Lease-s.cfg.SendTimeout-leaseMargin {
+			if ctx.Err() != nil || s.cfg.Clock().Sub(claimed) > s.cfg.Lease-s.cfg.SendTimeout-min(leaseMargin, s.cfg.Lease/10) {
 				break
 			}
 			s.deliver(ctx, &ms[i])
