@@ -139,4 +139,3 @@ func TestMailOutboxSurvivesKill9MidSend(t *testing.T) {
 		})
 	}
 }
-
