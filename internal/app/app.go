@@ -91,6 +91,7 @@ Usage:
   latchkey audit tail [--user ID] [--type T] [--limit N] [--follow]
   latchkey keys rotate | keys list             signing-key rotation and listing
   latchkey apikey create --user E --name N [--scope S]... | apikey list --user E | apikey revoke ID
+  latchkey mail status [ID]                    the mail outbox: counts, oldest due; one mail's attempts and last error
   latchkey version                             version, commit and Go version
 
 Settings (--data-dir, --database, --master-key-file, …) go before or after the
@@ -160,6 +161,8 @@ func runCommand(ctx context.Context, cmd string, rest []string, env Env) error {
 		return apikeyCommand(ctx, rest, env)
 	case "audit":
 		return auditCommand(ctx, rest, env)
+	case "mail":
+		return mailCommand(ctx, rest, env)
 	case "version", "--version":
 		return version(env)
 	case "help", "-h", "--help":

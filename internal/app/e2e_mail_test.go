@@ -267,3 +267,42 @@ func TestMailTemplatesAreCheckedAtStart(t *testing.T) {
 		mustNotExist(t, data)
 	}
 }
+
+// latchkey mail status shows the outbox's counts and one mail's attempts
+// and last error, never an address or a body.
+func TestMailStatusCLI(t *testing.T) {
+	dir := t.TempDir()
+	if _, errOut, err := runCLI(t, "", "migrate", "--data-dir", dir); err != nil {
+		t.Fatal(err, errOut)
+	}
+	st := openOutbox(t, filepath.Join(dir, "latchkey.db"))
+	ids := queueMails(t, st, 3, "ada@example.com")
+	if err := st.MarkMailFailed(context.Background(), ids[0], time.Now().Add(time.Hour), "smtp: dial tcp: connection refused", false); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.MarkMailFailed(context.Background(), ids[1], time.Now(), "smtp: rcpt to: 550 no such user", true); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, err := runCLI(t, "", "mail", "status", "--data-dir", dir)
+	if err != nil || errOut != "" {
+		t.Fatal(err, errOut)
+	}
+	for _, want := range []string{"queued:     2 (due now 1, being sent 0, waiting to retry 1)", "given up:   1", "state:      ok"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("mail status lacks %q:\n%s", want, out)
+		}
+	}
+	out, _, err = runCLI(t, "", "mail", "status", ids[1], "--data-dir", dir)
+	if err != nil || !strings.Contains(out, "kind:       sign-in") || !strings.Contains(out, "state:      given up") ||
+		!strings.Contains(out, "last error: smtp: rcpt to: 550 no such user") {
+		t.Errorf("mail status ID: %v\n%s", err, out)
+	}
+	for _, id := range ids {
+		out, _, _ := runCLI(t, "", "mail", "status", id, "--data-dir", dir)
+		if strings.Contains(out, "ada@example.com") || strings.Contains(out, "12345678") {
+			t.Errorf("mail status shows an address or a body:\n%s", out)
+		}
+	}
+	_, _, err = runCLI(t, "", "mail", "status", "nosuchmail", "--data-dir", dir)
+	oneLine(t, "an unknown mail", err, "mail status")
+}
