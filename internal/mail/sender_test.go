@@ -59,7 +59,7 @@ func (r *recorder) messageIDs(t *testing.T) []string {
 	return ids
 }
 
-func openStore(t *testing.T) store.Store {
+func openStore(t testing.TB) store.Store {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "latchkey.db"))
@@ -75,7 +75,7 @@ func openStore(t *testing.T) store.Store {
 
 var start = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-func queue(t *testing.T, st latchkey.Store, at time.Time, to string) *latchkey.OutboxMail {
+func queue(t testing.TB, st latchkey.Store, at time.Time, to string) *latchkey.OutboxMail {
 	t.Helper()
 	m := &latchkey.OutboxMail{ID: latchkey.NewID(at), Kind: string(lkmail.KindSignIn), To: to, Subject: "Your sign-in link",
 		Text: "code 12345678", HTML: "<p>code 12345678</p>", CreatedAt: at, NextAttemptAt: at}
