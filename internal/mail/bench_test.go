@@ -50,7 +50,7 @@ func BenchmarkOutbox(b *testing.B) {
 				now := time.Now()
 				m := &latchkey.OutboxMail{ID: latchkey.NewID(now), Kind: "sign-in", To: fmt.Sprintf("p%d@example.com", i),
 					Subject: "Your sign-in link", Text: "Sign in: https://auth.example.com/email-sign-in?token=x\nCode: 12345678",
-					HTML: "<p>Sign in: <a href=\"https://auth.example.com/email-sign-in?token=x\">link</a></p><p>Code: 12345678</p>",
+					HTML:      "<p>Sign in: <a href=\"https://auth.example.com/email-sign-in?token=x\">link</a></p><p>Code: 12345678</p>",
 					CreatedAt: now, NextAttemptAt: now}
 				if err := st.InTx(ctx, func(tx latchkey.Tx) error { return tx.EnqueueMail(ctx, m) }); err != nil {
 					b.Fatal(err)
