@@ -10,6 +10,7 @@ import (
 	"io"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/latchkey/latchkey/internal/config"
 )
@@ -38,6 +39,14 @@ type TestHooks struct {
 	// RateLimitScale multiplies every rate-limit period and back-off time
 	// (0.1 lets a test watch a 30 s lock pass in 3 s). 0 means 1.
 	RateLimitScale float64
+	// MailPollInterval, MailFirstRetry, MailMaxRetry and MailLease
+	// replace the mail sender's polling interval (5s), retry backoff (30s
+	// doubling to 1h) and lease (2m), so that a test can watch a retry or
+	// a takeover. 0 keeps the default.
+	MailPollInterval time.Duration
+	MailFirstRetry   time.Duration
+	MailMaxRetry     time.Duration
+	MailLease        time.Duration
 }
 
 func (h TestHooks) scale() float64 {
@@ -82,6 +91,7 @@ Usage:
   latchkey audit tail [--user ID] [--type T] [--limit N] [--follow]
   latchkey keys rotate | keys list             signing-key rotation and listing
   latchkey apikey create --user E --name N [--scope S]... | apikey list --user E | apikey revoke ID
+  latchkey mail status [ID]                    the mail outbox: counts, oldest due; one mail's attempts and last error
   latchkey version                             version, commit and Go version
 
 Settings (--data-dir, --database, --master-key-file, …) go before or after the
@@ -151,6 +161,8 @@ func runCommand(ctx context.Context, cmd string, rest []string, env Env) error {
 		return apikeyCommand(ctx, rest, env)
 	case "audit":
 		return auditCommand(ctx, rest, env)
+	case "mail":
+		return mailCommand(ctx, rest, env)
 	case "version", "--version":
 		return version(env)
 	case "help", "-h", "--help":

@@ -11,8 +11,8 @@ import (
 
 // startBackground starts the server's long-running loops: signing-key
 // reload and rotation, the Redis probes, the revocation channel, the
-// profiler (when asked for), last-use batching of API keys and the
-// janitor. The returned stop ends them and waits for those that write to
+// profiler (when asked for), last-use batching of API keys, the janitor
+// and the mail sender. The returned stop ends them and waits for those that write to
 // the database, so the store can be closed after it.
 func (c *components) startBackground(ctx context.Context, logger *slog.Logger) (stop func(), err error) {
 	cfg := c.cfg
@@ -28,5 +28,6 @@ func (c *components) startBackground(ctx context.Context, logger *slog.Logger) (
 	}
 	writers.Go(func() { _ = c.apiKeys.Run(bg) }) // flushes pending last-used times when stopped
 	writers.Go(func() { janitor.New(c.store, cfg.AuditRetention, c.clock, logger).Run(bg, janitor.Interval) })
+	writers.Go(func() { c.sender.Run(bg) }) // finishes and records a delivery under way when stopped
 	return func() { cancel(); writers.Wait() }, nil
 }

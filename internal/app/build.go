@@ -15,6 +15,7 @@ import (
 	"github.com/latchkey/latchkey/internal/config"
 	"github.com/latchkey/latchkey/internal/crypt"
 	"github.com/latchkey/latchkey/internal/device"
+	"github.com/latchkey/latchkey/internal/mail"
 	"github.com/latchkey/latchkey/internal/password"
 	"github.com/latchkey/latchkey/internal/server"
 	"github.com/latchkey/latchkey/internal/store"
@@ -36,6 +37,10 @@ type components struct {
 	limits  limits
 	rev     *revocations
 	clock   func() time.Time
+	// mailer renders mails; sender delivers the outbox (Nudge: a mail was
+	// just committed).
+	mailer *mail.Renderer
+	sender *mail.Sender
 }
 
 func (c *components) Close() error {
@@ -139,14 +144,15 @@ func loadKeys(ctx context.Context, cfg *config.Config, st store.Store, logger *s
 }
 
 // build sets the installation up and assembles the server's use cases.
-func build(ctx context.Context, cfg *config.Config, logger *slog.Logger, hooks TestHooks) (*components, error) {
+func build(ctx context.Context, cfg *config.Config, logger *slog.Logger, hooks TestHooks, m mailSetup) (*components, error) {
 	clock := time.Now
 	in, err := setUp(ctx, cfg, logger, clock)
 	if err != nil {
 		return nil, err
 	}
 	c := &components{cfg: cfg, hooks: hooks, log: logger, store: in.store, sealer: in.sealer, keys: in.keys,
-		clock: clock, metrics: server.NewMetrics()}
+		clock: clock, metrics: server.NewMetrics(), mailer: m.renderer}
+	c.sender = c.newSender(m)
 	if err := c.init(in.master); err != nil {
 		in.store.Close()
 		return nil, err
@@ -229,16 +235,20 @@ func configError(err error) usageError {
 	return usageError{"invalid configuration:\n  " + strings.ReplaceAll(msg, "\n", "\n  ")}
 }
 
-// ready is /readyz's report on Redis: listed whether it is healthy, down
-// or not configured.
+// ready is /readyz's report on Redis (listed whether it is healthy, down
+// or not configured) and on the mail outbox.
 func (c *components) ready(ctx context.Context) (map[string]string, bool) {
+	checks := map[string]string{"mail": c.mailReady(ctx)}
 	if c.cfg.Redis == "" {
-		return map[string]string{"redis": "not configured"}, true
+		checks["redis"] = "not configured"
+		return checks, true
 	}
 	for _, check := range []func(context.Context) error{c.limits.ready, c.rev.ready} {
 		if err := check(ctx); err != nil {
-			return map[string]string{"redis": err.Error()}, false
+			checks["redis"] = err.Error()
+			return checks, false
 		}
 	}
-	return map[string]string{"redis": "ok"}, true
+	checks["redis"] = "ok"
+	return checks, true
 }

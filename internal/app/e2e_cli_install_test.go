@@ -46,7 +46,7 @@ func TestCommandsInTheWrongDirectoryCreateNothing(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "latchkey-data")
 	commands := [][]string{
 		{"user", "list"}, {"user", "show", "a@example.com"}, {"audit", "tail"}, {"keys", "list"},
-		{"apikey", "list", "--user", "a@example.com"},
+		{"apikey", "list", "--user", "a@example.com"}, {"mail", "status"},
 		// Commands that write refuse too: a user created in a new, empty
 		// installation is as lost as an empty list is misleading.
 		{"user", "create", "--email", "a@example.com", "--password-stdin"}, {"keys", "rotate"},

@@ -35,7 +35,11 @@ func FuzzRequest(f *testing.F) {
 		f.Fatal(err)
 	}
 	logger := slog.New(slog.DiscardHandler)
-	c, err := build(context.Background(), cfg, logger, TestHooks{}) // rate limits on
+	mailer, err := loadMail(cfg)
+	if err != nil {
+		f.Fatal(err)
+	}
+	c, err := build(context.Background(), cfg, logger, TestHooks{}, mailer) // rate limits on
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -44,6 +44,10 @@ func serve(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
+	mailer, err := loadMail(cfg)
+	if err != nil {
+		return err
+	}
 	if err := checkRedis(ctx, cfg, logger); err != nil {
 		return err
 	}
@@ -54,7 +58,7 @@ func serve(ctx context.Context, args []string, env Env) error {
 	defer ln.Close()
 	adoptListenAddress(cfg, ln.Addr().String())
 
-	c, err := build(ctx, cfg, logger, env.hooks)
+	c, err := build(ctx, cfg, logger, env.hooks, mailer)
 	if err != nil {
 		return err
 	}
@@ -94,6 +98,7 @@ func serve(ctx context.Context, args []string, env Env) error {
 			errc <- srv.Serve(ln)
 		}
 	}()
+	mailer.log(cfg, logger)
 	logger.Info("latchkey started", "url", cfg.Issuer, "database", redactedDatabase(cfg))
 	fmt.Fprintf(env.Stdout, "latchkey listening on %s\n", listenURL(cfg, ln.Addr().String()))
 

@@ -50,6 +50,13 @@ type Options struct {
 	// (0.1 lets a test watch a 30 s lock pass in 3 s); 0 means 1. It
 	// implies RateLimits.
 	RateLimitScale float64
+	// MailPollInterval, MailFirstRetry, MailMaxRetry and MailLease shorten
+	// the mail sender's polling, retry backoff and lease (app.TestHooks);
+	// 0 keeps the defaults (5s; 30s doubling to 1h; 2m).
+	MailPollInterval time.Duration
+	MailFirstRetry   time.Duration
+	MailMaxRetry     time.Duration
+	MailLease        time.Duration
 }
 
 // Start runs `latchkey serve` with a fresh data directory (SQLite unless
@@ -81,7 +88,8 @@ func StartWith(t testing.TB, o Options, args ...string) *Instance {
 	}
 	all := append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dir, "--log-level", "debug"}, FastHashing...)
 	all = append(all, args...)
-	hooks := app.TestHooks{DisableRateLimits: !o.RateLimits && o.RateLimitScale == 0, RateLimitScale: o.RateLimitScale}
+	hooks := app.TestHooks{DisableRateLimits: !o.RateLimits && o.RateLimitScale == 0, RateLimitScale: o.RateLimitScale,
+		MailPollInterval: o.MailPollInterval, MailFirstRetry: o.MailFirstRetry, MailMaxRetry: o.MailMaxRetry, MailLease: o.MailLease}
 	ctx, cancel := context.WithCancel(context.Background())
 	stdoutR, stdoutW := io.Pipe()
 	inst := &Instance{DataDir: dir, logs: &testenv.LogBuffer{}, cancel: cancel, done: make(chan error, 1),

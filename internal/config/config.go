@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	netmail "net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -19,6 +20,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/latchkey/latchkey/internal/mail"
 )
 
 // Config is everything `latchkey serve` can be told.
@@ -69,6 +72,12 @@ type Config struct {
 	PublicURL         string // base of the links in mails (default: Issuer)
 	EmailVerification string // off, optional or required
 	EmailSignIn       bool
+	// Mail delivery: the SMTP server (empty: .eml files under
+	// <data-dir>/mail), the From address and an optional directory of
+	// template overrides.
+	SMTPURL       string
+	MailFrom      string
+	MailTemplates string
 }
 
 // The values of --email-verification.
@@ -186,6 +195,10 @@ var settings = []setting{
 	{"http-read-timeout", "a client must send its whole request within this time", "15s", dur(func(c *Config) *time.Duration { return &c.HTTPReadTimeout })},
 	{"http-write-timeout", "a response must be written within this time", "30s", dur(func(c *Config) *time.Duration { return &c.HTTPWriteTimeout })},
 	{"http-idle-timeout", "an idle keep-alive connection is closed after this time", "60s", dur(func(c *Config) *time.Duration { return &c.HTTPIdleTimeout })},
+	// Mail delivery.
+	{"smtp-url", "smtp://user:password@host:587 (STARTTLS) or smtps://…:465 to send mail (default: write .eml files under <data-dir>/mail)", "", str(func(c *Config) *string { return &c.SMTPURL })},
+	{"mail-from", "the From of every mail (default latchkey <no-reply@HOST>, HOST being the issuer's)", "", str(func(c *Config) *string { return &c.MailFrom })},
+	{"mail-templates", "directory of mail templates that replace the built-in ones by file name", "", str(func(c *Config) *string { return &c.MailTemplates })},
 }
 
 // EnvName returns the environment variable for a flag name.
@@ -401,6 +414,9 @@ func (c *Config) fillDefaults() error {
 	if c.MasterKeyFile == "" {
 		c.MasterKeyFile = filepath.Join(c.DataDir, "master.key")
 	}
+	if c.MailFrom == "" {
+		c.MailFrom = DefaultMailFrom(c.Issuer)
+	}
 	return nil
 }
 
@@ -542,7 +558,30 @@ func (c *Config) problems() []problem {
 			bad(t.name, "%s is outside 100ms..1h", t.d)
 		}
 	}
+	if c.SMTPURL != "" {
+		// ParseSMTP's complaint never repeats the URL, which may hold a password.
+		if _, err := mail.ParseSMTP(c.SMTPURL); err != nil {
+			bad("smtp-url", "%v", err)
+		}
+	}
+	if a, err := netmail.ParseAddress(c.MailFrom); err != nil || !strings.Contains(a.Address, "@") {
+		bad("mail-from", "%q is not a mail address (e.g. no-reply@example.com or \"Example <no-reply@example.com>\")", c.MailFrom)
+	}
 	return errs
+}
+
+// DefaultMailFrom is the From of a server without --mail-from:
+// latchkey <no-reply@HOST>, HOST being the issuer's host name (without
+// its port). A provider will want an address of a domain it verified.
+func DefaultMailFrom(issuer string) string {
+	host := "localhost"
+	if u, err := url.Parse(issuer); err == nil && u.Hostname() != "" {
+		host = u.Hostname()
+	}
+	if strings.Contains(host, ":") { // an IPv6 address: a domain literal
+		host = "[" + host + "]"
+	}
+	return "latchkey <no-reply@" + host + ">"
 }
 
 // redisProblem says what is wrong with a --redis URL, without repeating

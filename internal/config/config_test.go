@@ -293,3 +293,40 @@ func TestEmailSettings(t *testing.T) {
 		}
 	}
 }
+
+// The mail settings: a bad --smtp-url is named but never repeated (it may
+// hold a password); --mail-from defaults to an address at the issuer's host.
+func TestMailSettings(t *testing.T) {
+	c, err := Load("serve", []string{"--issuer", "https://auth.example.com:8443"}, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MailFrom != "latchkey <no-reply@auth.example.com>" || c.SMTPURL != "" || c.MailTemplates != "" {
+		t.Errorf("defaults: from %q smtp %q templates %q", c.MailFrom, c.SMTPURL, c.MailTemplates)
+	}
+	if got := DefaultMailFrom("http://[::1]:8080"); got != "latchkey <no-reply@[::1]>" {
+		t.Errorf("IPv6 issuer: %q", got)
+	}
+	c, err = Load("serve", []string{"--mail-from", "Example <no-reply@example.com>", "--mail-templates", "/etc/latchkey/mail"},
+		env(map[string]string{"LATCHKEY_SMTP_URL": "smtps://apikey:s3cret@smtp.example.com:465"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SMTPURL != "smtps://apikey:s3cret@smtp.example.com:465" || c.MailFrom != "Example <no-reply@example.com>" || c.MailTemplates != "/etc/latchkey/mail" {
+		t.Errorf("set: %+v", c)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--smtp-url", "http://user:hunter2@smtp.example.com:587"}, "invalid --smtp-url: must be smtp://"},
+		{[]string{"--smtp-url", "smtp://user:hunter2@smtp.example.com"}, "invalid --smtp-url: must be smtp://"},
+		{[]string{"--mail-from", "not an address"}, "invalid --mail-from: \"not an address\" is not a mail address"},
+		{[]string{"--mail-from", "a@example.com\r\nBcc: b@example.com"}, "invalid --mail-from: "},
+	} {
+		_, err := Load("serve", tc.args, env(nil), io.Discard)
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) || strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%q: %v", tc.args, err)
+		}
+	}
+}

@@ -2,10 +2,13 @@ package mail
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
 	"net/mail"
+	"net/textproto"
 	"os"
 	"path/filepath"
 	"strings"
@@ -171,5 +174,18 @@ func TestSMTPClearTextOnlyToLoopback(t *testing.T) {
 		if s.loopback() != want {
 			t.Errorf("%s: loopback = %v", host, !want)
 		}
+	}
+}
+
+// A 5xx reply is final; a 4xx reply or a lost connection is worth a retry.
+func TestRefusedMarksOnly5xxPermanent(t *testing.T) {
+	for code, want := range map[int]bool{550: true, 554: true, 451: false, 421: false} {
+		err := refused(fmt.Errorf("smtp: rcpt to: %w", &textproto.Error{Code: code, Msg: "x"}))
+		if errors.Is(err, ErrPermanent) != want || !strings.Contains(err.Error(), "x") {
+			t.Errorf("%d: %v permanent=%v", code, err, !want)
+		}
+	}
+	if errors.Is(refused(io.ErrUnexpectedEOF), ErrPermanent) {
+		t.Error("a lost connection is permanent")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/mail"
 	"net/smtp"
+	"net/textproto"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -103,7 +104,12 @@ func (s *SMTP) Send(ctx context.Context, from, to string, msg []byte) error {
 	if err != nil {
 		return fmt.Errorf("smtp: %w", err)
 	}
-	defer conn.Close()
+	quitting := false // once true, the QUIT goroutine closes the connection
+	defer func() {
+		if !quitting {
+			conn.Close()
+		}
+	}()
 	if err := conn.SetDeadline(deadline); err != nil {
 		return err
 	}
@@ -111,7 +117,6 @@ func (s *SMTP) Send(ctx context.Context, from, to string, msg []byte) error {
 	if err != nil {
 		return fmt.Errorf("smtp: %w", err)
 	}
-	defer c.Close()
 	if err := c.Hello(helloName(fromAddr.Address)); err != nil {
 		return fmt.Errorf("smtp: hello: %w", err)
 	}
@@ -133,7 +138,7 @@ func (s *SMTP) Send(ctx context.Context, from, to string, msg []byte) error {
 		return fmt.Errorf("smtp: mail from: %w", err)
 	}
 	if err := c.Rcpt(toAddr.Address); err != nil {
-		return fmt.Errorf("smtp: rcpt to: %w", err)
+		return refused(fmt.Errorf("smtp: rcpt to: %w", err))
 	}
 	w, err := c.Data()
 	if err != nil {
@@ -143,10 +148,29 @@ func (s *SMTP) Send(ctx context.Context, from, to string, msg []byte) error {
 		return fmt.Errorf("smtp: data: %w", err)
 	}
 	if err := w.Close(); err != nil { // the server's answer to the whole message
-		return fmt.Errorf("smtp: data: %w", err)
+		return refused(fmt.Errorf("smtp: data: %w", err))
 	}
-	_ = c.Quit() // delivered; a failed QUIT changes nothing
+	// The server has taken the mail. Say so at once, so that the outbox
+	// records it before anything else can go wrong (a crash between the
+	// two sends it again); QUIT follows on its own, and a failed QUIT
+	// changes nothing.
+	quitting = true
+	go func() {
+		defer conn.Close()
+		_ = c.Quit()
+	}()
 	return nil
+}
+
+// refused marks a 5xx reply (RFC 5321: permanent) to the recipient or the
+// message as permanent; anything else (4xx, a lost connection) is worth
+// another try.
+func refused(err error) error {
+	var reply *textproto.Error
+	if errors.As(err, &reply) && reply.Code >= 500 && reply.Code < 600 {
+		return permanent(err)
+	}
+	return err
 }
 
 // helloName is the name latchkey greets with: the sender's domain.

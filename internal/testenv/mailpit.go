@@ -30,6 +30,11 @@ type Mailpit struct {
 	API      string // base URL of its HTTP API
 	// TLS trusts Mailpit's certificate when it was started WithSTARTTLS.
 	TLS *tls.Config
+
+	bin  string
+	args []string
+	cmd  *exec.Cmd
+	out  bytes.Buffer
 }
 
 // MailpitOption changes how Mailpit starts.
@@ -86,40 +91,65 @@ func StartMailpit(t testing.TB, opts ...MailpitOption) *Mailpit {
 	} else {
 		args = append(args, "--smtp-auth-allow-insecure")
 	}
-	cmd := exec.Command(bin, args...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	m.bin, m.args = bin, args
+	m.start(t)
 	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
+		m.Stop()
 		if t.Failed() {
-			t.Logf("mailpit output:\n%s", out.String())
+			t.Logf("mailpit output:\n%s", m.out.String())
 		}
 	})
+	return m
+}
+
+// start runs Mailpit and waits until it answers.
+func (m *Mailpit) start(t testing.TB) {
+	t.Helper()
+	m.cmd = exec.Command(m.bin, m.args...)
+	m.cmd.Stdout, m.cmd.Stderr = &m.out, &m.out
+	if err := m.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		if resp, err := http.Get(m.API + "/api/v1/info"); err == nil {
 			resp.Body.Close()
 			if c, err := net.Dial("tcp", m.SMTPAddr); err == nil {
 				c.Close()
-				return m
+				return
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("mailpit did not start:\n%s", out.String())
+			t.Fatalf("mailpit did not start:\n%s", m.out.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// Stop kills Mailpit: its SMTP port refuses connections until Restart.
+func (m *Mailpit) Stop() {
+	if m.cmd != nil {
+		_ = m.cmd.Process.Kill()
+		_ = m.cmd.Wait()
+		m.cmd = nil
+	}
+}
+
+// Restart starts a stopped Mailpit again on the same ports, with the
+// messages it had received.
+func (m *Mailpit) Restart(t testing.TB) {
+	t.Helper()
+	m.Stop()
+	m.start(t)
 }
 
 // MailSummary is one message as Mailpit lists it.
 type MailSummary struct {
 	ID      string `json:"ID"`
 	Subject string `json:"Subject"`
-	To      []struct {
+	// MessageID is the Message-ID header, without the angle brackets.
+	MessageID string `json:"MessageID"`
+	To        []struct {
 		Address string `json:"Address"`
 	} `json:"To"`
 }
@@ -130,8 +160,18 @@ func (m *Mailpit) Messages(t testing.TB) []MailSummary {
 	var body struct {
 		Messages []MailSummary `json:"messages"`
 	}
-	m.getJSON(t, "/api/v1/messages?limit=1000", &body)
+	m.getJSON(t, "/api/v1/messages?limit=5000", &body)
 	return body.Messages
+}
+
+// Count returns how many messages Mailpit holds.
+func (m *Mailpit) Count(t testing.TB) int {
+	t.Helper()
+	var body struct {
+		Total int `json:"total"`
+	}
+	m.getJSON(t, "/api/v1/messages?limit=1", &body)
+	return body.Total
 }
 
 // Raw returns a message's source as received.
