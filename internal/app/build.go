@@ -189,6 +189,9 @@ func (c *components) init(master []byte) error {
 		APIKeys:  c.apiKeys,
 		Sessions: sessions,
 		EmailKey: crypt.DeriveKey(master, auth.EmailKeyPurpose),
+		Mail:     c.mailer,
+		// The sender delivers at once what a committed transaction queued.
+		MailQueued: c.sender.Nudge,
 	})
 	if err := c.buildLimits(); err != nil {
 		return err

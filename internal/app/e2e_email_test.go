@@ -1,84 +1,136 @@
 package app_test
 
 import (
-	"context"
+	"bytes"
+	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
+	"net/mail"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/apptest"
-	"github.com/latchkey/latchkey/internal/store"
+	"github.com/latchkey/latchkey/internal/testenv"
 )
 
 const publicURL = "https://id.example.test"
 
-// mailbox reads the mails a server queued, from its outbox, as a sender
-// would: each mail once.
+// mailbox reads the mails a server delivered: the .eml files it writes
+// under <data-dir>/mail without --smtp-url, or what reached Mailpit over
+// SMTP. Each mail is handed out once.
 type mailbox struct {
 	srv  *apptest.Instance
-	seen []latchkey.OutboxMail
+	mp   *testenv.Mailpit // nil: the .eml files
+	read map[string]bool  // file names or Mailpit ids already read
+	mail []deliveredMail  // read, not yet handed out
 }
+
+// deliveredMail is one mail as delivered: its recipient and plain text.
+type deliveredMail struct{ To, Text string }
 
 var (
 	mailLinkRE = regexp.MustCompile(`https?://[^\s"<]+`)
 	mailCodeRE = regexp.MustCompile(`\b[0-9]{8}\b`)
 )
 
-// await waits (polling: the server queues mail after it answers) for a
-// mail of kind to to, and returns its link, token and code.
-func (b *mailbox) await(t *testing.T, kind, to string) (link, token, code string) {
+// kindPages tells the kinds of mail apart by the page their link opens.
+var kindPages = map[string]string{
+	"verify-email": "/verify-email", "password-reset": "/reset-password", "password-changed": "/forgot-password",
+	"email-change": "/confirm-email", "email-change-notice": "/cancel-email-change", "sign-in": "/email-sign-in",
+}
+
+// fetch reads what was delivered since the last call.
+func (b *mailbox) fetch(t *testing.T) {
 	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(b.srv.DataDir, "latchkey.db"))
-	if err != nil {
-		t.Fatal(err)
+	if b.read == nil {
+		b.read = map[string]bool{}
 	}
-	defer st.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		got, err := st.ClaimMail(ctx, time.Now().Add(time.Second), time.Hour, 100)
+	if b.mp != nil {
+		for _, s := range b.mp.Messages(t) {
+			if !b.read[s.ID] {
+				b.read[s.ID] = true
+				b.mail = append(b.mail, parseMail(t, b.mp.Raw(t, s.ID)))
+			}
+		}
+		return
+	}
+	dir := filepath.Join(b.srv.DataDir, "mail")
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".eml") || b.read[e.Name()] {
+			continue
+		}
+		raw, err := os.ReadFile(filepath.Join(dir, e.Name()))
 		if err != nil {
 			t.Fatal(err)
 		}
-		b.seen = append(b.seen, got...)
-		for i, m := range b.seen {
-			if m.Kind == kind && m.To == to {
-				b.seen = append(b.seen[:i:i], b.seen[i+1:]...)
-				link = mailLinkRE.FindString(m.Text)
-				_, token, _ = strings.Cut(link, "?token=")
-				return link, token, mailCodeRE.FindString(m.Text)
+		b.read[e.Name()] = true
+		b.mail = append(b.mail, parseMail(t, raw))
+	}
+}
+
+// parseMail reads the recipient and the plain-text part of a message.
+func parseMail(t *testing.T, raw []byte) deliveredMail {
+	t.Helper()
+	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	to, err := mail.ParseAddress(msg.Header.Get("To"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	part, err := multipart.NewReader(msg.Body, params["boundary"]).NextPart() // text/plain, quoted-printable undone
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := io.ReadAll(part)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return deliveredMail{To: to.Address, Text: string(text)}
+}
+
+// await waits for a mail of kind to to, and returns its link, token and
+// code.
+func (b *mailbox) await(t *testing.T, kind, to string) (link, token, code string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		b.fetch(t)
+		for i, m := range b.mail {
+			l := mailLinkRE.FindString(m.Text)
+			if m.To == to && strings.Contains(l, kindPages[kind]) {
+				b.mail = append(b.mail[:i:i], b.mail[i+1:]...)
+				_, token, _ = strings.Cut(l, "?token=")
+				return l, token, mailCodeRE.FindString(m.Text)
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no %s mail to %s (have %v)", kind, to, b.seen)
+			t.Fatalf("no %s mail to %s (have %v)", kind, to, b.mail)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 }
 
-// none fails if a mail of kind to to was queued (after waiting a moment
-// for the server's work off the request path).
+// none fails if a mail went to to (after a moment for the server's work
+// off the request path and its sender).
 func (b *mailbox) none(t *testing.T, to string) {
 	t.Helper()
-	time.Sleep(300 * time.Millisecond)
-	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(b.srv.DataDir, "latchkey.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	got, err := st.ClaimMail(ctx, time.Now().Add(time.Second), time.Hour, 100)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.seen = append(b.seen, got...)
-	for _, m := range b.seen {
+	time.Sleep(500 * time.Millisecond)
+	b.fetch(t)
+	for _, m := range b.mail {
 		if m.To == to {
-			t.Errorf("a %s mail went to %s", m.Kind, to)
+			t.Errorf("a mail went to %s:\n%s", to, m.Text)
 		}
 	}
 }
@@ -99,7 +151,7 @@ func wantProblem(t *testing.T, what string, r *apptest.Response, status int, cod
 }
 
 // TestEmailVerificationAndResetOverHTTP runs verification and password
-// reset through the API, reading the mails from the outbox.
+// reset through the API, reading the delivered mails (.eml files).
 func TestEmailVerificationAndResetOverHTTP(t *testing.T) {
 	srv := apptest.Start(t, "--public-url", publicURL+"/")
 	box := &mailbox{srv: srv}
@@ -256,4 +308,28 @@ func TestMailedRequestsAreThrottledPerAddress(t *testing.T) {
 		}
 	}
 	wantAccepted(t, "another address", srv.Do(t, "POST", "/v1/auth/password/forgot", map[string]string{"email": "bob@example.com"}))
+}
+
+// TestPasswordResetOverSMTP: a reset end to end over real SMTP, to a mail
+// server latchkey did not write (Mailpit), following the mailed link.
+func TestPasswordResetOverSMTP(t *testing.T) {
+	mp := testenv.StartMailpit(t)
+	srv := apptest.Start(t, "--smtp-url", "smtp://"+mp.SMTPAddr, "--public-url", publicURL)
+	box := &mailbox{srv: srv, mp: mp}
+	tok := signup(t, srv, "ada@example.com")
+	box.await(t, "verify-email", "ada@example.com")
+	wantAccepted(t, "forgot", srv.Do(t, "POST", "/v1/auth/password/forgot", map[string]string{"email": "ada@example.com"},
+		"X-Forwarded-Host", "evil.test"))
+	link, token, _ := box.await(t, "password-reset", "ada@example.com")
+	if !strings.HasPrefix(link, publicURL+"/reset-password?token=") {
+		t.Fatalf("link %q", link)
+	}
+	if r := srv.Do(t, "POST", "/v1/auth/password/reset", map[string]string{"token": token, "new_password": "a brand new passphrase"}); r.Status != 204 {
+		t.Fatalf("reset: %d %s", r.Status, r.Body)
+	}
+	box.await(t, "password-changed", "ada@example.com")
+	wantProblem(t, "the old refresh token", srv.Do(t, "POST", "/v1/auth/refresh", map[string]any{"refresh_token": tok["refresh_token"]}), 400, "invalid_grant")
+	if r := srv.Do(t, "POST", "/v1/auth/login", map[string]string{"email": "ada@example.com", "password": "a brand new passphrase"}); r.Status != 200 {
+		t.Errorf("login: %d %s", r.Status, r.Body)
+	}
 }
