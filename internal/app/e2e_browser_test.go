@@ -290,3 +290,56 @@ func TestBrowserReauthentication(t *testing.T) {
 		t.Fatalf("new key = %q", key)
 	}
 }
+
+// TestBrowserPasswordReset: a forgotten password is reset through the
+// hosted pages and the mailed link; a mail scanner's GET and HEAD of the
+// link use nothing up, and the used link cannot be used again.
+func TestBrowserPasswordReset(t *testing.T) {
+	srv := apptest.Start(t)
+	box := &mailbox{srv: srv}
+	ctx := chromium(t)
+	signup(t, srv, "forgetful@example.com")
+
+	run(t, ctx, "ask for a reset", chromedp.Navigate(srv.URL+"/login"), chromedp.WaitVisible(chromedp.CSS("#forgot-password")),
+		chromedp.Click(chromedp.CSS("#forgot-password")), chromedp.WaitVisible(chromedp.CSS(`form[action="/forgot-password"]`)),
+		chromedp.SendKeys(chromedp.CSS("#email"), "forgetful@example.com"),
+		chromedp.Click(chromedp.CSS("#request-submit")), chromedp.WaitVisible(chromedp.CSS("#request-done")))
+	link, _, _ := box.await(t, "password-reset", "forgetful@example.com")
+	if !strings.HasPrefix(link, srv.URL+"/reset-password?token=") {
+		t.Fatalf("the link %q is not on latchkey's public URL", link)
+	}
+	// A mail scanner follows the link first: nothing is used up.
+	path := strings.TrimPrefix(link, srv.URL)
+	for _, method := range []string{"HEAD", "GET", "GET"} {
+		if r := srv.Do(t, method, path, nil); r.Status != http.StatusOK || r.Header.Get("Referrer-Policy") != "no-referrer" {
+			t.Fatalf("%s of the link: %d %v", method, r.Status, r.Header)
+		}
+	}
+
+	run(t, ctx, "open the link", chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS("#new-password")),
+		chromedp.SendKeys(chromedp.CSS("#new-password"), "a brand new passphrase"),
+		chromedp.Click(chromedp.CSS("#action-submit")), chromedp.WaitVisible(chromedp.CSS("#action-done")))
+	run(t, ctx, "sign in with the new password", chromedp.Click(chromedp.CSS("#action-next")),
+		chromedp.WaitVisible(chromedp.CSS("#email")),
+		chromedp.SendKeys(chromedp.CSS("#email"), "forgetful@example.com"),
+		chromedp.SendKeys(chromedp.CSS("#password"), "a brand new passphrase"),
+		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS("#account-email")))
+	if r := login(t, srv, "forgetful@example.com", goodPassword); r.Status != http.StatusUnauthorized {
+		t.Errorf("the old password still works: %d", r.Status)
+	}
+
+	// The link is used up: the page says so, and nothing changes.
+	run(t, ctx, "the used link", chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS("#new-password")),
+		chromedp.SendKeys(chromedp.CSS("#new-password"), "yet another passphrase"),
+		chromedp.Click(chromedp.CSS("#action-submit")), chromedp.WaitVisible(chromedp.CSS("#action-error")))
+	if r := login(t, srv, "forgetful@example.com", "a brand new passphrase"); r.Status != http.StatusOK {
+		t.Errorf("a used link changed the password: %d", r.Status)
+	}
+	// Another site cannot submit the page's form.
+	r := srv.Do(t, "POST", "/reset-password", "token=x&new_password=whatever+it+is", "Content-Type", "application/x-www-form-urlencoded",
+		"Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site")
+	if r.Status != http.StatusForbidden {
+		t.Errorf("a cross-site reset form: %d", r.Status)
+	}
+}

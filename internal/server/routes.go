@@ -139,6 +139,14 @@ func (s *Server) routes(mux router) {
 	route("GET /login", policy{Public: true, Page: true}, s.handleLoginPage())
 	route("POST /login", policy{Public: true, Page: true, CSRF: true, Backoff: true}.with(signInLimits...), s.handleLoginForm())
 	route("POST /logout", policy{Public: true, Page: true, CSRF: true}, s.handleLogoutForm())
+	// Pages behind mailed links: GET shows, the page's POST spends the token.
+	for _, page := range s.linkPages() {
+		route("GET "+page.path, policy{Public: true, Page: true}, s.handleLinkPage(page))
+		route("POST "+page.path, policy{Public: true, Page: true, CSRF: true}.with(ip(emailConfirmIP)), s.handleLinkForm(page))
+	}
+	route("GET "+auth.PageForgotPassword, policy{Public: true, Page: true}, s.handleForgotPage())
+	route("POST "+auth.PageForgotPassword, policy{Public: true, Page: true, CSRF: true}.with(ip(emailSendIP), account(emailSendAccount)),
+		s.handleForgotForm())
 	route("GET /account", hostedPage, s.handleAccountPage())
 	route("POST /account/reauthenticate", hostedPage.with(ip(passwordChangeIP), user(passwordChangeUser)), s.handleReauthenticateForm())
 	route("POST /account/password", sensitivePage.with(ip(passwordChangeIP), user(passwordChangeUser)), s.handleChangePasswordForm())

@@ -1,0 +1,122 @@
+package server
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/web"
+)
+
+// A mailed link opens one of these pages. Mail scanners (Outlook Safe
+// Links and others) fetch links with GET and HEAD, so those only show the
+// page: its one button POSTs the token, and only that uses it up.
+
+// linkPage is one page behind a mailed link.
+type linkPage struct {
+	path string
+	view web.EmailActionView
+	// use spends the token (and whatever else the form carries) and says
+	// what the page shows afterwards.
+	use func(r *http.Request, p *auth.Principal, token string, form url.Values) (web.EmailActionView, error)
+}
+
+func (s *Server) linkPages() []linkPage {
+	done := func(msg, next, label string) web.EmailActionView {
+		return web.EmailActionView{Done: msg, Next: next, NextLabel: label}
+	}
+	return []linkPage{
+		{
+			path: auth.PageVerifyEmail,
+			view: web.EmailActionView{Title: "Confirm your email address", Button: "Confirm my address",
+				Intro: "Press the button to confirm that this address is yours."},
+			use: func(r *http.Request, _ *auth.Principal, token string, _ url.Values) (web.EmailActionView, error) {
+				_, err := s.auth.ConfirmEmail(r.Context(), auth.EmailProof{Token: token}, s.meta(r))
+				return done("Your email address is confirmed.", "/account", "Go to your account"), err
+			},
+		},
+		{
+			path: auth.PageResetPassword,
+			view: web.EmailActionView{Title: "Choose a new password", Button: "Change my password", NewPassword: true,
+				Intro: "Choose a new password for your account."},
+			use: func(r *http.Request, _ *auth.Principal, token string, form url.Values) (web.EmailActionView, error) {
+				err := s.auth.ResetPassword(r.Context(), auth.EmailProof{Token: token}, form.Get("new_password"), s.meta(r))
+				return done("Your password was changed, and every session of your account was signed out.", "/login", "Sign in"), err
+			},
+		},
+		{
+			path: auth.PageCancelEmailChange,
+			view: web.EmailActionView{Title: "Cancel the email change", Button: "This wasn't me: cancel it",
+				Intro: "Cancelling keeps your old address and signs out every session of your account."},
+			use: func(r *http.Request, _ *auth.Principal, token string, _ url.Values) (web.EmailActionView, error) {
+				err := s.auth.CancelEmailChange(r.Context(), token, s.meta(r))
+				return done("The change was cancelled, and every session of your account was signed out.", "/login", "Sign in"), err
+			},
+		},
+	}
+}
+
+// handleLinkPage shows the page of a mailed link (GET and HEAD): nothing
+// is read or changed.
+func (s *Server) handleLinkPage(page linkPage) handler {
+	return func(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
+		v := page.view
+		v.Action, v.Token, v.MinPasswordLength = page.path, limitString(r.URL.Query().Get("token"), 256), s.cfg.PasswordMinLength
+		return s.pages.EmailAction(w, http.StatusOK, v)
+	}
+}
+
+// handleLinkForm spends the token of a mailed link. A refused token or a
+// refused new password shows the page again with the reason.
+func (s *Server) handleLinkForm(page linkPage) handler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+		form, err := parseForm(w, r)
+		if err != nil {
+			return err
+		}
+		token := limitString(form.Get("token"), 256)
+		result, err := page.use(r, p, token, form)
+		switch code := latchkey.ErrorCode(err); {
+		case err == nil:
+			result.Title = page.view.Title
+			return s.pages.EmailAction(w, http.StatusOK, result)
+		case code == latchkey.EInvalidGrant || code == latchkey.EWeakPassword || code == latchkey.EInvalidRequest:
+			v := page.view
+			v.Action, v.Token, v.MinPasswordLength, v.Error = page.path, token, s.cfg.PasswordMinLength, latchkey.ErrorMessage(err)
+			return s.pages.EmailAction(w, problemStatus[code], v)
+		default:
+			return err
+		}
+	}
+}
+
+// forgotPage is the form that asks for the address to mail a reset link to.
+var forgotPage = web.EmailRequestView{Title: "Forgot your password?", Button: "Mail me a link",
+	Intro: "Enter the address of your account: we will mail you a link to choose a new password.", Action: auth.PageForgotPassword}
+
+func (s *Server) handleForgotPage() handler {
+	return func(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
+		return s.pages.EmailRequest(w, http.StatusOK, forgotPage)
+	}
+}
+
+// handleForgotForm answers the same for every address, known or not.
+func (s *Server) handleForgotForm() handler {
+	return func(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
+		form, err := parseForm(w, r)
+		if err != nil {
+			return err
+		}
+		email := form.Get("email")
+		if _, ok := s.admitAccount(w, r, email); !ok {
+			return nil
+		}
+		if err := s.auth.ForgotPassword(r.Context(), email, s.meta(r)); err != nil && !latchkey.IsCode(err, latchkey.EInvalidRequest) {
+			return err
+		}
+		v := forgotPage
+		v.Email, v.Done = limitString(email, 254), "If an account uses that address, a mail with a link is on its way."
+		return s.pages.EmailRequest(w, http.StatusAccepted, v)
+	}
+}
