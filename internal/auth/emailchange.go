@@ -23,6 +23,19 @@ func (s *Service) RequestEmailChange(ctx context.Context, p *Principal, newEmail
 		return latchkey.Errorf(latchkey.EInvalidRequest, "This is already the account's address.")
 	}
 	userID, sessionID := p.User.ID, p.SessionID
+	// The old address can undo an applied change for EmailChangeCancelTTL.
+	// Another change meanwhile would send its notice to the new address and
+	// void the old address's cancel link, which is exactly what someone
+	// holding a stolen session would do next: so it waits.
+	recent, _, err := s.store.ListAudit(ctx, latchkey.AuditFilter{UserID: userID, Type: latchkey.AuditEmailChanged,
+		Since: s.now().Add(-EmailChangeCancelTTL), Page: latchkey.Page{Limit: 1}})
+	if err != nil {
+		return err
+	}
+	if len(recent) > 0 {
+		return latchkey.Errorf(latchkey.EConflict,
+			"The address of this account changed recently; another change is possible once the old address can no longer undo it.")
+	}
 	return s.background(ctx, "an email change", func(ctx context.Context) error {
 		taken := false
 		switch _, err := s.store.UserByEmail(ctx, to); {

@@ -45,6 +45,14 @@ func TestEmailChange(t *testing.T) {
 	_, err = f.svc.ConfirmEmailChange(t.Context(), p, auth.EmailProof{Token: confirm.Token}, auth.Meta{})
 	wantCode(t, "the link after the code", err, latchkey.EInvalidGrant)
 
+	// A second change while the old address can still undo the first would
+	// mail its notice to the new address and void the old one's cancel
+	// link: it is refused, and the cancel link keeps working.
+	wantCode(t, "a second change at once", f.svc.RequestEmailChange(t.Context(), p, "third@example.com", auth.Meta{}), latchkey.EConflict)
+	if n := len(f.mails(t)); n != 0 {
+		t.Errorf("the refused change mailed %d messages", n)
+	}
+
 	// "This wasn't me", after the change: back to the old address, every
 	// session ended.
 	if err := f.svc.CancelEmailChange(t.Context(), notice.Token, auth.Meta{}); err != nil {
