@@ -343,3 +343,36 @@ func TestBrowserPasswordReset(t *testing.T) {
 		t.Errorf("a cross-site reset form: %d", r.Status)
 	}
 }
+
+// TestBrowserEmailChange: the account page asks for a new address; the
+// confirmation link, opened in the signed-in browser, moves the account;
+// the old address's notice carries the way back.
+func TestBrowserEmailChange(t *testing.T) {
+	srv := apptest.Start(t)
+	box := &mailbox{srv: srv}
+	ctx := chromium(t)
+	signup(t, srv, "mover@example.com")
+	box.await(t, "verify-email", "mover@example.com") // sign-up's own mail
+	run(t, ctx, "sign in", chromedp.Navigate(srv.URL+"/login"), chromedp.WaitVisible(chromedp.CSS("#email")),
+		chromedp.SendKeys(chromedp.CSS("#email"), "mover@example.com"),
+		chromedp.SendKeys(chromedp.CSS("#password"), goodPassword),
+		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS("#new-email")))
+	run(t, ctx, "ask for the change", chromedp.SendKeys(chromedp.CSS("#new-email"), "moved@example.com"),
+		chromedp.Click(chromedp.CSS("#change-email")))
+	waitForLocation(t, ctx, "done=email-change")
+
+	confirm, _, _ := box.await(t, "email-change", "moved@example.com")
+	if notice, _, _ := box.await(t, "email-change-notice", "mover@example.com"); !strings.Contains(notice, "/cancel-email-change?token=") {
+		t.Fatalf("the old address's notice: %q", notice)
+	}
+	run(t, ctx, "confirm from the link", chromedp.Navigate(confirm), chromedp.WaitVisible(chromedp.CSS("#action-submit")),
+		chromedp.Click(chromedp.CSS("#action-submit")), chromedp.WaitVisible(chromedp.CSS("#action-done")))
+	if done := get(t, ctx, "done", chromedp.Text(chromedp.CSS("#action-done"))); !strings.Contains(done, "moved@example.com") {
+		t.Errorf("done page: %q", done)
+	}
+	run(t, ctx, "the account page", chromedp.Click(chromedp.CSS("#action-next")), chromedp.WaitVisible(chromedp.CSS("#account-email")))
+	if email := get(t, ctx, "email", chromedp.Text(chromedp.CSS("#account-email"))); email != "moved@example.com" {
+		t.Errorf("the account's address is %q", email)
+	}
+}

@@ -16,7 +16,10 @@ import (
 // linkPage is one page behind a mailed link.
 type linkPage struct {
 	path string
-	view web.EmailActionView
+	// signedIn pages need the browser's session (an email change belongs to
+	// the account signed in); the others work from the mail alone.
+	signedIn bool
+	view     web.EmailActionView
 	// use spends the token (and whatever else the form carries) and says
 	// what the page shows afterwards.
 	use func(r *http.Request, p *auth.Principal, token string, form url.Values) (web.EmailActionView, error)
@@ -43,6 +46,18 @@ func (s *Server) linkPages() []linkPage {
 			use: func(r *http.Request, _ *auth.Principal, token string, form url.Values) (web.EmailActionView, error) {
 				err := s.auth.ResetPassword(r.Context(), auth.EmailProof{Token: token}, form.Get("new_password"), s.meta(r))
 				return done("Your password was changed, and every session of your account was signed out.", "/login", "Sign in"), err
+			},
+		},
+		{
+			path: auth.PageConfirmEmail, signedIn: true,
+			view: web.EmailActionView{Title: "Confirm your new email address", Button: "Confirm the new address",
+				Intro: "Press the button to move your account to this address."},
+			use: func(r *http.Request, p *auth.Principal, token string, _ url.Values) (web.EmailActionView, error) {
+				u, err := s.auth.ConfirmEmailChange(r.Context(), p, auth.EmailProof{Token: token}, s.meta(r))
+				if err != nil {
+					return web.EmailActionView{}, err
+				}
+				return done("Your account's address is now "+u.Email+".", "/account", "Go to your account"), nil
 			},
 		},
 		{
@@ -118,5 +133,26 @@ func (s *Server) handleForgotForm() handler {
 		v := forgotPage
 		v.Email, v.Done = limitString(email, 254), "If an account uses that address, a mail with a link is on its way."
 		return s.pages.EmailRequest(w, http.StatusAccepted, v)
+	}
+}
+
+// handleChangeEmailForm is the account page's "Change email": the same
+// use case and answer as POST /v1/me/email.
+func (s *Server) handleChangeEmailForm() handler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+		form, err := parseForm(w, r)
+		if err != nil {
+			return err
+		}
+		err = s.auth.RequestEmailChange(r.Context(), p, form.Get("email"), s.meta(r))
+		switch code := latchkey.ErrorCode(err); {
+		case err == nil:
+			s.seeOther(w, r, "/account?done=email-change")
+			return nil
+		case code == latchkey.EInvalidRequest || code == latchkey.EConflict:
+			return s.renderAccount(w, r, p, problemStatus[code], func(v *web.AccountView) { v.EmailError = latchkey.ErrorMessage(err) })
+		default:
+			return err
+		}
 	}
 }

@@ -141,9 +141,14 @@ func (s *Server) routes(mux router) {
 	route("POST /logout", policy{Public: true, Page: true, CSRF: true}, s.handleLogoutForm())
 	// Pages behind mailed links: GET shows, the page's POST spends the token.
 	for _, page := range s.linkPages() {
-		route("GET "+page.path, policy{Public: true, Page: true}, s.handleLinkPage(page))
-		route("POST "+page.path, policy{Public: true, Page: true, CSRF: true}.with(ip(emailConfirmIP)), s.handleLinkForm(page))
+		show, use := policy{Public: true, Page: true}, policy{Public: true, Page: true, CSRF: true}
+		if page.signedIn {
+			show, use = hostedPage, hostedPage
+		}
+		route("GET "+page.path, show, s.handleLinkPage(page))
+		route("POST "+page.path, use.with(ip(emailConfirmIP)), s.handleLinkForm(page))
 	}
+	route("POST /account/email", sensitivePage.with(user(emailChangeUser)), s.handleChangeEmailForm())
 	route("GET "+auth.PageForgotPassword, policy{Public: true, Page: true}, s.handleForgotPage())
 	route("POST "+auth.PageForgotPassword, policy{Public: true, Page: true, CSRF: true}.with(ip(emailSendIP), account(emailSendAccount)),
 		s.handleForgotForm())

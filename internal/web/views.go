@@ -88,6 +88,7 @@ type AccountView struct {
 	// sensitive forms (new API key, password) need the password first.
 	NeedsReauth bool
 	ReauthError string
+	EmailError  string // the change-email form's refusal
 }
 
 // SessionView is one of the user's sessions.
@@ -143,6 +144,7 @@ var Notices = map[string]string{
 	"identity-linked":         "The sign-in provider was linked: you can sign in with it now. Your other sessions were signed out.",
 	"identity-already-linked": "That provider account was already linked to yours.",
 	"identity-unlinked":       "The sign-in provider was unlinked.",
+	"email-change":            "Check the new address's inbox for a link to confirm it. Your old address was told too.",
 }
 
 // EmailActionView is the page behind a mailed link: one button that
