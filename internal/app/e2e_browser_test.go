@@ -376,3 +376,28 @@ func TestBrowserEmailChange(t *testing.T) {
 		t.Errorf("the account's address is %q", email)
 	}
 }
+
+// TestBrowserEmailSignIn: with --email-sign-in, the login page offers a
+// mailed link, and the link's page signs the browser in.
+func TestBrowserEmailSignIn(t *testing.T) {
+	srv := apptest.Start(t, "--email-sign-in")
+	box := &mailbox{srv: srv}
+	ctx := chromium(t)
+	signup(t, srv, "linkonly@example.com")
+	run(t, ctx, "ask for a link", chromedp.Navigate(srv.URL+"/login"), chromedp.WaitVisible(chromedp.CSS("#email-sign-in")),
+		chromedp.Click(chromedp.CSS("#email-sign-in")), chromedp.WaitVisible(chromedp.CSS(`form[action="/email-sign-in/start"]`)),
+		chromedp.SendKeys(chromedp.CSS("#email"), "linkonly@example.com"),
+		chromedp.Click(chromedp.CSS("#request-submit")), chromedp.WaitVisible(chromedp.CSS("#request-done")))
+	link, _, _ := box.await(t, "sign-in", "linkonly@example.com")
+	run(t, ctx, "open the link", chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS("#action-submit")),
+		chromedp.Click(chromedp.CSS("#action-submit")), chromedp.WaitVisible(chromedp.CSS("#action-done")),
+		chromedp.Click(chromedp.CSS("#action-next")), chromedp.WaitVisible(chromedp.CSS("#account-email")))
+	if email := get(t, ctx, "email", chromedp.Text(chromedp.CSS("#account-email"))); email != "linkonly@example.com" {
+		t.Errorf("signed in as %q", email)
+	}
+	// Without --email-sign-in there is no such page.
+	off := apptest.Start(t)
+	if r := off.Do(t, "GET", "/email-sign-in/start", nil); r.Status != http.StatusNotFound {
+		t.Errorf("the start page with sign-in by mail off: %d", r.Status)
+	}
+}

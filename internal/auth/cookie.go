@@ -21,32 +21,54 @@ var errCookieInvalid = latchkey.Errorf(latchkey.ETokenRequired, "Sign in to cont
 // as a bearer login, whose credential is an opaque cookie (256 bits, only
 // its SHA-256 stored). auditType is written with it ("" for none).
 func (s *Service) StartCookieSession(ctx context.Context, u *latchkey.User, m Meta, auditType string) (latchkey.Secret, *latchkey.Session, error) {
-	now := s.now().UTC()
-	value := crypt.RandomToken(32)
-	sess := &latchkey.Session{ID: latchkey.NewID(now), UserID: u.ID, CreatedAt: now, LastUsedAt: now, AuthTime: now,
-		ExpiresAt: now.Add(s.cfg.RefreshTokenTTL), IP: m.IP, UserAgent: truncate(m.UserAgent, 512), CookieHash: crypt.Hash(value)}
-	var ended []string
+	var c *cookieSession
 	err := s.store.InTx(ctx, func(tx latchkey.Tx) error {
-		if err := tx.CreateSession(ctx, sess); err != nil {
-			return err
-		}
 		var err error
-		if ended, err = s.capSessions(ctx, tx, u.ID, m); err != nil {
-			return err
-		}
-		if auditType == "" {
-			return nil
-		}
-		return s.audit(ctx, tx, auditType, latchkey.OutcomeSuccess, "cookie", u.ID, sess.ID, m)
+		c, err = s.startCookieSessionTx(ctx, tx, u, m, auditType)
+		return err
 	})
 	if err != nil {
 		return "", nil, err
 	}
-	s.sessionsEnded(ended)
-	if auditType == latchkey.AuditLoginSucceeded {
+	return s.cookieSessionStarted(c, auditType), c.sess, nil
+}
+
+// cookieSession is a browser session created in a transaction, before the
+// commit announces it.
+type cookieSession struct {
+	value string
+	sess  *latchkey.Session
+	ended []string // sessions ended by the cap
+}
+
+// startCookieSessionTx creates a cookie session within tx.
+func (s *Service) startCookieSessionTx(ctx context.Context, tx latchkey.Tx, u *latchkey.User, m Meta, auditType string) (*cookieSession, error) {
+	now := s.now().UTC()
+	value := crypt.RandomToken(32)
+	sess := &latchkey.Session{ID: latchkey.NewID(now), UserID: u.ID, CreatedAt: now, LastUsedAt: now, AuthTime: now,
+		ExpiresAt: now.Add(s.cfg.RefreshTokenTTL), IP: m.IP, UserAgent: truncate(m.UserAgent, 512), CookieHash: crypt.Hash(value)}
+	if err := tx.CreateSession(ctx, sess); err != nil {
+		return nil, err
+	}
+	ended, err := s.capSessions(ctx, tx, u.ID, m)
+	if err != nil {
+		return nil, err
+	}
+	if auditType != "" {
+		if err := s.audit(ctx, tx, auditType, latchkey.OutcomeSuccess, "cookie", u.ID, sess.ID, m); err != nil {
+			return nil, err
+		}
+	}
+	return &cookieSession{value: value, sess: sess, ended: ended}, nil
+}
+
+// cookieSessionStarted reports a committed cookie session.
+func (s *Service) cookieSessionStarted(c *cookieSession, auditType string) latchkey.Secret {
+	s.sessionsEnded(c.ended)
+	if auditType == latchkey.AuditLoginSucceeded || auditType == latchkey.AuditEmailSignIn {
 		s.events.Login("success")
 	}
-	return latchkey.Secret(value), sess, nil
+	return latchkey.Secret(c.value)
 }
 
 // AuthenticateCookie finds the live session of a browser cookie. Use renews

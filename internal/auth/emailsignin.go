@@ -44,11 +44,38 @@ func (s *Service) StartEmailSignIn(ctx context.Context, emailIn string, m Meta) 
 // transaction. The mail proved the address, so an unproven one becomes
 // proven.
 func (s *Service) VerifyEmailSignIn(ctx context.Context, p EmailProof, m Meta) (*Tokens, error) {
+	var st *newSession
+	u, err := s.emailSignIn(ctx, p, func(tx latchkey.Tx, u *latchkey.User) (err error) {
+		st, err = s.startSessionTx(ctx, tx, u, m, latchkey.AuditEmailSignIn)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.sessionStarted(u, st, latchkey.AuditEmailSignIn)
+}
+
+// VerifyEmailSignInCookie is VerifyEmailSignIn for a browser on the hosted
+// page: the new session's credential is a cookie, not a token pair.
+func (s *Service) VerifyEmailSignInCookie(ctx context.Context, p EmailProof, m Meta) (latchkey.Secret, *latchkey.Session, error) {
+	var c *cookieSession
+	_, err := s.emailSignIn(ctx, p, func(tx latchkey.Tx, u *latchkey.User) (err error) {
+		c, err = s.startCookieSessionTx(ctx, tx, u, m, latchkey.AuditEmailSignIn)
+		return err
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	return s.cookieSessionStarted(c, latchkey.AuditEmailSignIn), c.sess, nil
+}
+
+// emailSignIn spends a sign-in token and, in the same transaction, proves
+// the address and starts the session that start creates.
+func (s *Service) emailSignIn(ctx context.Context, p EmailProof, start func(tx latchkey.Tx, u *latchkey.User) error) (*latchkey.User, error) {
 	if !s.email.SignIn {
 		return nil, errEmailSignInOff
 	}
 	var u *latchkey.User
-	var st *newSession
 	err := s.withEmailToken(ctx, latchkey.PurposeSignIn, p, func(tx latchkey.Tx, t *latchkey.EmailToken) error {
 		var err error
 		if u, err = tx.UserByID(ctx, t.UserID); err != nil {
@@ -60,12 +87,11 @@ func (s *Service) VerifyEmailSignIn(ctx context.Context, p EmailProof, m Meta) (
 		if u, err = s.setVerified(ctx, tx, u, s.now().UTC()); err != nil {
 			return err
 		}
-		st, err = s.startSessionTx(ctx, tx, u, m, latchkey.AuditEmailSignIn)
-		return err
+		return start(tx, u)
 	})
 	if err != nil {
 		return nil, err
 	}
 	s.events.UserChanged(u.ID)
-	return s.sessionStarted(u, st, latchkey.AuditEmailSignIn)
+	return u, nil
 }

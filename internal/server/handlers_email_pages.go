@@ -19,10 +19,12 @@ type linkPage struct {
 	// signedIn pages need the browser's session (an email change belongs to
 	// the account signed in); the others work from the mail alone.
 	signedIn bool
-	view     web.EmailActionView
+	// off reports that the flow is switched off: the page is not there.
+	off  func() bool
+	view web.EmailActionView
 	// use spends the token (and whatever else the form carries) and says
 	// what the page shows afterwards.
-	use func(r *http.Request, p *auth.Principal, token string, form url.Values) (web.EmailActionView, error)
+	use func(w http.ResponseWriter, r *http.Request, p *auth.Principal, token string, form url.Values) (web.EmailActionView, error)
 }
 
 func (s *Server) linkPages() []linkPage {
@@ -34,7 +36,7 @@ func (s *Server) linkPages() []linkPage {
 			path: auth.PageVerifyEmail,
 			view: web.EmailActionView{Title: "Confirm your email address", Button: "Confirm my address",
 				Intro: "Press the button to confirm that this address is yours."},
-			use: func(r *http.Request, _ *auth.Principal, token string, _ url.Values) (web.EmailActionView, error) {
+			use: func(w http.ResponseWriter, r *http.Request, _ *auth.Principal, token string, _ url.Values) (web.EmailActionView, error) {
 				_, err := s.auth.ConfirmEmail(r.Context(), auth.EmailProof{Token: token}, s.meta(r))
 				return done("Your email address is confirmed.", "/account", "Go to your account"), err
 			},
@@ -43,16 +45,29 @@ func (s *Server) linkPages() []linkPage {
 			path: auth.PageResetPassword,
 			view: web.EmailActionView{Title: "Choose a new password", Button: "Change my password", NewPassword: true,
 				Intro: "Choose a new password for your account."},
-			use: func(r *http.Request, _ *auth.Principal, token string, form url.Values) (web.EmailActionView, error) {
+			use: func(w http.ResponseWriter, r *http.Request, _ *auth.Principal, token string, form url.Values) (web.EmailActionView, error) {
 				err := s.auth.ResetPassword(r.Context(), auth.EmailProof{Token: token}, form.Get("new_password"), s.meta(r))
 				return done("Your password was changed, and every session of your account was signed out.", "/login", "Sign in"), err
+			},
+		},
+		{
+			path: auth.PageEmailSignIn, off: func() bool { return !s.auth.EmailSignInEnabled() },
+			view: web.EmailActionView{Title: "Sign in", Button: "Sign me in",
+				Intro: "Press the button to sign in on this device."},
+			use: func(w http.ResponseWriter, r *http.Request, _ *auth.Principal, token string, _ url.Values) (web.EmailActionView, error) {
+				value, sess, err := s.auth.VerifyEmailSignInCookie(r.Context(), auth.EmailProof{Token: token}, s.meta(r))
+				if err != nil {
+					return web.EmailActionView{}, err
+				}
+				s.setSessionCookie(w, value, sess)
+				return done("You are signed in.", "/account", "Go to your account"), nil
 			},
 		},
 		{
 			path: auth.PageConfirmEmail, signedIn: true,
 			view: web.EmailActionView{Title: "Confirm your new email address", Button: "Confirm the new address",
 				Intro: "Press the button to move your account to this address."},
-			use: func(r *http.Request, p *auth.Principal, token string, _ url.Values) (web.EmailActionView, error) {
+			use: func(w http.ResponseWriter, r *http.Request, p *auth.Principal, token string, _ url.Values) (web.EmailActionView, error) {
 				u, err := s.auth.ConfirmEmailChange(r.Context(), p, auth.EmailProof{Token: token}, s.meta(r))
 				if err != nil {
 					return web.EmailActionView{}, err
@@ -64,7 +79,7 @@ func (s *Server) linkPages() []linkPage {
 			path: auth.PageCancelEmailChange,
 			view: web.EmailActionView{Title: "Cancel the email change", Button: "This wasn't me: cancel it",
 				Intro: "Cancelling keeps your old address and signs out every session of your account."},
-			use: func(r *http.Request, _ *auth.Principal, token string, _ url.Values) (web.EmailActionView, error) {
+			use: func(w http.ResponseWriter, r *http.Request, _ *auth.Principal, token string, _ url.Values) (web.EmailActionView, error) {
 				err := s.auth.CancelEmailChange(r.Context(), token, s.meta(r))
 				return done("The change was cancelled, and every session of your account was signed out.", "/login", "Sign in"), err
 			},
@@ -76,6 +91,9 @@ func (s *Server) linkPages() []linkPage {
 // is read or changed.
 func (s *Server) handleLinkPage(page linkPage) handler {
 	return func(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
+		if page.off != nil && page.off() {
+			return errNoSuchEndpoint
+		}
 		v := page.view
 		v.Action, v.Token, v.MinPasswordLength = page.path, limitString(r.URL.Query().Get("token"), 256), s.cfg.PasswordMinLength
 		return s.pages.EmailAction(w, http.StatusOK, v)
@@ -86,12 +104,15 @@ func (s *Server) handleLinkPage(page linkPage) handler {
 // refused new password shows the page again with the reason.
 func (s *Server) handleLinkForm(page linkPage) handler {
 	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+		if page.off != nil && page.off() {
+			return errNoSuchEndpoint
+		}
 		form, err := parseForm(w, r)
 		if err != nil {
 			return err
 		}
 		token := limitString(form.Get("token"), 256)
-		result, err := page.use(r, p, token, form)
+		result, err := page.use(w, r, p, token, form)
 		switch code := latchkey.ErrorCode(err); {
 		case err == nil:
 			result.Title = page.view.Title
@@ -118,6 +139,14 @@ func (s *Server) handleForgotPage() handler {
 
 // handleForgotForm answers the same for every address, known or not.
 func (s *Server) handleForgotForm() handler {
+	return s.mailRequestForm(forgotPage, "If an account uses that address, a mail with a link is on its way.",
+		func(r *http.Request, email string) error { return s.auth.ForgotPassword(r.Context(), email, s.meta(r)) })
+}
+
+// mailRequestForm is a page form that mails the address it names: the
+// per-address limit applies once the form is read, and the answer is the
+// same page for every address.
+func (s *Server) mailRequestForm(page web.EmailRequestView, done string, send func(r *http.Request, email string) error) handler {
 	return func(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
 		form, err := parseForm(w, r)
 		if err != nil {
@@ -127,13 +156,38 @@ func (s *Server) handleForgotForm() handler {
 		if _, ok := s.admitAccount(w, r, email); !ok {
 			return nil
 		}
-		if err := s.auth.ForgotPassword(r.Context(), email, s.meta(r)); err != nil && !latchkey.IsCode(err, latchkey.EInvalidRequest) {
+		if err := send(r, email); err != nil && !latchkey.IsCode(err, latchkey.EInvalidRequest) {
 			return err
 		}
-		v := forgotPage
-		v.Email, v.Done = limitString(email, 254), "If an account uses that address, a mail with a link is on its way."
+		v := page
+		v.Email, v.Done = limitString(email, 254), done
 		return s.pages.EmailRequest(w, http.StatusAccepted, v)
 	}
+}
+
+// emailSignInPage asks for the address to mail a sign-in link to (only with
+// --email-sign-in).
+var emailSignInPage = web.EmailRequestView{Title: "Sign in by email", Button: "Mail me a sign-in link",
+	Intro: "Enter the address of your account: we will mail you a link that signs you in.", Action: PageEmailSignInStart}
+
+// PageEmailSignInStart is the form that starts a sign-in by mail.
+const PageEmailSignInStart = "/email-sign-in/start"
+
+func (s *Server) handleEmailSignInPage() handler {
+	return func(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
+		if !s.auth.EmailSignInEnabled() {
+			return errNoSuchEndpoint
+		}
+		return s.pages.EmailRequest(w, http.StatusOK, emailSignInPage)
+	}
+}
+
+// handleEmailSignInForm answers the same for every address, known or not.
+func (s *Server) handleEmailSignInForm() handler {
+	return s.mailRequestForm(emailSignInPage, "If an account uses that address, a mail with a sign-in link is on its way.",
+		func(r *http.Request, email string) error {
+			return s.auth.StartEmailSignIn(r.Context(), email, s.meta(r))
+		})
 }
 
 // handleChangeEmailForm is the account page's "Change email": the same

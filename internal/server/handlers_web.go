@@ -27,7 +27,8 @@ func (s *Server) handleLoginPage() handler {
 }
 
 func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, email, returnTo, msg string) {
-	v := web.LoginView{Email: email, ReturnTo: returnTo, Error: msg, Providers: web.Providers(s.providers, s.providerReturn(returnTo))}
+	v := web.LoginView{Email: email, ReturnTo: returnTo, Error: msg, Providers: web.Providers(s.providers, s.providerReturn(returnTo)),
+		EmailSignIn: s.auth.EmailSignInEnabled()}
 	if err := s.pages.Login(w, status, v); err != nil {
 		s.log.ErrorContext(r.Context(), "rendering the login page", "err", err)
 	}

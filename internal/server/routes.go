@@ -149,6 +149,9 @@ func (s *Server) routes(mux router) {
 		route("POST "+page.path, use.with(ip(emailConfirmIP)), s.handleLinkForm(page))
 	}
 	route("POST /account/email", sensitivePage.with(user(emailChangeUser)), s.handleChangeEmailForm())
+	route("GET "+PageEmailSignInStart, policy{Public: true, Page: true}, s.handleEmailSignInPage())
+	route("POST "+PageEmailSignInStart, policy{Public: true, Page: true, CSRF: true}.with(ip(emailSendIP), account(emailSendAccount)),
+		s.handleEmailSignInForm())
 	route("GET "+auth.PageForgotPassword, policy{Public: true, Page: true}, s.handleForgotPage())
 	route("POST "+auth.PageForgotPassword, policy{Public: true, Page: true, CSRF: true}.with(ip(emailSendIP), account(emailSendAccount)),
 		s.handleForgotForm())

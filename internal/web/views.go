@@ -11,6 +11,8 @@ type LoginView struct {
 	ReturnTo  string // a target already checked by Redirects.Safe, or ""
 	Error     string // one neutral message
 	Providers []ProviderView
+	// EmailSignIn offers a sign-in link by mail (--email-sign-in).
+	EmailSignIn bool
 }
 
 // ProviderView is one social-login button.
