@@ -126,3 +126,28 @@ func notFoundAsInvalid(err error) error {
 	}
 	return err
 }
+
+// ResendVerification mails a new verification link to a user's address at
+// an administrator's request (synchronously: the administrator is told if
+// it could not be queued). An address that is already proven gets nothing
+// and is reported as a conflict.
+func (s *Service) ResendVerification(ctx context.Context, userID string, a Actor) error {
+	if s.verificationMode() == VerificationOff {
+		return latchkey.Errorf(latchkey.EConflict, "Email verification is off on this server (--email-verification off).")
+	}
+	err := s.store.InTx(ctx, func(tx latchkey.Tx) error {
+		u, err := tx.UserByID(ctx, userID)
+		if err != nil {
+			return notFoundUser(err)
+		}
+		if u.EmailVerified() {
+			return latchkey.Errorf(latchkey.EConflict, "This address is already verified.")
+		}
+		return s.mailVerification(ctx, tx, u, a.Meta) // audited there, as email.verification_sent
+	})
+	if err != nil {
+		return err
+	}
+	s.mailQueued()
+	return nil
+}

@@ -223,3 +223,14 @@ func (s *Server) handleAdminRotateKeys() handler {
 		return nil
 	}
 }
+
+// handleAdminResendVerification mails a user a new verification link.
+func (s *Server) handleAdminResendVerification() handler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+		if err := s.auth.ResendVerification(r.Context(), r.PathValue("id"), actor(p, s.meta(r))); err != nil {
+			return err
+		}
+		writeAccepted(w)
+		return nil
+	}
+}

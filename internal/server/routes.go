@@ -124,6 +124,7 @@ func (s *Server) routes(mux router) {
 	route("GET /v1/admin/users/{id}/sessions", admin, s.handleAdminUserSessions())
 	route("DELETE /v1/admin/users/{id}/sessions", admin, s.handleAdminRevokeUserSessions())
 	route("DELETE /v1/admin/users/{id}/api-keys", admin, s.handleAdminRevokeUserAPIKeys())
+	route("POST /v1/admin/users/{id}/email-verification", admin, s.handleAdminResendVerification())
 	route("GET /v1/admin/audit", admin, s.handleAdminAudit())
 	route("GET /v1/admin/keys", admin, s.handleAdminListKeys())
 	route("POST /v1/admin/keys/rotate", admin, s.handleAdminRotateKeys())
