@@ -152,8 +152,10 @@ func wantProblem(t *testing.T, what string, r *apptest.Response, status int, cod
 
 // TestEmailVerificationAndResetOverHTTP runs verification and password
 // reset through the API, reading the delivered mails (.eml files).
-func TestEmailVerificationAndResetOverHTTP(t *testing.T) {
-	srv := apptest.Start(t, "--public-url", publicURL+"/")
+func TestEmailVerificationAndResetOverHTTP(t *testing.T) { forEachStore(t, verificationAndResetScenario) }
+
+func verificationAndResetScenario(t *testing.T, db []string) {
+	srv := apptest.Start(t, append([]string{"--public-url", publicURL + "/"}, db...)...)
 	box := &mailbox{srv: srv}
 	tok := signup(t, srv, "ada@example.com")
 	if tok["user"].(map[string]any)["email_verified"] != false {
@@ -242,8 +244,10 @@ func TestEmailVerificationRequiredOverHTTP(t *testing.T) {
 
 // TestEmailChangeAndSignInOverHTTP: sign in by mail, change the address
 // (fresh sign-in), confirm it, and undo it from the old address.
-func TestEmailChangeAndSignInOverHTTP(t *testing.T) {
-	srv := apptest.Start(t, "--email-sign-in", "--email-verification", "off")
+func TestEmailChangeAndSignInOverHTTP(t *testing.T) { forEachStore(t, emailChangeAndSignInScenario) }
+
+func emailChangeAndSignInScenario(t *testing.T, db []string) {
+	srv := apptest.Start(t, append([]string{"--email-sign-in", "--email-verification", "off"}, db...)...)
 	box := &mailbox{srv: srv}
 	signup(t, srv, "ada@example.com")
 	box.none(t, "ada@example.com")
