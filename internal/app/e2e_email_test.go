@@ -152,7 +152,9 @@ func wantProblem(t *testing.T, what string, r *apptest.Response, status int, cod
 
 // TestEmailVerificationAndResetOverHTTP runs verification and password
 // reset through the API, reading the delivered mails (.eml files).
-func TestEmailVerificationAndResetOverHTTP(t *testing.T) { forEachStore(t, verificationAndResetScenario) }
+func TestEmailVerificationAndResetOverHTTP(t *testing.T) {
+	forEachStore(t, verificationAndResetScenario)
+}
 
 func verificationAndResetScenario(t *testing.T, db []string) {
 	srv := apptest.Start(t, append([]string{"--public-url", publicURL + "/"}, db...)...)
