@@ -85,7 +85,7 @@ func (s *Server) routes(mux router) {
 	route := func(pattern string, p policy, h handler) { mux.Handle(pattern, s.guard(pattern, p, h)) }
 
 	// Accounts and tokens.
-	route("POST /v1/auth/signup", public.with(ip(signupIP)), s.handleSignup())
+	route("POST /v1/auth/signup", public.with(ip(signupIP), account(emailSendAccount)), s.handleSignup())
 	route("POST /v1/auth/login", policy{Public: true, Backoff: true}.with(signInLimits...), s.handleLogin())
 	route("POST /v1/auth/refresh", public.with(ip(refreshIP)), s.handleRefresh())
 	route("POST /v1/auth/logout", sessionOnly, s.handleLogout())
