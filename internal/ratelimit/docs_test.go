@@ -15,7 +15,7 @@ import (
 // Defaults(), with their numbers, and name only endpoints the server serves;
 // its back-off table must give DefaultBackoff's numbers.
 const (
-	docPath    = "../../docs/rate-limits.md"
+	docPath = "../../docs/rate-limits.md"
 	// routesPath holds the route table generated from the server's routes
 	// (internal/server's TestSecurityDocListsEveryRoutePolicy keeps it equal
 	// to the code), so routes built from constants count too.
