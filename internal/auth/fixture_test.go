@@ -66,7 +66,7 @@ type fixture struct {
 }
 
 // newFixture builds a fixture; edit, if given, changes the lifetimes.
-func newFixture(t *testing.T, edit ...func(*auth.Config)) *fixture {
+func newFixture(t testing.TB, edit ...func(*auth.Config)) *fixture {
 	t.Helper()
 	ctx := t.Context()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "latchkey.db"))

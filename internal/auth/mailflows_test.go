@@ -24,7 +24,7 @@ var (
 
 // mails returns the mails queued since the last call (the outbox, read as
 // a sender would).
-func (f *fixture) mails(t *testing.T) []sentMail {
+func (f *fixture) mails(t testing.TB) []sentMail {
 	t.Helper()
 	got, err := f.db.ClaimMail(t.Context(), f.clock.Now().Add(time.Second), time.Hour, 1000)
 	if err != nil {
