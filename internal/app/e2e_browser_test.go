@@ -401,3 +401,21 @@ func TestBrowserEmailSignIn(t *testing.T) {
 		t.Errorf("the start page with sign-in by mail off: %d", r.Status)
 	}
 }
+
+// TestBrowserVerifyEmail: the sign-up's verification link, opened in a
+// browser, proves the address with one button.
+func TestBrowserVerifyEmail(t *testing.T) {
+	srv := apptest.Start(t)
+	box := &mailbox{srv: srv}
+	ctx := chromium(t)
+	tok := signup(t, srv, "prove-me@example.com")
+	link, _, _ := box.await(t, "verify-email", "prove-me@example.com")
+	run(t, ctx, "open the link", chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS("#action-submit")))
+	if r := srv.Do(t, "GET", "/v1/me", nil, bearer(tok["access_token"])...); r.JSON(t)["email_verified"] != false {
+		t.Fatal("opening the link verified the address before the button")
+	}
+	run(t, ctx, "confirm", chromedp.Click(chromedp.CSS("#action-submit")), chromedp.WaitVisible(chromedp.CSS("#action-done")))
+	if r := srv.Do(t, "GET", "/v1/me", nil, bearer(tok["access_token"])...); r.JSON(t)["email_verified"] != true {
+		t.Errorf("after the button: %s", r.Body)
+	}
+}
