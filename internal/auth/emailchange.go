@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"time"
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/mail"
@@ -27,12 +28,10 @@ func (s *Service) RequestEmailChange(ctx context.Context, p *Principal, newEmail
 	// Another change meanwhile would send its notice to the new address and
 	// void the old address's cancel link, which is exactly what someone
 	// holding a stolen session would do next: so it waits.
-	recent, _, err := s.store.ListAudit(ctx, latchkey.AuditFilter{UserID: userID, Type: latchkey.AuditEmailChanged,
-		Since: s.now().Add(-EmailChangeCancelTTL), Page: latchkey.Page{Limit: 1}})
-	if err != nil {
-		return err
-	}
-	if len(recent) > 0 {
+	if undoable, err := s.changeUndoable(ctx, userID); err != nil || undoable {
+		if err != nil {
+			return err
+		}
 		return latchkey.Errorf(latchkey.EConflict,
 			"The address of this account changed recently; another change is possible once the old address can no longer undo it.")
 	}
@@ -147,4 +146,23 @@ func (s *Service) CancelEmailChange(ctx context.Context, token string, m Meta) e
 	s.sessionsEnded(revoked)
 	s.events.UserChanged(userID)
 	return nil
+}
+
+// changeUndoable reports whether the user's address changed within
+// EmailChangeCancelTTL and the old address has not used its link yet.
+func (s *Service) changeUndoable(ctx context.Context, userID string) (bool, error) {
+	since := s.now().Add(-EmailChangeCancelTTL)
+	newest := func(typ string) (time.Time, error) {
+		events, _, err := s.store.ListAudit(ctx, latchkey.AuditFilter{UserID: userID, Type: typ, Since: since, Page: latchkey.Page{Limit: 1}})
+		if err != nil || len(events) == 0 {
+			return time.Time{}, err
+		}
+		return events[0].Time, nil
+	}
+	changed, err := newest(latchkey.AuditEmailChanged)
+	if err != nil || changed.IsZero() {
+		return false, err
+	}
+	cancelled, err := newest(latchkey.AuditEmailChangeCancelled)
+	return cancelled.Before(changed), err // none (zero) is before any change
 }

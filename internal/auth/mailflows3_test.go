@@ -3,6 +3,7 @@ package auth_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/auth"
@@ -62,6 +63,14 @@ func TestEmailChange(t *testing.T) {
 		t.Errorf("after cancel: address %s, session revoked %v", got, f.revoked(t, sess.ID))
 	}
 	wantCode(t, "cancel twice", f.svc.CancelEmailChange(t.Context(), notice.Token, auth.Meta{}), latchkey.EInvalidGrant)
+
+	// Once the old address has used its link, nothing is left to protect:
+	// a new change may start.
+	f.clock.Advance(time.Second)
+	u = f.reload(t, u.ID)
+	if err := f.svc.RequestEmailChange(t.Context(), principal(u, f.session(t, u)), "fourth@example.com", auth.Meta{}); err != nil {
+		t.Errorf("a change after the cancel: %v", err)
+	}
 }
 
 func TestEmailChangeCancelBeforeConfirm(t *testing.T) {
