@@ -78,13 +78,7 @@ func (s *Service) emailSignIn(ctx context.Context, p EmailProof, start func(tx l
 	var u *latchkey.User
 	err := s.withEmailToken(ctx, latchkey.PurposeSignIn, p, func(tx latchkey.Tx, t *latchkey.EmailToken) error {
 		var err error
-		if u, err = tx.UserByID(ctx, t.UserID); err != nil {
-			return notFoundAsInvalid(err)
-		}
-		if u.Email != t.Email || u.Disabled {
-			return errInvalidEmailProof
-		}
-		if u, err = s.setVerified(ctx, tx, u, s.now().UTC()); err != nil {
+		if u, err = s.provenUser(ctx, tx, t); err != nil {
 			return err
 		}
 		return start(tx, u)

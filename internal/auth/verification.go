@@ -53,13 +53,7 @@ func (s *Service) ConfirmEmail(ctx context.Context, p EmailProof, m Meta) (*latc
 	var u *latchkey.User
 	err := s.withEmailToken(ctx, latchkey.PurposeVerifyEmail, p, func(tx latchkey.Tx, t *latchkey.EmailToken) error {
 		var err error
-		if u, err = tx.UserByID(ctx, t.UserID); err != nil {
-			return notFoundAsInvalid(err)
-		}
-		if u.Email != t.Email || u.Disabled {
-			return errInvalidEmailProof
-		}
-		if u, err = s.setVerified(ctx, tx, u, s.now().UTC()); err != nil {
+		if u, err = s.provenUser(ctx, tx, t); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, latchkey.AuditEmailVerified, latchkey.OutcomeSuccess, "", u.ID, "", m)
@@ -150,4 +144,18 @@ func (s *Service) ResendVerification(ctx context.Context, userID string, a Actor
 	}
 	s.mailQueued()
 	return nil
+}
+
+// provenUser is the enabled account a spent token was mailed to, with that
+// address now marked proven: the token is refused when the account has
+// another address by now, or is disabled.
+func (s *Service) provenUser(ctx context.Context, tx latchkey.Tx, t *latchkey.EmailToken) (*latchkey.User, error) {
+	u, err := tx.UserByID(ctx, t.UserID)
+	if err != nil {
+		return nil, notFoundAsInvalid(err)
+	}
+	if u.Email != t.Email || u.Disabled {
+		return nil, errInvalidEmailProof
+	}
+	return s.setVerified(ctx, tx, u, s.now().UTC())
 }

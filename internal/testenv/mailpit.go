@@ -85,7 +85,7 @@ func StartMailpit(t testing.TB, opts ...MailpitOption) *Mailpit {
 	args := []string{"--smtp", m.SMTPAddr, "--listen", httpAddr, "--disable-version-check", "--smtp-auth-accept-any",
 		"--smtp-disable-rdns", "--database", filepath.Join(t.TempDir(), "mailpit.db")}
 	if cfg.starttls {
-		certFile, keyFile, pool := selfSignedCert(t)
+		certFile, keyFile, pool := SelfSignedCert(t)
 		args = append(args, "--smtp-tls-cert", certFile, "--smtp-tls-key", keyFile, "--smtp-require-starttls")
 		m.TLS = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	} else {
@@ -238,9 +238,10 @@ func freeAddr(t testing.TB) string {
 	return "127.0.0.1:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 }
 
-// selfSignedCert writes a certificate for 127.0.0.1 and localhost and
-// returns its files and a pool that trusts it.
-func selfSignedCert(t testing.TB) (certFile, keyFile string, pool *x509.CertPool) {
+// SelfSignedCert writes a certificate and key (PEM files) for 127.0.0.1 and
+// localhost, valid for a day, and returns a pool that trusts it: for tests
+// that serve TLS on loopback.
+func SelfSignedCert(t testing.TB) (certFile, keyFile string, pool *x509.CertPool) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
