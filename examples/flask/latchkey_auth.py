@@ -222,15 +222,23 @@ class LatchkeyAuth:
             return self._settings[name]
         return app.config.get(name, os.environ.get(name, default))
 
+    def _seconds(self, app, name, default):
+        raw = self._setting(app, name, default)
+        try:
+            n = float(raw)
+        except (TypeError, ValueError):
+            n = -1
+        if not n >= 0 or n == float("inf"):
+            raise ValueError(f"{name} must be a number of seconds, 0 or more; got {raw!r}")
+        return n
+
     def init_app(self, app):
         issuer = self._setting(app, "LATCHKEY_ISSUER", "http://127.0.0.1:8080")
         self.issuer = issuer
         self.audience = self._setting(app, "LATCHKEY_AUDIENCE", "latchkey")
-        self.leeway = float(self._setting(app, "LATCHKEY_LEEWAY_SECONDS", 5))
+        self.leeway = self._seconds(app, "LATCHKEY_LEEWAY_SECONDS", 5)
         self.introspection_key = self._setting(app, "LATCHKEY_INTROSPECTION_KEY", "") or None
-        self.api_key_ttl = float(self._setting(app, "LATCHKEY_API_KEY_CACHE_SECONDS", 10))
-        if self.leeway < 0 or self.api_key_ttl < 0:
-            raise ValueError("LATCHKEY_LEEWAY_SECONDS and LATCHKEY_API_KEY_CACHE_SECONDS must not be negative")
+        self.api_key_ttl = self._seconds(app, "LATCHKEY_API_KEY_CACHE_SECONDS", 10)
         base = issuer.rstrip("/")
         self.jwks = LatchkeyJWKS(base + "/.well-known/jwks.json")
         self.introspection_url = base + "/v1/introspect"
