@@ -119,7 +119,7 @@ func testCountAuditByHour(t *testing.T, s latchkey.Store) {
 	}
 	const ok, failed = latchkey.OutcomeSuccess, latchkey.OutcomeFailure
 	add(-time.Microsecond, latchkey.AuditRefresh, ok) // 09:59:59.999999
-	add(0, latchkey.AuditLoginSucceeded, ok)           // 10:00
+	add(0, latchkey.AuditLoginSucceeded, ok)          // 10:00
 	add(time.Hour-time.Microsecond, latchkey.AuditLoginSucceeded, ok)
 	for range 3 {
 		add(30*time.Minute, latchkey.AuditLoginFailed, failed)
