@@ -62,7 +62,7 @@ type UserChanges struct {
 	// different roles at once both get theirs.
 	GrantRole, RevokeRole string
 	Disabled              *bool
-	Name     *string
+	Name                  *string
 	// EmailVerified marks the address proven (now) or unproven.
 	EmailVerified *bool
 }

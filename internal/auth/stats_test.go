@@ -44,12 +44,12 @@ func TestActivityBucketsThePastWeek(t *testing.T) {
 	f.auditAt(t, hour(10), latchkey.AuditLoginFailed, failed, 2)
 	f.auditAt(t, hour(10).Add(time.Hour-time.Microsecond), latchkey.AuditReauthenticated, failed, 1)
 	f.auditAt(t, hour(10), latchkey.AuditReauthenticated, ok, 1) // a confirmed password is no failure
-	f.auditAt(t, hour(50), latchkey.AuditSignup, ok, 1)           // not a series
+	f.auditAt(t, hour(50), latchkey.AuditSignup, ok, 1)          // not a series
 	f.auditAt(t, hour(100), latchkey.AuditRefresh, ok, 3)
 	f.auditAt(t, hour(100), latchkey.AuditRefreshGrace, ok, 1)
 	f.auditAt(t, hour(100), latchkey.AuditRefreshReuse, failed, 1) // not a refresh that worked
 	f.auditAt(t, now.Add(-time.Second), latchkey.AuditRateLimited, failed, 1)
-	f.auditAt(t, now, latchkey.AuditRateLimited, failed, 1)          // this very moment
+	f.auditAt(t, now, latchkey.AuditRateLimited, failed, 1)                  // this very moment
 	f.auditAt(t, now.Add(time.Second), latchkey.AuditLoginFailed, failed, 1) // the future is not counted
 
 	a := activity(t, f)
