@@ -145,7 +145,7 @@ func chart(a Activity, id, title, noun, colour string, value func(ActivityHour) 
 	if failures {
 		ty := y(a.Threshold)
 		t := hline(c.Width, ty, fmt.Sprintf("spike threshold %.1f", a.Threshold))
-		t.TX, t.TY = num(float64(c.Width-chartRight)), num(ty-3) // at the right end, above the line
+		t.TX, t.TY = num(chartLeft+4), num(ty-3) // inside the plot, above the line
 		c.Threshold = &t
 	}
 	c.Summary = fmt.Sprintf("%s: %d in the last %d days", title, c.Total, len(a.Hours)/24)
