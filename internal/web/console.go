@@ -196,32 +196,37 @@ type SigningKeyView struct {
 	Retired         *time.Time
 }
 
-// The console's pages.
-
+// ConsoleActivity renders the console's activity page.
 func (p *Pages) ConsoleActivity(w http.ResponseWriter, v ActivityPage) error {
 	return p.render(w, http.StatusOK, "admin_activity", v)
 }
 
+// ConsoleUsers renders the list of users.
 func (p *Pages) ConsoleUsers(w http.ResponseWriter, status int, v UsersPage) error {
 	return p.render(w, status, "admin_users", v)
 }
 
+// ConsoleUser renders a user's page.
 func (p *Pages) ConsoleUser(w http.ResponseWriter, status int, v UserPage) error {
 	return p.render(w, status, "admin_user", v)
 }
 
+// ConsoleConfirm renders the confirmation page of an action.
 func (p *Pages) ConsoleConfirm(w http.ResponseWriter, v ConfirmPage) error {
 	return p.render(w, http.StatusOK, "admin_confirm", v)
 }
 
+// ConsoleReauth renders the console's password prompt.
 func (p *Pages) ConsoleReauth(w http.ResponseWriter, status int, v ReauthPage) error {
 	return p.render(w, status, "admin_reauth", v)
 }
 
+// ConsoleAudit renders the audit log.
 func (p *Pages) ConsoleAudit(w http.ResponseWriter, status int, v AuditPage) error {
 	return p.render(w, status, "admin_audit", v)
 }
 
+// ConsoleKeys renders the signing keys.
 func (p *Pages) ConsoleKeys(w http.ResponseWriter, v KeysPage) error {
 	return p.render(w, http.StatusOK, "admin_keys", v)
 }
