@@ -356,6 +356,10 @@ func TestBrowserAdminConsole(t *testing.T) {
 	if now := js[string](t, ctx, `document.querySelector('tr[data-state=current]').dataset.kid`); now == current || now == "" {
 		t.Errorf("the current key after rotating: %q (before: %q)", now, current)
 	}
+	rotations := adminAudit(t, srv, bearer(loginJSON(t, srv, "root@example.com", adminPassword)["access_token"]), latchkey.AuditKeysRotated)
+	if len(rotations) != 1 || rotations[0]["user_id"] == "" || rotations[0]["session_id"] == "" {
+		t.Errorf("keys.rotated events: %v, want one naming the administrator and their session", rotations)
+	}
 
 	// Bob, signed in, is no administrator: 403 on the console.
 	run(t, ctx, "sign out", chromedp.Click(chromedp.CSS("#sign-out")), chromedp.WaitVisible(chromedp.CSS("#email")))
