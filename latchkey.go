@@ -236,11 +236,13 @@ type UserFilter struct {
 	Page
 }
 
-// AuditFilter selects audit events.
+// AuditFilter selects audit events: those that match every field set.
 type AuditFilter struct {
-	UserID string
-	Type   string
-	Since  time.Time
+	UserID  string
+	Type    string
+	Outcome string    // OutcomeSuccess or OutcomeFailure
+	Since   time.Time // at or after
+	Until   time.Time // before
 	Page
 }
 

@@ -185,6 +185,20 @@ type AuditStore interface {
 	AppendAudit(ctx context.Context, e *AuditEvent) error
 	// ListAudit returns events newest first and the next page's cursor.
 	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, string, error)
+	// CountAuditByHour counts the events of the given types (every type
+	// when none is given) that happened at or after since and before until,
+	// per UTC hour, type and outcome, ordered by hour, type and outcome (as
+	// Go compares strings). Hours without such events are left out.
+	CountAuditByHour(ctx context.Context, since, until time.Time, types []string) ([]AuditCount, error)
+}
+
+// AuditCount is how many audit events of one type and outcome happened in
+// one hour.
+type AuditCount struct {
+	Hour    time.Time // the hour's start, in UTC
+	Type    string
+	Outcome string
+	Count   int64
 }
 
 // Janitor removes what has outlived its use.

@@ -239,17 +239,8 @@ func printNewAudit(ctx context.Context, svc *auth.Service, f latchkey.AuditFilte
 	return after, nil
 }
 
-// auditTypes are the event types of latchkey.Audit*, in the order they are
-// declared (a test keeps the list complete).
-var auditTypes = []string{
-	latchkey.AuditSignup, latchkey.AuditLoginSucceeded, latchkey.AuditLoginFailed, latchkey.AuditLogout,
-	latchkey.AuditRefresh, latchkey.AuditRefreshReuse, latchkey.AuditRefreshGrace, latchkey.AuditReauthenticated,
-	latchkey.AuditSessionRevoked, latchkey.AuditPasswordChanged, latchkey.AuditAPIKeyCreated, latchkey.AuditAPIKeyRevoked,
-	latchkey.AuditOAuthLogin, latchkey.AuditOAuthLinked, latchkey.AuditUserUpdated, latchkey.AuditUserDeleted,
-	latchkey.AuditKeysRotated, latchkey.AuditRateLimited,
-	latchkey.AuditEmailVerificationSent, latchkey.AuditEmailVerified, latchkey.AuditPasswordResetAsked, latchkey.AuditPasswordReset,
-	latchkey.AuditEmailChangeRequested, latchkey.AuditEmailChanged, latchkey.AuditEmailChangeCancelled, latchkey.AuditEmailSignIn,
-}
+// auditTypes are the event types audit tail accepts: every one there is.
+var auditTypes = auth.AuditTypes
 
 // checkAuditType refuses a type no event has (which would print nothing,
 // as if nothing had happened), naming the types that start alike and

@@ -58,6 +58,12 @@ func (s secrets) check(t *testing.T, where, text string) {
 // an admin with the CLI and starts the server on it.
 func startWithAdmin(t *testing.T, db []string) (*apptest.Instance, string) {
 	t.Helper()
+	return startWithAdminOpts(t, apptest.Options{}, db)
+}
+
+// startWithAdminOpts is startWithAdmin with options (o.Dir is ignored).
+func startWithAdminOpts(t *testing.T, o apptest.Options, db []string) (*apptest.Instance, string) {
+	t.Helper()
 	dir := t.TempDir()
 	if _, errOut, err := runCLI(t, "", append([]string{"migrate", "--data-dir", dir}, db...)...); err != nil {
 		t.Fatalf("migrate: %v\n%s", err, errOut)
@@ -70,7 +76,8 @@ func startWithAdmin(t *testing.T, db []string) (*apptest.Instance, string) {
 	if strings.Contains(out+errOut, adminPassword) {
 		t.Error("the CLI echoed the password")
 	}
-	srv := apptest.StartIn(t, dir, append([]string{"--refresh-reuse-grace", "0s"}, db...)...)
+	o.Dir = dir
+	srv := apptest.StartWith(t, o, append([]string{"--refresh-reuse-grace", "0s"}, db...)...)
 	return srv, dir
 }
 

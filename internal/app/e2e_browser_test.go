@@ -48,17 +48,18 @@ func run(t *testing.T, ctx context.Context, what string, steps ...chromedp.Actio
 	}
 }
 
-// waitForLocation polls the page's URL until it contains want.
+// waitForLocation polls the page's URL until it contains want. A read
+// that meets the page in the middle of navigating is tried again.
 func waitForLocation(t *testing.T, ctx context.Context, want string) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		loc := get(t, ctx, "location", chromedp.Location())
-		if strings.Contains(loc, want) {
+		loc, err := chromedp.Run(ctx, chromedp.Location())
+		if err == nil && strings.Contains(loc, want) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the page stayed at %s, want a URL containing %q", loc, want)
+			t.Fatalf("the page stayed at %s (%v), want a URL containing %q", loc, err, want)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

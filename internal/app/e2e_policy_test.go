@@ -76,6 +76,7 @@ func TestRoutePoliciesEnforced(t *testing.T) {
 	user := signup(t, srv, "policy-user@example.com")
 	userAuth := bearer(user["access_token"])
 	cookie := webLogin(t, srv, "policy-user@example.com")
+	adminCookie := webLoginAs(t, srv, "root@example.com", adminPassword)
 	time.Sleep(reauthWindow + 200*time.Millisecond) // every session above is now stale
 
 	for _, rt := range routes {
@@ -100,12 +101,23 @@ func TestRoutePoliciesEnforced(t *testing.T) {
 					}
 				}
 			}
-			if rt.Role == latchkey.RoleAdmin {
+			if rt.Role == latchkey.RoleAdmin && !rt.Page {
 				if r := srv.Do(t, method, path, nil, userAuth...); r.Status != http.StatusForbidden {
 					t.Errorf("a user without the admin role: %d %s, want 403", r.Status, r.Body)
 				}
 				if r := srv.Do(t, method, path, nil, "X-API-Key", adminScopedKey); r.Status == http.StatusForbidden || r.Status == http.StatusUnauthorized {
 					t.Errorf("an admin key with the admin scope: %d %s", r.Status, r.Body)
+				}
+			}
+			if rt.Role == latchkey.RoleAdmin && rt.Page { // the console: the session cookie of an administrator
+				form := []string{"Content-Type", "application/x-www-form-urlencoded"}
+				if r := srv.Do(t, method, path, "", withCookie(cookie, form...)...); r.Status != http.StatusForbidden {
+					t.Errorf("a user without the admin role: %d %s, want 403", r.Status, r.Body)
+				}
+				// A page refuses a caller with 403, or sends them to sign in.
+				r := srv.Do(t, method, path, "", withCookie(adminCookie, form...)...)
+				if r.Status == http.StatusForbidden || strings.HasPrefix(r.Header.Get("Location"), "/login") {
+					t.Errorf("an administrator's session: %d %v %s", r.Status, r.Header, r.Body)
 				}
 			}
 			if rt.Fresh && slices.Contains(rt.Credentials, "bearer") {
@@ -115,7 +127,11 @@ func TestRoutePoliciesEnforced(t *testing.T) {
 				}
 			}
 			if rt.Fresh && rt.Page {
-				r := srv.Do(t, method, path, "", withCookie(cookie, "Content-Type", "application/x-www-form-urlencoded")...)
+				c := cookie
+				if rt.Role == latchkey.RoleAdmin {
+					c = adminCookie
+				}
+				r := srv.Do(t, method, path, "", withCookie(c, "Content-Type", "application/x-www-form-urlencoded")...)
 				if r.Status != http.StatusSeeOther || !strings.Contains(r.Header.Get("Location"), "reauth-needed") {
 					t.Errorf("a stale page session: %d %v, want 303 to the re-authentication prompt", r.Status, r.Header)
 				}

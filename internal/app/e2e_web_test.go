@@ -31,7 +31,13 @@ func sessionCookie(r *apptest.Response, name string) *http.Cookie {
 // webLogin signs in through the form and returns the cookie value.
 func webLogin(t *testing.T, srv *apptest.Instance, email string, headers ...string) string {
 	t.Helper()
-	r := postForm(t, srv, "/login", url.Values{"email": {email}, "password": {goodPassword}}, headers...)
+	return webLoginAs(t, srv, email, goodPassword, headers...)
+}
+
+// webLoginAs is webLogin with a password.
+func webLoginAs(t *testing.T, srv *apptest.Instance, email, password string, headers ...string) string {
+	t.Helper()
+	r := postForm(t, srv, "/login", url.Values{"email": {email}, "password": {password}}, headers...)
 	c := sessionCookie(r, "latchkey_session")
 	if r.Status != http.StatusSeeOther || c == nil || c.Value == "" {
 		t.Fatalf("web login: %d %v %s", r.Status, r.Header, r.Body)

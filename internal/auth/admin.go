@@ -16,6 +16,9 @@ const MaxRoles = 32
 
 var roleRE = regexp.MustCompile(`^[a-z][a-z0-9_:.-]{0,63}$`)
 
+var errRoleName = latchkey.Errorf(latchkey.EInvalidRequest,
+	"A role is 1 to 64 characters: a lower-case letter, then lower-case letters, digits or _ : . -")
+
 // ValidateRoles checks a role list (1 to MaxRoles names of lower-case
 // letters, digits and _:.-, starting with a letter) and returns it without
 // duplicates, in the order given.
@@ -26,8 +29,7 @@ func ValidateRoles(roles []string) ([]string, error) {
 	out := make([]string, 0, len(roles))
 	for _, r := range roles {
 		if !roleRE.MatchString(r) {
-			return nil, latchkey.Errorf(latchkey.EInvalidRequest,
-				"A role is 1 to 64 characters: a lower-case letter, then lower-case letters, digits or _ : . -")
+			return nil, errRoleName
 		}
 		if !slices.Contains(out, r) {
 			out = append(out, r)
@@ -53,9 +55,14 @@ func (a Actor) describe() string {
 
 // UserChanges are the fields an administrator may change; nil leaves one as is.
 type UserChanges struct {
-	Roles    *[]string
-	Disabled *bool
-	Name     *string
+	Roles *[]string
+	// GrantRole and RevokeRole ("": none) add a role to and remove one
+	// from the user's roles as they are inside the transaction (after
+	// Roles, when both are given), so that two administrators granting
+	// different roles at once both get theirs.
+	GrantRole, RevokeRole string
+	Disabled              *bool
+	Name                  *string
 	// EmailVerified marks the address proven (now) or unproven.
 	EmailVerified *bool
 }
@@ -110,6 +117,12 @@ func (s *Service) UpdateUser(ctx context.Context, id string, c UserChanges, a Ac
 			return nil, err
 		}
 	}
+	for _, r := range []string{c.GrantRole, c.RevokeRole} {
+		if r != "" && !roleRE.MatchString(r) {
+			return nil, errRoleName
+		}
+	}
+	editRoles := c.Roles != nil || c.GrantRole != "" || c.RevokeRole != ""
 	if c.Name != nil {
 		if name, err = CleanName(*c.Name); err != nil {
 			return nil, err
@@ -126,8 +139,14 @@ func (s *Service) UpdateUser(ctx context.Context, id string, c UserChanges, a Ac
 		wasAdmin := activeAdmin(u)
 		var changed []string
 		p := latchkey.UserPatch{}
-		if c.Roles != nil && !slices.Equal(u.Roles, roles) {
-			p.Roles, changed = &roles, append(changed, "roles")
+		if editRoles {
+			next, err := nextRoles(u.Roles, roles, c)
+			if err != nil {
+				return err
+			}
+			if !slices.Equal(u.Roles, next) {
+				p.Roles, changed = &next, append(changed, "roles")
+			}
 		}
 		if c.Disabled != nil && u.Disabled != *c.Disabled {
 			p.Disabled, changed = c.Disabled, append(changed, "disabled")
@@ -177,6 +196,20 @@ func (s *Service) UpdateUser(ctx context.Context, id string, c UserChanges, a Ac
 		s.events.UserChanged(u.ID) // cached API-key results carry the user's roles and status
 	}
 	return u, nil
+}
+
+// nextRoles are the roles c gives a user who has current: roles (already
+// valid) when c sets them, then c's grants and revocations.
+func nextRoles(current, roles []string, c UserChanges) ([]string, error) {
+	next := slices.Clone(current)
+	if c.Roles != nil {
+		next = slices.Clone(roles)
+	}
+	if c.GrantRole != "" {
+		next = append(next, c.GrantRole)
+	}
+	next = slices.DeleteFunc(next, func(r string) bool { return r == c.RevokeRole })
+	return ValidateRoles(next)
 }
 
 // endEverything revokes every session and API key of the user.

@@ -179,3 +179,72 @@ func TestAdminSessionsAndDelete(t *testing.T) {
 	// The address is free again.
 	f.signup(t, u.Email)
 }
+
+// GrantRole and RevokeRole change one role of the roles the user has when
+// the transaction runs, so that concurrent grants all land; the usual rules
+// (valid names, 1 to 32 roles, the last admin) hold.
+func TestGrantAndRevokeRole(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	root, _ := f.user(t, "root@example.test", latchkey.RoleUser, latchkey.RoleAdmin)
+	u, _ := f.user(t, "a@example.test")
+	admin := auth.Actor{UserID: root.ID}
+
+	roles := []string{"billing", "reports", "support:read", "ops"}
+	errs := make(chan error, len(roles))
+	for _, r := range roles {
+		go func() {
+			_, err := f.svc.UpdateUser(ctx, u.ID, auth.UserChanges{GrantRole: r}, admin)
+			errs <- err
+		}()
+	}
+	for range roles {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := f.reload(t, u.ID)
+	if len(got.Roles) != 5 || got.Roles[0] != latchkey.RoleUser || !got.HasRole("billing") || !got.HasRole("reports") ||
+		!got.HasRole("support:read") || !got.HasRole("ops") {
+		t.Fatalf("after four concurrent grants: %q", got.Roles)
+	}
+	if n := f.auditReasons(t, latchkey.AuditUserUpdated)["success changed roles; by admin "+root.ID]; n != 4 {
+		t.Errorf("user.updated events: %v", f.auditReasons(t, latchkey.AuditUserUpdated))
+	}
+	if !f.events.has(&f.events.changedUsers, u.ID) {
+		t.Error("the change was not announced")
+	}
+
+	// Granting a role the user has, or revoking one they lack, changes nothing.
+	for _, c := range []auth.UserChanges{{GrantRole: "ops"}, {RevokeRole: "nothing"}} {
+		if _, err := f.svc.UpdateUser(ctx, u.ID, c, admin); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := f.auditReasons(t, latchkey.AuditUserUpdated)["success changed roles; by admin "+root.ID]; n != 4 {
+		t.Errorf("a change to nothing was audited: %v", f.auditReasons(t, latchkey.AuditUserUpdated))
+	}
+	if got, err := f.svc.UpdateUser(ctx, u.ID, auth.UserChanges{RevokeRole: "billing"}, admin); err != nil || got.HasRole("billing") {
+		t.Fatalf("revoke: %q, %v", got.Roles, err)
+	}
+
+	for name, c := range map[string]struct {
+		id   string
+		c    auth.UserChanges
+		code string
+	}{
+		"a bad name":             {u.ID, auth.UserChanges{GrantRole: "Billing"}, latchkey.EInvalidRequest},
+		"a bad revoked name":     {u.ID, auth.UserChanges{RevokeRole: "a b"}, latchkey.EInvalidRequest},
+		"the last admin's admin": {root.ID, auth.UserChanges{RevokeRole: latchkey.RoleAdmin}, latchkey.EConflict},
+		"an unknown user":        {"no-such-user", auth.UserChanges{GrantRole: "ops"}, latchkey.ENotFound},
+	} {
+		_, err := f.svc.UpdateUser(ctx, c.id, c.c, admin)
+		wantCode(t, name, err, c.code)
+	}
+	lone, _ := f.user(t, "lone@example.test")
+	_, err := f.svc.UpdateUser(ctx, lone.ID, auth.UserChanges{RevokeRole: latchkey.RoleUser}, admin)
+	wantCode(t, "the only role", err, latchkey.EInvalidRequest)
+	if got := f.reload(t, lone.ID); len(got.Roles) != 1 {
+		t.Errorf("the refused revocation was made: %q", got.Roles)
+	}
+}

@@ -174,8 +174,7 @@ func (s *Server) handleAdminAudit() handler {
 		}
 		out := make([]auditEventJSON, 0, len(events))
 		for _, e := range events {
-			out = append(out, auditEventJSON{ID: e.ID, Time: e.Time.UTC(), Type: e.Type, UserID: e.UserID, SessionID: e.SessionID,
-				APIKeyID: e.APIKeyID, IP: e.IP, UserAgent: e.UserAgent, Outcome: e.Outcome, Reason: e.Reason})
+			out = append(out, auditJSON(e))
 		}
 		noStore(w)
 		writeJSON(w, http.StatusOK, map[string]any{"events": out, "next_cursor": next})
@@ -213,15 +212,21 @@ func (s *Server) handleAdminListKeys() handler {
 
 func (s *Server) handleAdminRotateKeys() handler {
 	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
-		m := s.meta(r)
-		_, err := s.keys.Rotate(r.Context(), latchkey.AuditEvent{UserID: p.User.ID, SessionID: p.SessionID,
-			IP: m.IP, UserAgent: auth.TruncateUserAgent(m.UserAgent), Outcome: latchkey.OutcomeSuccess})
-		if err != nil {
+		if err := s.rotateKeys(r, p); err != nil {
 			return err
 		}
 		s.writeKeys(w, http.StatusOK)
 		return nil
 	}
+}
+
+// rotateKeys rotates the signing keys at an administrator's request
+// (audited as keys.rotated).
+func (s *Server) rotateKeys(r *http.Request, p *auth.Principal) error {
+	m := s.meta(r)
+	_, err := s.keys.Rotate(r.Context(), latchkey.AuditEvent{UserID: p.User.ID, SessionID: p.SessionID,
+		IP: m.IP, UserAgent: auth.TruncateUserAgent(m.UserAgent), Outcome: latchkey.OutcomeSuccess})
+	return err
 }
 
 // handleAdminResendVerification mails a user a new verification link.

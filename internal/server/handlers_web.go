@@ -265,6 +265,9 @@ func (s *Server) seeOther(w http.ResponseWriter, r *http.Request, to string) {
 func (s *Server) webFail(w http.ResponseWriter, r *http.Request, err error) {
 	_, status := s.classify(r, err)
 	v := web.ErrorView{Title: http.StatusText(status), Message: latchkey.ErrorMessage(err)}
+	if isConsolePath(r.URL.Path) && status != http.StatusForbidden {
+		v.Back = web.ConsolePath
+	}
 	if status >= 500 {
 		v.Message = "Something went wrong on our side. Please try again."
 	}

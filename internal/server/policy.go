@@ -10,6 +10,7 @@ import (
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/ratelimit"
+	"github.com/latchkey/latchkey/internal/web"
 )
 
 // credentials is the set of credential kinds a route accepts.
@@ -246,10 +247,15 @@ func (s *Server) refuseCaller(w http.ResponseWriter, r *http.Request, pol *polic
 			s.clearSessionCookie(w)
 		}
 		back := "/account"
-		if r.Method == http.MethodGet {
+		switch {
+		case r.Method == http.MethodGet:
 			back = r.URL.RequestURI()
+		case isConsolePath(r.URL.Path):
+			back = web.ConsolePath
 		}
 		s.seeOther(w, r, "/login?"+url.Values{"return_to": {back}}.Encode())
+	case pol.Page && latchkey.IsCode(err, latchkey.EReauthenticationRequired) && isConsolePath(r.URL.Path):
+		s.seeOther(w, r, consoleReauthTarget(r))
 	case pol.Page && latchkey.IsCode(err, latchkey.EReauthenticationRequired):
 		// The account page asks for the password, then the form works again.
 		s.seeOther(w, r, "/account?done=reauth-needed#reauthenticate")

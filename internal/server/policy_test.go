@@ -58,13 +58,20 @@ func TestRoutePolicyRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	sensitivePaths := []string{"POST /v1/api-keys", "POST /v1/me/password", "DELETE /v1/me/identities/{id}", "POST /v1/me/email",
-		"POST /account/password", "POST /account/api-keys", "POST /account/identities/{provider}/link", "POST /account/identities/{id}/unlink"}
+		"POST /account/password", "POST /account/api-keys", "POST /account/identities/{provider}/link", "POST /account/identities/{id}/unlink",
+		// The console's actions that end access, cannot be undone, or grant a role.
+		"POST /admin/users/{id}/disable", "POST /admin/users/{id}/revoke-role", "POST /admin/users/{id}/end-sessions",
+		"POST /admin/users/{id}/revoke-api-keys", "POST /admin/users/{id}/delete", "POST /admin/users/{id}/grant-role"}
 	for _, r := range routes {
 		method, path, _ := strings.Cut(r.Pattern, " ")
 		switch {
 		case strings.HasPrefix(path, "/v1/admin/"):
 			if r.Role != latchkey.RoleAdmin || r.Scope != auth.ScopeAdmin {
 				t.Errorf("%s: admin routes need role admin and, for keys, scope admin", r.Pattern)
+			}
+		case path == "/admin" || strings.HasPrefix(path, "/admin/"):
+			if r.Role != latchkey.RoleAdmin || !r.Page || !slices.Equal(r.Credentials, []string{"cookie"}) {
+				t.Errorf("%s: console pages need the admin role and take the session cookie only", r.Pattern)
 			}
 		case strings.HasPrefix(path, "/account"):
 			if !r.Page || slices.Contains(r.Credentials, "api_key") || slices.Contains(r.Credentials, "bearer") {

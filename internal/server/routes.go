@@ -61,6 +61,12 @@ var (
 	hostedPage = policy{Accepts: credCookie, Page: true}
 	// sensitivePage: a hosted page's sensitive form.
 	sensitivePage = policy{Accepts: credCookie, Page: true, Fresh: true}
+	// adminPage: a page or form of the admin console, for an administrator
+	// signed in with the session cookie.
+	adminPage = policy{Accepts: credCookie, Role: latchkey.RoleAdmin, Page: true}
+	// adminSensitivePage: a console form that ends someone's access, cannot
+	// be undone or grants a role: it needs a recent sign-in.
+	adminSensitivePage = policy{Accepts: credCookie, Role: latchkey.RoleAdmin, Page: true, Fresh: true}
 	// signInLimits: a sign-in by password is limited per address and per
 	// account (with Backoff on the account).
 	signInLimits = []limit{ip(loginIP), account(loginAccount)}
@@ -128,6 +134,7 @@ func (s *Server) routes(mux router) {
 	route("GET /v1/admin/audit", admin, s.handleAdminAudit())
 	route("GET /v1/admin/keys", admin, s.handleAdminListKeys())
 	route("POST /v1/admin/keys/rotate", admin, s.handleAdminRotateKeys())
+	route("GET /v1/admin/stats", admin, s.handleAdminStats())
 
 	// Social login (OAuth 2.0 / OpenID Connect). Unlinking changes how the
 	// account signs in.
@@ -166,6 +173,24 @@ func (s *Server) routes(mux router) {
 	route("POST /account/identities/{provider}/link", sensitivePage, s.handleLinkIdentityForm())
 	route("POST /account/identities/{id}/unlink", sensitivePage, s.handleUnlinkIdentityForm())
 	route("GET "+web.StylesheetPath, public, plain(web.Static()))
+
+	// The admin console (handlers_console*.go): the admin API's users,
+	// audit log and signing keys as pages. Each action on a user is one
+	// form (consoleActions); those that end access or cannot be undone are
+	// confirmed on a page of their own first.
+	route("GET /admin", adminPage, s.handleConsoleActivity())
+	route("GET /admin/users", adminPage, s.handleConsoleUsers())
+	route("GET /admin/users/{id}", adminPage, s.handleConsoleUser())
+	route("GET /admin/users/{id}/confirm", adminPage, s.handleConsoleConfirm())
+	for _, a := range consoleActions {
+		route("POST /admin/users/{id}/"+a.Name, a.policy(), s.handleConsoleAction(a))
+	}
+	route("GET /admin/audit", adminPage, s.handleConsoleAudit())
+	route("GET /admin/audit/export", adminPage, s.handleConsoleAuditExport())
+	route("GET /admin/keys", adminPage, s.handleConsoleKeys())
+	route("POST /admin/keys/rotate", adminPage, s.handleConsoleRotate())
+	route("GET /admin/reauthenticate", adminPage, s.handleConsoleReauthPage())
+	route("POST /admin/reauthenticate", adminPage.with(ip(passwordChangeIP), user(passwordChangeUser)), s.handleConsoleReauth())
 
 	// Protecting other services: forward auth for reverse proxies (any
 	// method: nginx and Envoy send the original one) and RFC 7662

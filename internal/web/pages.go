@@ -38,6 +38,9 @@ var funcs = template.FuncMap{
 	"stylesheet": func() string { return StylesheetPath },
 	"when":       func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") },
 	"iso":        func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"day":        func(t time.Time) string { return t.UTC().Format("Mon 2 Jan") },
+	"hour":       func(t time.Time) string { return t.UTC().Format("Mon 2 Jan 15:04 UTC") },
+	"local":      func(t time.Time) string { return t.UTC().Format("2006-01-02T15:04") },
 }
 
 // NewPages parses the embedded templates.
@@ -45,6 +48,14 @@ func NewPages() (*Pages, error) {
 	p := &Pages{tmpl: map[string]*template.Template{}}
 	for _, name := range []string{"login", "account", "key_created", "error", "email_action", "email_request"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("parsing the %s page: %w", name, err)
+		}
+		p.tmpl[name] = t
+	}
+	// The console's pages share its navigation and forms (console.html).
+	for _, name := range []string{"admin_activity", "admin_users", "admin_user", "admin_confirm", "admin_reauth", "admin_audit", "admin_keys"} {
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/console.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parsing the %s page: %w", name, err)
 		}

@@ -22,6 +22,25 @@ func (q *queries) ListAudit(ctx context.Context, f latchkey.AuditFilter) ([]latc
 		func(e *latchkey.AuditEvent) string { return e.ID })
 }
 
+// CountAuditByHour groups on the hour number (microseconds since the
+// epoch, divided as integers).
+func (q *queries) CountAuditByHour(ctx context.Context, since, until time.Time, types []string) ([]latchkey.AuditCount, error) {
+	query, args := sqlstore.AuditCountQuery(sqlstore.Question, `occurred_at / 3600000000`, since, until, types, encoder{})
+	counts, err := sqlstore.List(ctx, errs, q.r.query, "count audit", query, args, scanAuditCount)
+	sqlstore.SortAuditCounts(counts)
+	return counts, err
+}
+
+func scanAuditCount(s sqlstore.Scanner) (*latchkey.AuditCount, error) {
+	var c latchkey.AuditCount
+	var hour int64
+	if err := s.Scan(&hour, &c.Type, &c.Outcome, &c.Count); err != nil {
+		return nil, err
+	}
+	c.Hour = time.Unix(hour*3600, 0).UTC()
+	return &c, nil
+}
+
 // DeleteExpired runs in one write transaction. Refresh tokens of doomed
 // sessions are deleted explicitly (rather than by the cascade) so that they
 // are counted.

@@ -1,6 +1,8 @@
 package sqlstore
 
 import (
+	"cmp"
+	"slices"
 	"strings"
 	"time"
 
@@ -52,8 +54,41 @@ func AuditListing(mark func(n int) string, f latchkey.AuditFilter, enc Encoder) 
 	if f.Type != "" {
 		l.And(`type = ` + l.Add(f.Type))
 	}
+	if f.Outcome != "" {
+		l.And(`outcome = ` + l.Add(f.Outcome))
+	}
 	if !f.Since.IsZero() {
 		l.And(`occurred_at >= ` + l.Add(enc.Time(f.Since)))
 	}
+	if !f.Until.IsZero() {
+		l.And(`occurred_at < ` + l.Add(enc.Time(f.Until)))
+	}
 	return l
+}
+
+// AuditCountQuery is the statement of CountAuditByHour and its arguments:
+// hour is the store's expression for the UTC hour of occurred_at. Its conditions and grouping read only
+// the columns of the audit_events_stats index (occurred_at, type,
+// outcome), so the database answers from the index alone.
+func AuditCountQuery(mark func(n int) string, hour string, since, until time.Time, types []string, enc Encoder) (string, []any) {
+	a := Args{Mark: mark}
+	q := `SELECT ` + hour + ` AS hour, type, outcome, count(*) FROM audit_events WHERE occurred_at >= ` + a.Add(enc.Time(since)) +
+		` AND occurred_at < ` + a.Add(enc.Time(until))
+	if len(types) > 0 {
+		marks := make([]string, len(types))
+		for i, t := range types {
+			marks[i] = a.Add(t)
+		}
+		q += ` AND type IN (` + strings.Join(marks, `, `) + `)`
+	}
+	// No ORDER BY: the database hashes the groups instead of sorting every
+	// row first; SortAuditCounts orders the few groups that come back.
+	return q + ` GROUP BY 1, 2, 3`, a.List
+}
+
+// SortAuditCounts orders counts by hour, type and outcome.
+func SortAuditCounts(l []latchkey.AuditCount) {
+	slices.SortFunc(l, func(a, b latchkey.AuditCount) int {
+		return cmp.Or(a.Hour.Compare(b.Hour), cmp.Compare(a.Type, b.Type), cmp.Compare(a.Outcome, b.Outcome))
+	})
 }

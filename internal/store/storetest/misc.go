@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -27,6 +28,7 @@ func auditIDs(l []latchkey.AuditEvent) []string {
 func testAudit(t *testing.T, s latchkey.Store) {
 	e1 := auditEvent(1, latchkey.AuditLoginSucceeded, "u1")
 	e2 := auditEvent(2, latchkey.AuditLoginFailed, "u2")
+	e2.Outcome = latchkey.OutcomeFailure
 	e3 := auditEvent(3, latchkey.AuditLoginSucceeded, "u2")
 	e4 := auditEvent(4, latchkey.AuditLogout, "")
 	for _, e := range []*latchkey.AuditEvent{e1, e2, e3, e4} {
@@ -46,6 +48,12 @@ func testAudit(t *testing.T, s latchkey.Store) {
 		{"user and type", latchkey.AuditFilter{UserID: "u2", Type: latchkey.AuditLoginFailed}, []string{e2.ID}},
 		{"since", latchkey.AuditFilter{Since: e2.Time}, []string{e4.ID, e3.ID, e2.ID}},
 		{"since and user", latchkey.AuditFilter{Since: e3.Time, UserID: "u2"}, []string{e3.ID}},
+		{"until (before, not at)", latchkey.AuditFilter{Until: e3.Time}, []string{e2.ID, e1.ID}},
+		{"since and until", latchkey.AuditFilter{Since: e2.Time, Until: e4.Time}, []string{e3.ID, e2.ID}},
+		{"outcome", latchkey.AuditFilter{Outcome: latchkey.OutcomeFailure}, []string{e2.ID}},
+		{"outcome and user", latchkey.AuditFilter{Outcome: latchkey.OutcomeSuccess, UserID: "u2"}, []string{e3.ID}},
+		{"every filter", latchkey.AuditFilter{UserID: "u2", Type: latchkey.AuditLoginFailed, Outcome: latchkey.OutcomeFailure,
+			Since: e1.Time, Until: e3.Time}, []string{e2.ID}},
 		{"cursor", latchkey.AuditFilter{Page: latchkey.Page{Cursor: e3.ID}}, []string{e2.ID, e1.ID}},
 		{"nothing", latchkey.AuditFilter{UserID: "u3"}, []string{}},
 	}
@@ -95,6 +103,94 @@ func testAuditPaging(t *testing.T, s latchkey.Store) {
 		f.Cursor = next
 	}
 	equal(t, "paged events", got, want)
+}
+
+// testCountAuditByHour: events are counted per UTC hour, type and
+// outcome, from since (included) to until (excluded), of the types asked
+// for.
+func testCountAuditByHour(t *testing.T, s latchkey.Store) {
+	base := time.Date(2030, 6, 1, 10, 0, 0, 0, time.UTC)
+	n := 0
+	add := func(d time.Duration, typ, outcome string) {
+		n++
+		tm := base.Add(d)
+		must(t, s.AppendAudit(ctx(t), &latchkey.AuditEvent{ID: latchkey.NewID(tm), Time: tm, Type: typ, UserID: fmt.Sprint("u", n),
+			Outcome: outcome}))
+	}
+	const ok, failed = latchkey.OutcomeSuccess, latchkey.OutcomeFailure
+	add(-time.Microsecond, latchkey.AuditRefresh, ok) // 09:59:59.999999
+	add(0, latchkey.AuditLoginSucceeded, ok)          // 10:00
+	add(time.Hour-time.Microsecond, latchkey.AuditLoginSucceeded, ok)
+	for range 3 {
+		add(30*time.Minute, latchkey.AuditLoginFailed, failed)
+	}
+	add(40*time.Minute, latchkey.AuditReauthenticated, failed)
+	add(41*time.Minute, latchkey.AuditReauthenticated, ok)
+	add(time.Hour, latchkey.AuditLoginSucceeded, ok) // 11:00
+	add(90*time.Minute, latchkey.AuditSignup, ok)
+	add(2*time.Hour, latchkey.AuditRateLimited, failed) // 12:00: at until, left out
+
+	show := func(l []latchkey.AuditCount) []string {
+		out := make([]string, 0, len(l))
+		for _, c := range l {
+			if c.Hour.Location() != time.UTC {
+				t.Errorf("hour %v is not in UTC", c.Hour)
+			}
+			out = append(out, fmt.Sprintf("%s %s %s %d", c.Hour.Format(time.RFC3339), c.Type, c.Outcome, c.Count))
+		}
+		return out
+	}
+	types := []string{latchkey.AuditLoginSucceeded, latchkey.AuditLoginFailed, latchkey.AuditReauthenticated, latchkey.AuditRateLimited,
+		latchkey.AuditRefresh}
+	tests := []struct {
+		name         string
+		since, until time.Time
+		types        []string
+		want         []string
+	}{
+		{"types asked for", base, base.Add(2 * time.Hour), types, []string{
+			"2030-06-01T10:00:00Z login.failed failure 3",
+			"2030-06-01T10:00:00Z login.succeeded success 2",
+			"2030-06-01T10:00:00Z session.reauthenticated failure 1",
+			"2030-06-01T10:00:00Z session.reauthenticated success 1",
+			"2030-06-01T11:00:00Z login.succeeded success 1",
+		}},
+		{"every type", base, base.Add(2 * time.Hour), nil, []string{
+			"2030-06-01T10:00:00Z login.failed failure 3",
+			"2030-06-01T10:00:00Z login.succeeded success 2",
+			"2030-06-01T10:00:00Z session.reauthenticated failure 1",
+			"2030-06-01T10:00:00Z session.reauthenticated success 1",
+			"2030-06-01T11:00:00Z login.succeeded success 1",
+			"2030-06-01T11:00:00Z signup success 1",
+		}},
+		{"since within an hour", base.Add(30 * time.Minute), base.Add(2*time.Hour + time.Microsecond), types, []string{
+			"2030-06-01T10:00:00Z login.failed failure 3",
+			"2030-06-01T10:00:00Z login.succeeded success 1",
+			"2030-06-01T10:00:00Z session.reauthenticated failure 1",
+			"2030-06-01T10:00:00Z session.reauthenticated success 1",
+			"2030-06-01T11:00:00Z login.succeeded success 1",
+			"2030-06-01T12:00:00Z rate_limited failure 1",
+		}},
+		{"the hour before", base.Add(-time.Hour), base, types, []string{"2030-06-01T09:00:00Z refresh success 1"}},
+		{"one type", base.Add(-time.Hour), base.Add(3 * time.Hour), []string{latchkey.AuditRateLimited}, []string{
+			"2030-06-01T12:00:00Z rate_limited failure 1"}},
+		{"nothing", base.Add(3 * time.Hour), base.Add(4 * time.Hour), nil, []string{}},
+	}
+	for _, tc := range tests {
+		got, err := s.CountAuditByHour(ctx(t), tc.since, tc.until, tc.types)
+		must(t, err)
+		if g := show(got); !equalStrings(g, tc.want) {
+			t.Errorf("%s:\n got %q\nwant %q", tc.name, g, tc.want)
+		}
+	}
+	// Inside a transaction too.
+	must(t, s.InTx(ctx(t), func(tx latchkey.Tx) error {
+		got, err := tx.CountAuditByHour(ctx(t), base, base.Add(time.Hour), []string{latchkey.AuditLoginFailed})
+		if err == nil && (len(got) != 1 || got[0].Count != 3) {
+			t.Errorf("in a transaction: %+v", got)
+		}
+		return err
+	}))
 }
 
 var errBoom = errors.New("boom")

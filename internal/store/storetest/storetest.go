@@ -66,6 +66,7 @@ func Run(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		{"SigningKeys", testSigningKeys},
 		{"Audit", testAudit},
 		{"AuditPaging", testAuditPaging},
+		{"CountAuditByHour", testCountAuditByHour},
 		{"InTx", testInTx},
 		{"DeleteExpired", testDeleteExpired},
 		{"TimePrecision", testTimePrecision},

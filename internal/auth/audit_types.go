@@ -1,0 +1,16 @@
+package auth
+
+import "github.com/latchkey/latchkey"
+
+// AuditTypes are the event types of latchkey.Audit*, in the order they are
+// declared: what the audit filters of the console and of `audit tail`
+// offer. A test keeps the list complete.
+var AuditTypes = []string{
+	latchkey.AuditSignup, latchkey.AuditLoginSucceeded, latchkey.AuditLoginFailed, latchkey.AuditLogout,
+	latchkey.AuditRefresh, latchkey.AuditRefreshReuse, latchkey.AuditRefreshGrace, latchkey.AuditReauthenticated,
+	latchkey.AuditSessionRevoked, latchkey.AuditPasswordChanged, latchkey.AuditAPIKeyCreated, latchkey.AuditAPIKeyRevoked,
+	latchkey.AuditOAuthLogin, latchkey.AuditOAuthLinked, latchkey.AuditUserUpdated, latchkey.AuditUserDeleted,
+	latchkey.AuditKeysRotated, latchkey.AuditRateLimited,
+	latchkey.AuditEmailVerificationSent, latchkey.AuditEmailVerified, latchkey.AuditPasswordResetAsked, latchkey.AuditPasswordReset,
+	latchkey.AuditEmailChangeRequested, latchkey.AuditEmailChanged, latchkey.AuditEmailChangeCancelled, latchkey.AuditEmailSignIn,
+}
