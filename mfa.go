@@ -57,11 +57,11 @@ const (
 	// recovery_code; "step_up" when it raised a live session).
 	AuditMFAVerified = "mfa.verified"
 	// AuditMFAFailed: a wrong, replayed or late code.
-	AuditMFAFailed      = "mfa.failed"
-	AuditTOTPAdded      = "mfa.totp_added"
-	AuditTOTPRemoved    = "mfa.totp_removed"
-	AuditRecoveryCodes  = "mfa.recovery_codes_generated"
-	AuditRecoveryUsed   = "mfa.recovery_code_used"
+	AuditMFAFailed       = "mfa.failed"
+	AuditTOTPAdded       = "mfa.totp_added"
+	AuditTOTPRemoved     = "mfa.totp_removed"
+	AuditRecoveryCodes   = "mfa.recovery_codes_generated"
+	AuditRecoveryUsed    = "mfa.recovery_code_used"
 	AuditMFAResetByAdmin = "mfa.reset"
 )
 

@@ -332,13 +332,13 @@ func testNewRecordsNeedIDs(t *testing.T, s latchkey.Store) {
 	creates := map[string]func(tx latchkey.Tx) error{
 		"CreateTOTPFactor":   func(tx latchkey.Tx) error { return tx.CreateTOTPFactor(ctx(t), f) },
 		"CreateMFAChallenge": func(tx latchkey.Tx) error { return tx.CreateMFAChallenge(ctx(t), c) },
-		"CreateEmailToken": func(tx latchkey.Tx) error { return tx.CreateEmailToken(ctx(t), et) },
-		"EnqueueMail":      func(tx latchkey.Tx) error { return tx.EnqueueMail(ctx(t), m) },
-		"CreateUser":       func(tx latchkey.Tx) error { return tx.CreateUser(ctx(t), noID) },
-		"CreateSession":    func(tx latchkey.Tx) error { return tx.CreateSession(ctx(t), x) },
-		"CreateAPIKey":     func(tx latchkey.Tx) error { return tx.CreateAPIKey(ctx(t), k) },
-		"CreateIdentity":   func(tx latchkey.Tx) error { return tx.CreateIdentity(ctx(t), i) },
-		"AppendAudit":      func(tx latchkey.Tx) error { return tx.AppendAudit(ctx(t), e) },
+		"CreateEmailToken":   func(tx latchkey.Tx) error { return tx.CreateEmailToken(ctx(t), et) },
+		"EnqueueMail":        func(tx latchkey.Tx) error { return tx.EnqueueMail(ctx(t), m) },
+		"CreateUser":         func(tx latchkey.Tx) error { return tx.CreateUser(ctx(t), noID) },
+		"CreateSession":      func(tx latchkey.Tx) error { return tx.CreateSession(ctx(t), x) },
+		"CreateAPIKey":       func(tx latchkey.Tx) error { return tx.CreateAPIKey(ctx(t), k) },
+		"CreateIdentity":     func(tx latchkey.Tx) error { return tx.CreateIdentity(ctx(t), i) },
+		"AppendAudit":        func(tx latchkey.Tx) error { return tx.AppendAudit(ctx(t), e) },
 	}
 	for name, create := range creates {
 		mustCode(t, create(s), latchkey.EInternal)
