@@ -134,7 +134,9 @@ func (s *Service) MFARequiredFor(u *latchkey.User) bool {
 }
 
 // MFARequiredForRole reports whether role is one of --mfa-required-roles.
-func (s *Service) MFARequiredForRole(role string) bool { return slices.Contains(s.mfa.RequiredRoles, role) }
+func (s *Service) MFARequiredForRole(role string) bool {
+	return slices.Contains(s.mfa.RequiredRoles, role)
+}
 
 // EnrollTOTP starts adding an authenticator app: a fresh secret (160
 // bits), sealed with the master key and stored unconfirmed until
