@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os/exec"
 	"slices"
 	"strings"
@@ -348,4 +349,62 @@ func TestMFAWrongCodesBackOff(t *testing.T) {
 	if retry := checkRateLimited(t, r); retry < 1 {
 		t.Errorf("Retry-After %d", retry)
 	}
+}
+
+// TestOAuthWithMFA: a social login of an account with an authenticator
+// asks for the code too — in the browser (the callback sends it to the
+// hosted second step, which goes on to the app's page) and for an app
+// (the one-time code's exchange answers mfa_required).
+func TestOAuthWithMFA(t *testing.T) {
+	w := startOAuthWorld(t)
+	code := w.codeFrom(t, w.flow(t, cookieClient(t), "idp", spaCallback, "", nil), spaCallback)
+	first := w.exchange(t, code)
+	if first.Status != 200 {
+		t.Fatalf("first social login: %d %s", first.Status, first.Body)
+	}
+	now := time.Now()
+	secret, recovery := enrollTOTP(t, w.srv, bearer(first.String(t, "access_token")), now)
+
+	// The browser: the callback sets no session, only the second step's
+	// cookie, and sends the browser to it.
+	c := cookieClient(t)
+	res := w.flow(t, c, "idp", w.self+"/app/home?tab=1", "", nil)
+	if res.status != http.StatusSeeOther || !strings.HasPrefix(res.location, "/login/mfa?return_to=") {
+		t.Fatalf("callback of an MFA account: %d %q", res.status, res.location)
+	}
+	var mfaCookie bool
+	for _, ck := range res.header.Values("Set-Cookie") {
+		if strings.HasPrefix(ck, "latchkey_session=") {
+			t.Error("the callback set a session cookie before the second factor")
+		}
+		mfaCookie = mfaCookie || (strings.HasPrefix(ck, "latchkey_mfa=") && strings.Contains(ck, "HttpOnly"))
+	}
+	if !mfaCookie {
+		t.Errorf("callback cookies: %q", res.header.Values("Set-Cookie"))
+	}
+	page := hopGet(t, c, w.srv.URL+res.location)
+	if page.status != 200 || !strings.Contains(string(page.body), `name="return_to" value="/app/home?tab=1"`) {
+		t.Fatalf("second step page: %d %s", page.status, page.body)
+	}
+	done := pagePost(t, c, w.srv.URL+"/login/mfa", url.Values{"code": {oathtool(t, secret, now.Add(30*time.Second))},
+		"return_to": {"/app/home?tab=1"}})
+	if done.status != http.StatusSeeOther || done.location != "/app/home?tab=1" {
+		t.Fatalf("second step: %d %q %s", done.status, done.location, done.body)
+	}
+	if h := hopGet(t, c, w.srv.URL+"/v1/verify?acr=aal2"); h.status != 200 || h.header.Get("X-Auth-Amr") != "fed,otp,mfa" {
+		t.Errorf("the browser's session: %d %v", h.status, h.header)
+	}
+
+	// An app: the exchange answers the challenge.
+	code = w.codeFrom(t, w.flow(t, cookieClient(t), "idp", spaCallback, "", nil), spaCallback)
+	ex := w.srv.Do(t, "POST", "/v1/oauth/token", map[string]string{"code": code})
+	if ex.Status != 200 || ex.JSON(t)["mfa_required"] != true || ex.JSON(t)["access_token"] != nil {
+		t.Fatalf("exchange for an MFA account: %d %s", ex.Status, ex.Body)
+	}
+	v := mfaVerify(t, w.srv, ex.String(t, "mfa_token"), map[string]string{"recovery_code": recovery[0]})
+	if v.Status != 200 || fmt.Sprint(jwtPart(t, v.JSON(t)["access_token"], 1)["amr"]) != "[fed otp mfa]" {
+		t.Fatalf("second step for the app: %d %s", v.Status, v.Body)
+	}
+	w.secrets = append(w.secrets, ex.String(t, "mfa_token"), v.String(t, "access_token"), v.String(t, "refresh_token"), secret)
+	w.checkNoSecretsLeaked(t)
 }

@@ -186,7 +186,7 @@ func enrollView(e *auth.TOTPEnrollment, msg string) web.MFAEnrollView {
 	// The SVG is latchkey's own drawing of the URI (a path of squares): no
 	// text of anyone else's is in it.
 	return web.MFAEnrollView{ID: e.Factor.ID, Name: e.Factor.Name, Secret: e.Secret.Base32(), URI: e.URI,
-		QRSVG: template.HTML(e.QRSVG), Error: msg} //nolint:gosec // see above
+		QRSVG: template.HTML(e.QRSVG), Error: msg}
 }
 
 // handleConfirmTOTPForm activates the authenticator with its first code; a
