@@ -239,7 +239,10 @@ type newSession struct {
 // startSessionTx creates a session with its first refresh token within tx,
 // or a challenge when the user has a second factor that how did not prove.
 func (s *Service) startSessionTx(ctx context.Context, tx latchkey.Tx, u *latchkey.User, m Meta, how SignIn) (*newSession, error) {
-	if ch, err := s.challengeIfNeeded(ctx, tx, u, how, m); err != nil || ch != nil {
+	if needs, err := needsSecondFactor(ctx, tx, u, how); err != nil {
+		return nil, err
+	} else if needs {
+		ch, err := s.newChallenge(ctx, tx, u, how, m)
 		return &newSession{challenge: ch}, err
 	}
 	now := s.now().UTC()

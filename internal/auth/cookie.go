@@ -1,9 +1,7 @@
 package auth
 
 import (
-	"cmp"
 	"context"
-	"slices"
 	"time"
 
 	"github.com/latchkey/latchkey"
@@ -76,12 +74,12 @@ var errSecondFactorFirst = latchkey.Errorf(latchkey.EInsufficientAuthentication,
 // an active second factor that how did not prove, a challenge (when
 // mayChallenge) or a refusal.
 func (s *Service) startCookieSessionTx(ctx context.Context, tx latchkey.Tx, u *latchkey.User, m Meta, how SignIn, mayChallenge bool) (*cookieSession, error) {
-	if !mayChallenge && !slices.Contains(how.AMR, AMRMFA) {
-		if active, err := hasActiveFactor(ctx, tx, u.ID); err != nil || active {
-			return nil, cmp.Or(err, error(errSecondFactorFirst))
-		}
-	}
-	if ch, err := s.challengeIfNeeded(ctx, tx, u, how, m); err != nil || ch != nil {
+	if needs, err := needsSecondFactor(ctx, tx, u, how); err != nil {
+		return nil, err
+	} else if needs && !mayChallenge {
+		return nil, errSecondFactorFirst
+	} else if needs {
+		ch, err := s.newChallenge(ctx, tx, u, how, m)
 		return &cookieSession{challenge: ch}, err
 	}
 	now := s.now().UTC()

@@ -45,18 +45,21 @@ type MFAChallenge struct {
 var errMFATokenInvalid = latchkey.Errorf(latchkey.EInvalidGrant,
 	"The sign-in is over: the mfa_token expired, was used, or saw too many wrong codes. Sign in again.")
 
-// challengeIfNeeded creates, within tx, the challenge of a sign-in whose
-// user has an active second factor that how did not prove; nil when the
-// sign-in may go on. The first step is audited as mfa.challenged (reason:
-// how it signed in); the sign-in itself is audited when it completes.
-func (s *Service) challengeIfNeeded(ctx context.Context, tx latchkey.Tx, u *latchkey.User, how SignIn, m Meta) (*MFAChallenge, error) {
+// needsSecondFactor reports whether a sign-in of u that proved how must
+// prove a second factor before it gets a session: u has an active one,
+// and how did not prove several factors already.
+func needsSecondFactor(ctx context.Context, tx latchkey.Tx, u *latchkey.User, how SignIn) (bool, error) {
 	if slices.Contains(how.AMR, AMRMFA) {
-		return nil, nil
+		return false, nil
 	}
-	active, err := hasActiveFactor(ctx, tx, u.ID)
-	if err != nil || !active {
-		return nil, err
-	}
+	return hasActiveFactor(ctx, tx, u.ID)
+}
+
+// newChallenge creates, within tx, the challenge of a sign-in that must
+// prove its second factor. The first step is audited as mfa.challenged
+// (reason: how it signed in); the sign-in itself is audited when it
+// completes.
+func (s *Service) newChallenge(ctx context.Context, tx latchkey.Tx, u *latchkey.User, how SignIn, m Meta) (*MFAChallenge, error) {
 	left, err := tx.CountRecoveryCodes(ctx, u.ID)
 	if err != nil {
 		return nil, err
