@@ -408,3 +408,44 @@ func TestOAuthWithMFA(t *testing.T) {
 	w.secrets = append(w.secrets, ex.String(t, "mfa_token"), v.String(t, "access_token"), v.String(t, "refresh_token"), secret)
 	w.checkNoSecretsLeaked(t)
 }
+
+// TestEmailSignInWithMFA: the page behind a mailed sign-in link, pressed
+// by an account with an authenticator, spends the link and leads to the
+// hosted second step instead of signing the browser in; the API answers
+// mfa_required.
+func TestEmailSignInWithMFA(t *testing.T) {
+	srv := apptest.Start(t, "--email-sign-in", "--public-url", publicURL)
+	box := &mailbox{srv: srv}
+	tok := signup(t, srv, "mfa-erin@example.com")
+	now := time.Now()
+	secret, _ := enrollTOTP(t, srv, bearer(tok["access_token"]), now)
+
+	wantAccepted(t, "start", srv.Do(t, "POST", "/v1/auth/email/start", map[string]string{"email": "mfa-erin@example.com"}))
+	_, token, code := box.await(t, "sign-in", "mfa-erin@example.com")
+	c := cookieClient(t)
+	page := pagePost(t, c, srv.URL+"/email-sign-in", url.Values{"token": {token}})
+	if page.status != 200 || !strings.Contains(string(page.body), `href="/login/mfa"`) {
+		t.Fatalf("the link's page: %d %s", page.status, page.body)
+	}
+	for _, ck := range page.header.Values("Set-Cookie") {
+		if strings.HasPrefix(ck, "latchkey_session=") {
+			t.Error("the link's page set a session cookie before the second factor")
+		}
+	}
+	done := pagePost(t, c, srv.URL+"/login/mfa", url.Values{"code": {oathtool(t, secret, now.Add(30*time.Second))}})
+	if done.status != http.StatusSeeOther || done.location != "/account" {
+		t.Fatalf("second step: %d %q %s", done.status, done.location, done.body)
+	}
+	if h := hopGet(t, c, srv.URL+"/v1/verify?acr=aal2"); h.status != 200 || h.header.Get("X-Auth-Amr") != "otp,mfa" {
+		t.Errorf("the browser's session: %d %v", h.status, h.header)
+	}
+	// The mailed code through the API: the challenge, not tokens.
+	r := srv.Do(t, "POST", "/v1/auth/email/verify", map[string]string{"email": "mfa-erin@example.com", "code": code})
+	wantProblem(t, "the spent mail's code", r, 400, "invalid_grant")
+	wantAccepted(t, "start again", srv.Do(t, "POST", "/v1/auth/email/start", map[string]string{"email": "mfa-erin@example.com"}))
+	_, _, code = box.await(t, "sign-in", "mfa-erin@example.com")
+	r = srv.Do(t, "POST", "/v1/auth/email/verify", map[string]string{"email": "mfa-erin@example.com", "code": code})
+	if r.Status != 200 || r.JSON(t)["mfa_required"] != true || r.JSON(t)["access_token"] != nil {
+		t.Errorf("mailed sign-in through the API: %d %s", r.Status, r.Body)
+	}
+}
