@@ -148,3 +148,34 @@ func ExampleVerifier_Authenticate() {
 	// access_token user-1 [read] <nil>
 	// true
 }
+
+// tokenWithAMR is a token of a session that authenticated with amr.
+func (is *exampleIssuer) tokenWithAMR(sub string, amr []string, acr string) string {
+	now := time.Now()
+	t := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{
+		"iss": is.URL, "sub": sub, "aud": "latchkey", "sid": "session-1", "roles": []string{"user"}, "jti": "t1",
+		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(15 * time.Minute).Unix(), "amr": amr, "acr": acr,
+	})
+	t.Header["typ"], t.Header["kid"] = "at+jwt", "k1"
+	s, _ := t.SignedString(is.key)
+	return s
+}
+
+func ExampleRequireAAL2() {
+	issuer := startExampleIssuer()
+	defer issuer.Close()
+	v, _ := verify.New(verify.Config{Issuer: issuer.URL})
+
+	payouts := verify.RequireAAL2()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, _ := verify.FromContext(r.Context())
+		fmt.Fprintf(w, "payout by %s (%s, %v)", id.UserID, id.ACR, id.AMR)
+	}))
+	h := v.Middleware(payouts)
+
+	get(h, "/", issuer.tokenWithAMR("user-1", []string{"pwd"}, "aal1"))               // a password only
+	get(h, "/", issuer.tokenWithAMR("user-1", []string{"pwd", "otp", "mfa"}, "aal2")) // and a TOTP code
+	// Output:
+	// 403 {"type":"about:blank","title":"Insufficient authentication","status":403,"code":"insufficient_authentication"}
+	//   WWW-Authenticate: Bearer error="insufficient_user_authentication", acr_values="aal2"
+	// 200 payout by user-1 (aal2, [pwd otp mfa])
+}

@@ -23,6 +23,10 @@ type Rules struct {
 	EmailSendIP, EmailSendAccount Rule
 	EmailConfirmIP                Rule
 	EmailChangeAccount            Rule
+	// Second factors: codes tried at sign-in or step-up per client and per
+	// account, and changes to a user's factors.
+	MFAVerifyIP, MFAVerifyAccount Rule
+	MFAChangeAccount              Rule
 }
 
 // Defaults returns the rules latchkey uses unless configured otherwise.
@@ -44,6 +48,9 @@ func Defaults() Rules {
 		EmailSendAccount:      Rule{"email-send-account", 1, time.Minute},
 		EmailConfirmIP:        Rule{"email-confirm-ip", 30, 10 * time.Minute},
 		EmailChangeAccount:    Rule{"email-change-account", 5, time.Hour},
+		MFAVerifyIP:           Rule{"mfa-verify-ip", 30, 10 * time.Minute},
+		MFAVerifyAccount:      Rule{"mfa-verify-account", 10, time.Minute},
+		MFAChangeAccount:      Rule{"mfa-change-account", 10, 15 * time.Minute},
 	}
 }
 
@@ -65,5 +72,6 @@ func (r *Rules) fields() []*Rule {
 		&r.OAuthCallbackIP, &r.CodeExchangeIP, &r.APIKeyFailurePrefix, &r.APIKeyFailureIP,
 		&r.APIKeyCreateAccount, &r.APIKeyRequestsKey,
 		&r.EmailSendIP, &r.EmailSendAccount, &r.EmailConfirmIP, &r.EmailChangeAccount,
+		&r.MFAVerifyIP, &r.MFAVerifyAccount, &r.MFAChangeAccount,
 	}
 }

@@ -61,7 +61,13 @@ func TestRoutePolicyRules(t *testing.T) {
 		"POST /account/password", "POST /account/api-keys", "POST /account/identities/{provider}/link", "POST /account/identities/{id}/unlink",
 		// The console's actions that end access, cannot be undone, or grant a role.
 		"POST /admin/users/{id}/disable", "POST /admin/users/{id}/revoke-role", "POST /admin/users/{id}/end-sessions",
-		"POST /admin/users/{id}/revoke-api-keys", "POST /admin/users/{id}/delete", "POST /admin/users/{id}/grant-role"}
+		"POST /admin/users/{id}/revoke-api-keys", "POST /admin/users/{id}/delete", "POST /admin/users/{id}/grant-role",
+		// MF-05: adding or removing a second factor, new recovery codes.
+		"POST /v1/me/mfa/totp", "DELETE /v1/me/mfa/totp/{id}", "POST /v1/me/mfa/recovery-codes",
+		"POST /account/mfa/totp", "POST /account/mfa/totp/{id}/remove", "POST /account/mfa/recovery-codes"}
+	// MF-02: every route that tests a second-factor code at sign-in or
+	// step-up is limited like a password, with the account's back-off.
+	mfaCodes := []string{"POST /v1/auth/mfa/verify", "POST /login/mfa", "POST /account/mfa/verify"}
 	for _, r := range routes {
 		method, path, _ := strings.Cut(r.Pattern, " ")
 		switch {
@@ -77,6 +83,10 @@ func TestRoutePolicyRules(t *testing.T) {
 			if !r.Page || slices.Contains(r.Credentials, "api_key") || slices.Contains(r.Credentials, "bearer") {
 				t.Errorf("%s: account pages take the session cookie only", r.Pattern)
 			}
+		}
+		if slices.Contains(mfaCodes, r.Pattern) && (!r.Backoff || !slices.Contains(r.Limits, "mfa-verify-account per account") ||
+			!slices.Contains(r.Limits, "mfa-verify-ip per ip")) {
+			t.Errorf("%s: a second-factor code needs mfa-verify-ip, mfa-verify-account and the back-off", r.Pattern)
 		}
 		if slices.Contains(sensitivePaths, r.Pattern) && !r.Fresh {
 			t.Errorf("%s: a sensitive operation needs a fresh sign-in", r.Pattern)

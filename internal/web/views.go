@@ -91,6 +91,8 @@ type AccountView struct {
 	NeedsReauth bool
 	ReauthError string
 	EmailError  string // the change-email form's refusal
+	// MFA is the two-step sign-in section (account_mfa.html).
+	MFA MFASectionView
 }
 
 // SessionView is one of the user's sessions.
@@ -147,6 +149,10 @@ var Notices = map[string]string{
 	"identity-already-linked": "That provider account was already linked to yours.",
 	"identity-unlinked":       "The sign-in provider was unlinked.",
 	"email-change":            "Check the new address's inbox for a link to confirm it. Your old address was told too.",
+	"mfa-added":               "The authenticator app was added: signing in asks for its code.",
+	"mfa-removed":             "The authenticator app was removed.",
+	"mfa-off":                 "The last authenticator app was removed: two-step sign-in is off, and your recovery codes no longer work.",
+	"mfa-verified":            "Thanks: this session has proven your second factor.",
 }
 
 // EmailActionView is the page behind a mailed link: one button that

@@ -12,5 +12,7 @@ const (
 	SigningKeyCols = `id, algorithm, state, public_key, sealed_private, created_at, activated_at, retired_at`
 	AuditCols      = `id, occurred_at, type, user_id, session_id, api_key_id, ip, user_agent, outcome, reason`
 	EmailTokenCols = `id, user_id, purpose, email, link_hash, code_hash, attempts, created_at, expires_at, consumed_at`
+	TOTPCols       = `id, user_id, name, sealed_secret, created_at, expires_at, confirmed_at, last_step, last_used_at`
+	ChallengeCols  = `id, hash, user_id, amr, audit_type, attempts, created_at, expires_at, consumed_at`
 	OutboxCols     = `id, kind, recipient, subject, text_body, html_body, created_at, attempts, next_attempt_at, lease_until, sent_at, failed_at, last_error`
 )
