@@ -13,4 +13,6 @@ const (
 	AuditCols      = `id, occurred_at, type, user_id, session_id, api_key_id, ip, user_agent, outcome, reason`
 	EmailTokenCols = `id, user_id, purpose, email, link_hash, code_hash, attempts, created_at, expires_at, consumed_at`
 	OutboxCols     = `id, kind, recipient, subject, text_body, html_body, created_at, attempts, next_attempt_at, lease_until, sent_at, failed_at, last_error`
+	PasskeyCols    = `id, user_id, credential_id, public_key, aaguid, sign_count, transports, backup_eligible, backed_up, attestation_type, name, created_at, last_used_at`
+	ChallengeCols  = `hash, purpose, user_id, session_id, name, created_at, expires_at`
 )
