@@ -25,6 +25,8 @@ type Config struct {
 	// Email shapes the mailed flows: verification, password reset, email
 	// change and sign-in by mail.
 	Email EmailConfig
+	// Passkeys is the WebAuthn relying party (RPID "": passkeys off).
+	Passkeys PasskeyConfig
 }
 
 // Store is the storage the use cases need: accounts, sessions, refresh
@@ -38,6 +40,7 @@ type Store interface {
 	latchkey.APIKeyStore
 	latchkey.IdentityStore
 	latchkey.OneTimeCodeStore
+	latchkey.PasskeyStore
 	latchkey.AuditStore
 	InTx(ctx context.Context, fn func(tx latchkey.Tx) error) error
 }
@@ -71,6 +74,8 @@ type Service struct {
 	bgRun     func(func())
 	bgSlots   chan struct{}
 	bgWait    sync.WaitGroup
+
+	passkeys *relyingParty // nil: passkeys are off
 }
 
 // Hasher is the password hashing the use cases need; *password.Hasher is
@@ -158,11 +163,17 @@ func New(cfg Config, d Deps) *Service {
 	if cfg.Email.Product == "" {
 		cfg.Email.Product = "latchkey"
 	}
-	return &Service{store: d.Store, hasher: d.Hasher, policy: d.Policy, issuer: d.Issuer, verifier: d.Verifier,
+	s := &Service{store: d.Store, hasher: d.Hasher, policy: d.Policy, issuer: d.Issuer, verifier: d.Verifier,
 		cfg: cfg, now: d.Clock, log: d.Logger, events: d.Events, keys: d.APIKeys,
 		tokenCache: token.NewCache(d.Verifier, d.Clock, 0), sessions: d.Sessions,
 		email: cfg.Email, emailHash: emailHasher{key: d.EmailKey}, mail: d.Mail, nudge: d.MailQueued,
 		bgRun: d.Background, bgSlots: make(chan struct{}, maxBackground)}
+	var err error
+	if s.passkeys, err = newRelyingParty(cfg.Passkeys); err != nil {
+		// internal/config checks the same settings before anything starts.
+		panic("auth: the passkey relying party: " + err.Error())
+	}
+	return s
 }
 
 // Config returns the lifetimes the service runs with.

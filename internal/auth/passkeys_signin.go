@@ -1,0 +1,222 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/go-webauthn/webauthn/protocol"
+	"github.com/go-webauthn/webauthn/webauthn"
+
+	"github.com/latchkey/latchkey"
+)
+
+var errPasskeySignIn = latchkey.Errorf(latchkey.EInvalidCredentials, "The passkey could not be verified.")
+
+// BeginPasskeySignIn starts a username-less sign-in: request options for
+// navigator.credentials.get (PublicKeyCredentialRequestOptionsJSON) with
+// no allowCredentials, so that the authenticator offers whichever
+// discoverable passkey it holds for this site, and user verification
+// required. The challenge is kept, hashed, for PasskeyChallengeTTL.
+func (s *Service) BeginPasskeySignIn(ctx context.Context, m Meta) (json.RawMessage, error) {
+	rp, err := s.relyingParty()
+	if err != nil {
+		return nil, err
+	}
+	assertion, _, err := rp.wa.BeginDiscoverableLogin(webauthn.WithUserVerification(protocol.VerificationRequired))
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC()
+	c := &latchkey.PasskeyChallenge{Hash: challengeHash(assertion.Response.Challenge), Purpose: latchkey.ChallengeSignIn,
+		CreatedAt: now, ExpiresAt: now.Add(PasskeyChallengeTTL)}
+	if err := s.store.CreatePasskeyChallenge(ctx, c); err != nil {
+		return nil, err
+	}
+	return json.Marshal(assertion.Response)
+}
+
+// PasskeySignIn verifies an assertion (AuthenticationResponseJSON) for a
+// challenge of BeginPasskeySignIn and starts a session: the normal token
+// response. Its access token says how the user proved who they are: amr
+// hwk or swk (see passkeyAMR), acr aal2 (a passkey with user verification
+// is something you have and something you know or are).
+func (s *Service) PasskeySignIn(ctx context.Context, body []byte, m Meta) (*Tokens, error) {
+	var st *newSession
+	u, err := s.passkeySignIn(ctx, body, m, func(tx latchkey.Tx, u *latchkey.User, amr string) (err error) {
+		st, err = s.startSessionTx(ctx, tx, u, m, "")
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.sessionsEnded(st.ended)
+	return s.tokens(u, st.sess, st.refresh)
+}
+
+// PasskeySignInCookie is PasskeySignIn for a browser on the hosted login
+// page: the new session's credential is a cookie.
+func (s *Service) PasskeySignInCookie(ctx context.Context, body []byte, m Meta) (latchkey.Secret, *latchkey.Session, error) {
+	var c *cookieSession
+	_, err := s.passkeySignIn(ctx, body, m, func(tx latchkey.Tx, u *latchkey.User, amr string) (err error) {
+		c, err = s.startCookieSessionTx(ctx, tx, u, m, "")
+		return err
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	return s.cookieSessionStarted(c, ""), c.sess, nil
+}
+
+// passkeySignIn checks an assertion and, in one transaction, records the
+// passkey's use and starts the session that start creates. In order:
+// the challenge is spent (once, whatever follows); the credential is
+// found by its id and must belong to the user handle the authenticator
+// returned; go-webauthn checks the origin, the RP ID hash, user presence
+// and verification and the signature. Then latchkey's own policy:
+//
+//   - Counters: the new counter must be greater than the stored one, or
+//     both zero (authenticators that keep no counter, such as synced
+//     passkeys, always say 0). Anything else is refused and audited as a
+//     possible cloned authenticator (PK-02). The check is the store's
+//     compare-and-set, so two uses of one counter cannot both pass.
+//   - Flags: the backed-up flag (BS) changes as a synced passkey syncs,
+//     and is recorded. The backup-eligible flag (BE) should never change,
+//     but real authenticators flip it (iCloud Keychain before its first
+//     sync, password-manager upgrades); go-webauthn would refuse such a
+//     sign-in ("Backup Eligible flag inconsistency"), locking the owner
+//     out. latchkey accepts it: the signature proves the key, whatever the
+//     flag. BE, once seen, stays recorded (the key may have been synced),
+//     and a credential registered before flags were kept gets them now.
+func (s *Service) passkeySignIn(ctx context.Context, body []byte, m Meta,
+	start func(tx latchkey.Tx, u *latchkey.User, amr string) error) (*latchkey.User, error) {
+	rp, err := s.relyingParty()
+	if err != nil {
+		return nil, err
+	}
+	if err := checkCeremonyBody(body); err != nil {
+		return nil, err
+	}
+	parsed, err := protocol.ParseCredentialRequestResponseBytes(body)
+	if err != nil {
+		return nil, errUnreadablePasskey(err)
+	}
+	if _, err := s.spendChallenge(ctx, latchkey.ChallengeSignIn, parsed.Response.CollectedClientData.Challenge); err != nil {
+		if !latchkey.IsCode(err, latchkey.EInvalidRequest) {
+			return nil, err
+		}
+		return nil, s.passkeyFailed(ctx, "", "passkey_challenge", m)
+	}
+	pk, err := s.store.PasskeyByCredentialID(ctx, parsed.RawID)
+	if latchkey.IsCode(err, latchkey.ENotFound) {
+		return nil, s.passkeyFailed(ctx, "", "passkey_unknown", m)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(parsed.Response.UserHandle, []byte(pk.UserID)) {
+		return nil, s.passkeyFailed(ctx, pk.UserID, "passkey_user_handle", m)
+	}
+	u, err := s.store.UserByID(ctx, pk.UserID)
+	if err != nil {
+		return nil, err
+	}
+	flags := parsed.Response.AuthenticatorData.Flags
+	cred := webauthn.Credential{ID: pk.CredentialID, PublicKey: pk.PublicKey, AttestationType: pk.AttestationType,
+		Transport: transports(pk.Transports), Authenticator: webauthn.Authenticator{AAGUID: pk.AAGUID, SignCount: pk.SignCount},
+		// The library's BE check is latchkey's policy's to make (above).
+		Flags: webauthn.CredentialFlags{BackupEligible: flags.HasBackupEligible()}}
+	session := webauthn.SessionData{Challenge: parsed.Response.CollectedClientData.Challenge, RelyingPartyID: rp.cfg.RPID,
+		UserVerification: protocol.VerificationRequired}
+	found := func(_, _ []byte) (webauthn.User, error) {
+		return passkeyUser{u: u, creds: []webauthn.Credential{cred}}, nil
+	}
+	if _, _, err := rp.wa.ValidatePasskeyLogin(found, session, parsed); err != nil {
+		s.log.InfoContext(ctx, "passkey refused", "user_id", u.ID, "passkey_id", pk.ID, "err", err)
+		return nil, s.passkeyFailed(ctx, u.ID, "passkey_"+ceremonyReason(err), m)
+	}
+	if u.Disabled {
+		return nil, s.passkeyFailed(ctx, u.ID, "disabled", m)
+	}
+	if s.EmailVerificationRequired() && !u.EmailVerified() {
+		if err := s.Audit(ctx, latchkey.AuditEvent{Type: latchkey.AuditLoginFailed, UserID: u.ID, IP: m.IP, UserAgent: m.UserAgent,
+			Outcome: latchkey.OutcomeFailure, Reason: "email_not_verified"}); err != nil {
+			return nil, err
+		}
+		return nil, errEmailNotVerified
+	}
+
+	use := latchkey.PasskeyUse{SignCount: parsed.Response.AuthenticatorData.Counter,
+		BackupEligible: flags.HasBackupEligible() || (pk.BackupEligible != nil && *pk.BackupEligible),
+		BackedUp:       flags.HasBackupState(), At: s.now().UTC()}
+	amr := passkeyAMR(use.BackupEligible)
+	var refused string
+	err = s.store.InTx(ctx, func(tx latchkey.Tx) error {
+		refused = ""
+		switch err := tx.UsePasskey(ctx, pk.ID, use); {
+		case latchkey.IsCode(err, latchkey.EConflict):
+			refused = "passkey_counter"
+			return s.audit(ctx, tx, latchkey.AuditPasskeyCloneSuspected, latchkey.OutcomeFailure,
+				fmt.Sprintf("passkey %s: counter %d after %d", pk.ID, use.SignCount, pk.SignCount), u.ID, "", m)
+		case latchkey.IsCode(err, latchkey.ENotFound):
+			refused = "passkey_removed" // removed since it was read
+			return nil
+		case err != nil:
+			return err
+		}
+		if change := flagChange(pk, use); change != "" {
+			if err := s.audit(ctx, tx, latchkey.AuditPasskeyFlagsChanged, latchkey.OutcomeSuccess, "passkey "+pk.ID+": "+change,
+				u.ID, "", m); err != nil {
+				return err
+			}
+		}
+		if err := start(tx, u, amr); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, latchkey.AuditPasskeySignIn, latchkey.OutcomeSuccess, "passkey "+pk.ID+" "+amr, u.ID, "", m)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if refused != "" {
+		s.log.WarnContext(ctx, "passkey refused", "user_id", u.ID, "passkey_id", pk.ID, "reason", refused)
+		return nil, s.passkeyFailed(ctx, u.ID, refused, m)
+	}
+	s.events.Login("success")
+	return u, nil
+}
+
+// flagChange describes how the flags of a use differ from the stored
+// ones, or "" when they do not.
+func flagChange(pk *latchkey.Passkey, use latchkey.PasskeyUse) string {
+	show := func(b *bool) string {
+		if b == nil {
+			return "unknown"
+		}
+		return fmt.Sprint(*b)
+	}
+	var out []byte
+	if pk.BackupEligible == nil || *pk.BackupEligible != use.BackupEligible {
+		out = fmt.Appendf(out, "backup_eligible %s->%t", show(pk.BackupEligible), use.BackupEligible)
+	}
+	if pk.BackedUp == nil || *pk.BackedUp != use.BackedUp {
+		if len(out) > 0 {
+			out = append(out, ", "...)
+		}
+		out = fmt.Appendf(out, "backed_up %s->%t", show(pk.BackedUp), use.BackedUp)
+	}
+	return string(out)
+}
+
+// passkeyFailed audits a refused passkey sign-in as login.failed (userID
+// "" when no account is known) and returns the one error every refusal
+// gets.
+func (s *Service) passkeyFailed(ctx context.Context, userID, reason string, m Meta) error {
+	s.events.Login("failure")
+	if err := s.Audit(ctx, latchkey.AuditEvent{Type: latchkey.AuditLoginFailed, UserID: userID, IP: m.IP, UserAgent: m.UserAgent,
+		Outcome: latchkey.OutcomeFailure, Reason: reason}); err != nil {
+		return err
+	}
+	return errPasskeySignIn
+}
