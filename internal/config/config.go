@@ -78,6 +78,10 @@ type Config struct {
 	SMTPURL       string
 	MailFrom      string
 	MailTemplates string
+
+	// Passkeys: the WebAuthn relying party (see WebAuthn).
+	WebAuthnRPID    string
+	WebAuthnOrigins []string
 }
 
 // The values of --email-verification.
@@ -199,6 +203,9 @@ var settings = []setting{
 	{"smtp-url", "smtp://user:password@host:587 (STARTTLS) or smtps://…:465 to send mail (default: write .eml files under <data-dir>/mail)", "", str(func(c *Config) *string { return &c.SMTPURL })},
 	{"mail-from", "the From of every mail (default latchkey <no-reply@HOST>, HOST being the issuer's)", "", str(func(c *Config) *string { return &c.MailFrom })},
 	{"mail-templates", "directory of mail templates that replace the built-in ones by file name", "", str(func(c *Config) *string { return &c.MailTemplates })},
+	// Passkeys.
+	{"webauthn-rp-id", "the domain passkeys are bound to (default: the host of --public-url; off turns passkeys off); never taken from a request", "", str(func(c *Config) *string { return &c.WebAuthnRPID })},
+	{"webauthn-origins", "comma-separated origins besides those of --issuer and --public-url where browsers may use passkeys (on the RP ID's domain)", "", list(func(c *Config) *[]string { return &c.WebAuthnOrigins })},
 }
 
 // EnvName returns the environment variable for a flag name.
@@ -566,6 +573,12 @@ func (c *Config) problems() []problem {
 	}
 	if a, err := netmail.ParseAddress(c.MailFrom); err != nil || !strings.Contains(a.Address, "@") {
 		bad("mail-from", "%q is not a mail address (e.g. no-reply@example.com or \"Example <no-reply@example.com>\")", c.MailFrom)
+	}
+	if _, _, err := c.WebAuthn(); err != nil {
+		var p problem
+		if errors.As(err, &p) {
+			errs = append(errs, p)
+		}
 	}
 	return errs
 }
