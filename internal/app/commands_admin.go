@@ -249,6 +249,8 @@ var auditTypes = []string{
 	latchkey.AuditKeysRotated, latchkey.AuditRateLimited,
 	latchkey.AuditEmailVerificationSent, latchkey.AuditEmailVerified, latchkey.AuditPasswordResetAsked, latchkey.AuditPasswordReset,
 	latchkey.AuditEmailChangeRequested, latchkey.AuditEmailChanged, latchkey.AuditEmailChangeCancelled, latchkey.AuditEmailSignIn,
+	latchkey.AuditPasskeyRegistered, latchkey.AuditPasskeyRenamed, latchkey.AuditPasskeyRemoved, latchkey.AuditPasskeySignIn,
+	latchkey.AuditPasskeyFlagsChanged, latchkey.AuditPasskeyCloneSuspected,
 }
 
 // checkAuditType refuses a type no event has (which would print nothing,

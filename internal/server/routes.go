@@ -37,6 +37,10 @@ func emailConfirmIP(r ratelimit.Rules) ratelimit.Rule { return r.EmailConfirmIP 
 func emailChangeUser(r ratelimit.Rules) ratelimit.Rule {
 	return r.EmailChangeAccount
 }
+func passkeyIP(r ratelimit.Rules) ratelimit.Rule { return r.PasskeyIP }
+func passkeyRegisterUser(r ratelimit.Rules) ratelimit.Rule {
+	return r.PasskeyRegisterAccount
+}
 
 // The policies most routes share.
 var (
@@ -100,6 +104,16 @@ func (s *Server) routes(mux router) {
 	route("POST /v1/auth/email/start", mailSend, s.handleStartEmailSignIn())
 	route("POST /v1/auth/email/verify", mailProof, s.handleVerifyEmailSignIn())
 	route("POST /v1/auth/email-change/cancel", mailProof, s.handleCancelEmailChange())
+
+	// Passkeys: username-less sign-in, and the caller's passkeys. Adding
+	// or removing one changes how the account signs in.
+	route("POST /v1/auth/passkey/begin", public.with(ip(passkeyIP)), s.handleBeginPasskeySignIn())
+	route("POST /v1/auth/passkey/finish", public.with(ip(passkeyIP)), s.handleFinishPasskeySignIn())
+	route("POST /v1/me/passkeys/begin", sensitive.with(user(passkeyRegisterUser)), s.handleBeginPasskeyRegistration())
+	route("POST /v1/me/passkeys/finish", sensitive, s.handleFinishPasskeyRegistration())
+	route("GET /v1/me/passkeys", sessionOnly, s.handleListPasskeys())
+	route("PATCH /v1/me/passkeys/{id}", sessionOnly, s.handleRenamePasskey())
+	route("DELETE /v1/me/passkeys/{id}", sensitive, s.handleRemovePasskey())
 
 	// The caller.
 	route("GET /v1/me", anyCredential, s.handleMe())
@@ -165,7 +179,11 @@ func (s *Server) routes(mux router) {
 	route("POST /account/api-keys/{id}/revoke", hostedPage, s.handleRevokeKeyForm())
 	route("POST /account/identities/{provider}/link", sensitivePage, s.handleLinkIdentityForm())
 	route("POST /account/identities/{id}/unlink", sensitivePage, s.handleUnlinkIdentityForm())
+	route("POST /login/passkey", policy{Public: true, Page: true, CSRF: true}.with(ip(passkeyIP)), s.handlePasskeyLoginForm())
+	route("POST /account/passkeys", sensitivePage, s.handleAddPasskeyForm())
+	route("POST /account/passkeys/{id}/remove", sensitivePage, s.handleRemovePasskeyForm())
 	route("GET "+web.StylesheetPath, public, plain(web.Static()))
+	route("GET "+web.PasskeyScriptPath, public, plain(web.Static()))
 
 	// Protecting other services: forward auth for reverse proxies (any
 	// method: nginx and Envoy send the original one) and RFC 7662
