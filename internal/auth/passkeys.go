@@ -339,9 +339,9 @@ func transports(l []string) []protocol.AuthenticatorTransport {
 // live in a cloud keychain or password manager.
 func passkeyAMR(backupEligible bool) string {
 	if backupEligible {
-		return "swk"
+		return AMRSoftware
 	}
-	return "hwk"
+	return AMRHardware
 }
 
 // ceremonyReason names why go-webauthn refused a response, for the audit

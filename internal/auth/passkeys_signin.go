@@ -40,12 +40,12 @@ func (s *Service) BeginPasskeySignIn(ctx context.Context, m Meta) (json.RawMessa
 // PasskeySignIn verifies an assertion (AuthenticationResponseJSON) for a
 // challenge of BeginPasskeySignIn and starts a session: the normal token
 // response. Its access token says how the user proved who they are: amr
-// hwk or swk (see passkeyAMR), acr aal2 (a passkey with user verification
-// is something you have and something you know or are).
+// hwk or swk (see passkeyAMR) with mfa, acr aal2 (a passkey with user
+// verification is something you have and something you know or are).
 func (s *Service) PasskeySignIn(ctx context.Context, body []byte, m Meta) (*Tokens, error) {
 	var st *newSession
 	u, err := s.passkeySignIn(ctx, body, m, func(tx latchkey.Tx, u *latchkey.User, amr string) (err error) {
-		st, err = s.startSessionTx(ctx, tx, u, m, "")
+		st, err = s.startSessionTx(ctx, tx, u, m, passkeySignIn(amr))
 		return err
 	})
 	if err != nil {
@@ -60,13 +60,21 @@ func (s *Service) PasskeySignIn(ctx context.Context, body []byte, m Meta) (*Toke
 func (s *Service) PasskeySignInCookie(ctx context.Context, body []byte, m Meta) (latchkey.Secret, *latchkey.Session, error) {
 	var c *cookieSession
 	_, err := s.passkeySignIn(ctx, body, m, func(tx latchkey.Tx, u *latchkey.User, amr string) (err error) {
-		c, err = s.startCookieSessionTx(ctx, tx, u, m, "")
+		c, err = s.startCookieSessionTx(ctx, tx, u, m, passkeySignIn(amr))
 		return err
 	})
 	if err != nil {
 		return "", nil, err
 	}
 	return s.cookieSessionStarted(c, ""), c.sess, nil
+}
+
+// passkeySignIn is how a passkey sign-in authenticates the session: the
+// key (hwk or swk) and, since user verification was required, a PIN or
+// biometric on the authenticator too, which makes it multi-factor (mfa,
+// acr aal2). The use case writes its own audit event.
+func passkeySignIn(key string) SignIn {
+	return SignIn{AMR: []string{key, AMRMFA}}
 }
 
 // passkeySignIn checks an assertion and, in one transaction, records the

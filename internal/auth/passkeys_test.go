@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -199,6 +200,10 @@ func TestPasskeyRegisterAndSignIn(t *testing.T) {
 	if err != nil || claims.Subject != u.ID || claims.SessionID != tok.Session.ID {
 		t.Fatalf("access token: %+v %v", claims, err)
 	}
+	// A device-bound key with user verification: hwk, two factors, aal2.
+	if !slices.Equal(claims.AMR, []string{"hwk", "mfa"}) || claims.ACR != "aal2" || !slices.Equal(tok.Session.AMR, claims.AMR) {
+		t.Errorf("amr %v acr %q, session amr %v", claims.AMR, claims.ACR, tok.Session.AMR)
+	}
 	used := f.passkey(t, k)
 	if used.SignCount != 4 || used.LastUsedAt == nil || !used.LastUsedAt.Equal(f.clock.Now().Truncate(time.Microsecond)) {
 		t.Errorf("after the sign-in: %+v", used)
@@ -213,7 +218,7 @@ func TestPasskeyRegisterAndSignIn(t *testing.T) {
 	// The hosted page's variant starts a cookie session.
 	k.cred.Counter = 5
 	cookie, cs, err := f.svc.PasskeySignInCookie(t.Context(), k.assertion(t, f, u.ID), auth.Meta{})
-	if err != nil || cookie == "" || len(cs.CookieHash) == 0 {
+	if err != nil || cookie == "" || len(cs.CookieHash) == 0 || !slices.Equal(cs.AMR, []string{"hwk", "mfa"}) {
 		t.Fatalf("cookie sign-in: %v %+v", err, cs)
 	}
 	if pr, err := f.svc.AuthenticateCookie(t.Context(), cookie.Reveal()); err != nil || pr.User.ID != u.ID {
@@ -229,8 +234,12 @@ func TestPasskeySyncedAlwaysZero(t *testing.T) {
 	k := newSoftKey(vwa.AuthenticatorOptions{BackupEligible: true, BackupState: true})
 	pk := mustRegister(t, f, k, principal(u, sess))
 	for range 3 {
-		if _, err := k.signIn(t, f, u.ID); err != nil {
+		tok, err := k.signIn(t, f, u.ID)
+		if err != nil {
 			t.Fatal(err)
+		}
+		if claims, err := f.tokens.Verify(tok.AccessToken.Reveal()); err != nil || !slices.Equal(claims.AMR, []string{"swk", "mfa"}) || claims.ACR != "aal2" {
+			t.Fatalf("a synced passkey's token: %+v %v", claims, err)
 		}
 	}
 	if got := f.auditReasons(t, latchkey.AuditPasskeySignIn); got["success passkey "+pk.ID+" swk"] != 3 {
