@@ -141,8 +141,9 @@ func (s *Service) passkeySignIn(ctx context.Context, body []byte, m Meta,
 		return passkeyUser{u: u, creds: []webauthn.Credential{cred}}, nil
 	}
 	if _, _, err := rp.wa.ValidatePasskeyLogin(found, session, parsed); err != nil {
-		s.log.InfoContext(ctx, "passkey refused", "user_id", u.ID, "passkey_id", pk.ID, "err", err)
-		return nil, s.passkeyFailed(ctx, u.ID, "passkey_"+ceremonyReason(err), m)
+		reason := "passkey_" + ceremonyReason(err)
+		s.log.InfoContext(ctx, "passkey refused", "user_id", u.ID, "passkey_id", pk.ID, "reason", reason, "err", err)
+		return nil, s.passkeyFailed(ctx, u.ID, reason, m)
 	}
 	if u.Disabled {
 		return nil, s.passkeyFailed(ctx, u.ID, "disabled", m)
