@@ -24,7 +24,7 @@ const (
 )
 
 // passkeyFixture is the fixture with passkeys on.
-func passkeyFixture(t *testing.T) *fixture {
+func passkeyFixture(t testing.TB) *fixture {
 	return newFixture(t, func(c *auth.Config) {
 		c.Passkeys = auth.PasskeyConfig{RPID: rpID, RPName: "Example", Origins: []string{rpOrigin}}
 	})
@@ -65,7 +65,7 @@ func p256Key() []byte {
 }
 
 // create answers creation options as navigator.credentials.create would.
-func (k *softKey) create(t *testing.T, options json.RawMessage) []byte {
+func (k *softKey) create(t testing.TB, options json.RawMessage) []byte {
 	t.Helper()
 	o, err := vwa.ParseAttestationOptions(string(options))
 	if err != nil {
@@ -79,7 +79,7 @@ func (k *softKey) create(t *testing.T, options json.RawMessage) []byte {
 
 // get answers request options as navigator.credentials.get would, for a
 // discoverable credential of user (its user handle).
-func (k *softKey) get(t *testing.T, options json.RawMessage, userID string) []byte {
+func (k *softKey) get(t testing.TB, options json.RawMessage, userID string) []byte {
 	t.Helper()
 	o, err := vwa.ParseAssertionOptions(string(options))
 	if err != nil {
@@ -90,7 +90,7 @@ func (k *softKey) get(t *testing.T, options json.RawMessage, userID string) []by
 }
 
 // register runs a whole registration for the session's user.
-func (k *softKey) register(t *testing.T, f *fixture, p *auth.Principal) (*latchkey.Passkey, error) {
+func (k *softKey) register(t testing.TB, f *fixture, p *auth.Principal) (*latchkey.Passkey, error) {
 	t.Helper()
 	options, err := f.svc.BeginPasskeyRegistration(t.Context(), p, "My key", auth.Meta{})
 	if err != nil {
@@ -100,12 +100,12 @@ func (k *softKey) register(t *testing.T, f *fixture, p *auth.Principal) (*latchk
 }
 
 // signIn runs a whole username-less sign-in as userID's authenticator.
-func (k *softKey) signIn(t *testing.T, f *fixture, userID string) (*auth.Tokens, error) {
+func (k *softKey) signIn(t testing.TB, f *fixture, userID string) (*auth.Tokens, error) {
 	t.Helper()
 	return f.svc.PasskeySignIn(t.Context(), k.assertion(t, f, userID), auth.Meta{IP: "203.0.113.9"})
 }
 
-func (k *softKey) assertion(t *testing.T, f *fixture, userID string) []byte {
+func (k *softKey) assertion(t testing.TB, f *fixture, userID string) []byte {
 	t.Helper()
 	options, err := f.svc.BeginPasskeySignIn(t.Context(), auth.Meta{})
 	if err != nil {
@@ -114,7 +114,7 @@ func (k *softKey) assertion(t *testing.T, f *fixture, userID string) []byte {
 	return k.get(t, options, userID)
 }
 
-func mustRegister(t *testing.T, f *fixture, k *softKey, p *auth.Principal) *latchkey.Passkey {
+func mustRegister(t testing.TB, f *fixture, k *softKey, p *auth.Principal) *latchkey.Passkey {
 	t.Helper()
 	pk, err := k.register(t, f, p)
 	if err != nil {
@@ -123,7 +123,7 @@ func mustRegister(t *testing.T, f *fixture, k *softKey, p *auth.Principal) *latc
 	return pk
 }
 
-func (f *fixture) passkey(t *testing.T, k *softKey) *latchkey.Passkey {
+func (f *fixture) passkey(t testing.TB, k *softKey) *latchkey.Passkey {
 	t.Helper()
 	pk, err := f.db.PasskeyByCredentialID(t.Context(), k.cred.ID)
 	if err != nil {
