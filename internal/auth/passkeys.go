@@ -195,12 +195,9 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, p *Principal, b
 		}
 		return err
 	}
-	if err := checkCeremonyBody(body); err != nil {
-		return nil, fail("unreadable", err)
-	}
-	parsed, err := protocol.ParseCredentialCreationResponseBytes(body)
+	parsed, err := readRegistration(body)
 	if err != nil {
-		return nil, fail("unreadable", errUnreadablePasskey(err))
+		return nil, fail("unreadable", err)
 	}
 	c, err := s.spendChallenge(ctx, latchkey.ChallengeRegister, parsed.Response.CollectedClientData.Challenge)
 	if err != nil {
@@ -291,8 +288,8 @@ func (s *Service) RemovePasskey(ctx context.Context, p *Principal, id string, m 
 // spendChallenge consumes the challenge a response carries (its
 // clientDataJSON's challenge, base64url): once, whatever comes next.
 func (s *Service) spendChallenge(ctx context.Context, purpose, encoded string) (*latchkey.PasskeyChallenge, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(encoded, "="))
-	if err != nil || len(raw) == 0 {
+	raw, ok := decodeChallenge(encoded)
+	if !ok {
 		return nil, errCeremonyUnknown
 	}
 	c, err := s.store.ConsumePasskeyChallenge(ctx, purpose, challengeHash(raw), s.now().UTC())
@@ -300,6 +297,37 @@ func (s *Service) spendChallenge(ctx context.Context, purpose, encoded string) (
 		return nil, errCeremonyUnknown
 	}
 	return c, err
+}
+
+// decodeChallenge reads a response's challenge (base64url, padding
+// tolerated); no challenge latchkey issues is empty.
+func decodeChallenge(encoded string) ([]byte, bool) {
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(encoded, "="))
+	return raw, err == nil && len(raw) > 0
+}
+
+// readRegistration and readAssertion check a finish's body and parse it;
+// every refusal is a client error.
+func readRegistration(body []byte) (*protocol.ParsedCredentialCreationData, error) {
+	if err := checkCeremonyBody(body); err != nil {
+		return nil, err
+	}
+	parsed, err := protocol.ParseCredentialCreationResponseBytes(body)
+	if err != nil {
+		return nil, errUnreadablePasskey(err)
+	}
+	return parsed, nil
+}
+
+func readAssertion(body []byte) (*protocol.ParsedCredentialAssertionData, error) {
+	if err := checkCeremonyBody(body); err != nil {
+		return nil, err
+	}
+	parsed, err := protocol.ParseCredentialRequestResponseBytes(body)
+	if err != nil {
+		return nil, errUnreadablePasskey(err)
+	}
+	return parsed, nil
 }
 
 func challengeHash(raw []byte) []byte {

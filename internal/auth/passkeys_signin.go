@@ -103,12 +103,9 @@ func (s *Service) passkeySignIn(ctx context.Context, body []byte, m Meta,
 	if err != nil {
 		return nil, err
 	}
-	if err := checkCeremonyBody(body); err != nil {
-		return nil, err
-	}
-	parsed, err := protocol.ParseCredentialRequestResponseBytes(body)
+	parsed, err := readAssertion(body)
 	if err != nil {
-		return nil, errUnreadablePasskey(err)
+		return nil, err
 	}
 	if _, err := s.spendChallenge(ctx, latchkey.ChallengeSignIn, parsed.Response.CollectedClientData.Challenge); err != nil {
 		if !latchkey.IsCode(err, latchkey.EInvalidRequest) {
