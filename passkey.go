@@ -51,6 +51,9 @@ const (
 	ChallengeRegister = "register"
 	// ChallengeSignIn: a username-less sign-in.
 	ChallengeSignIn = "sign_in"
+	// ChallengeReauthenticate: a signed-in user confirming it's them, for
+	// one user and session.
+	ChallengeReauthenticate = "reauthenticate"
 )
 
 // PasskeyChallenge is the server-side half of one WebAuthn ceremony: the
@@ -60,8 +63,8 @@ const (
 type PasskeyChallenge struct {
 	Hash    []byte
 	Purpose string
-	// UserID and SessionID bind a registration to the signed-in session
-	// that began it; empty for a sign-in.
+	// UserID and SessionID bind a registration or re-authentication to
+	// the signed-in session that began it; empty for a sign-in.
 	UserID    string
 	SessionID string
 	// Name is the name asked for the passkey being registered.

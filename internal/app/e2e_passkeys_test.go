@@ -33,11 +33,13 @@ type softKey struct {
 	rp   vwa.RelyingParty
 	dev  vwa.Authenticator
 	cred vwa.Credential
+	der  []byte // the private key, PKCS #8
 }
 
 func newSoftKey(origin string, o vwa.AuthenticatorOptions) *softKey {
+	der := p256Key()
 	return &softKey{rp: vwa.RelyingParty{ID: "localhost", Name: "localhost", Origin: origin},
-		dev: vwa.NewAuthenticatorWithOptions(o), cred: vwa.NewCredentialWithImportedKey(vwa.KeyTypeEC2, p256Key())}
+		dev: vwa.NewAuthenticatorWithOptions(o), cred: vwa.NewCredentialWithImportedKey(vwa.KeyTypeEC2, der), der: der}
 }
 
 // p256Key is a PKCS #8 P-256 key whose coordinates start with a non-zero

@@ -81,22 +81,7 @@ func passkeySignIn(key string) SignIn {
 // passkey's use and starts the session that start creates. In order:
 // the challenge is spent (once, whatever follows); the credential is
 // found by its id and must belong to the user handle the authenticator
-// returned; go-webauthn checks the origin, the RP ID hash, user presence
-// and verification and the signature. Then latchkey's own policy:
-//
-//   - Counters: the new counter must be greater than the stored one, or
-//     both zero (authenticators that keep no counter, such as synced
-//     passkeys, always say 0). Anything else is refused and audited as a
-//     possible cloned authenticator (PK-02). The check is the store's
-//     compare-and-set, so two uses of one counter cannot both pass.
-//   - Flags: the backed-up flag (BS) changes as a synced passkey syncs,
-//     and is recorded. The backup-eligible flag (BE) should never change,
-//     but real authenticators flip it (iCloud Keychain before its first
-//     sync, password-manager upgrades); go-webauthn would refuse such a
-//     sign-in ("Backup Eligible flag inconsistency"), locking the owner
-//     out. latchkey accepts it: the signature proves the key, whatever the
-//     flag. BE, once seen, stays recorded (the key may have been synced),
-//     and a credential registered before flags were kept gets them now.
+// returned; then checkAssertion and recordPasskeyUse.
 func (s *Service) passkeySignIn(ctx context.Context, body []byte, m Meta,
 	start func(tx latchkey.Tx, u *latchkey.User, amr string) error) (*latchkey.User, error) {
 	rp, err := s.relyingParty()
@@ -107,43 +92,33 @@ func (s *Service) passkeySignIn(ctx context.Context, body []byte, m Meta,
 	if err != nil {
 		return nil, err
 	}
+	fail := func(userID, reason string) error { return s.passkeyFailed(ctx, userID, reason, m) }
 	if _, err := s.spendChallenge(ctx, latchkey.ChallengeSignIn, parsed.Response.CollectedClientData.Challenge); err != nil {
 		if !latchkey.IsCode(err, latchkey.EInvalidRequest) {
 			return nil, err
 		}
-		return nil, s.passkeyFailed(ctx, "", "passkey_challenge", m)
+		return nil, fail("", "passkey_challenge")
 	}
 	pk, err := s.store.PasskeyByCredentialID(ctx, parsed.RawID)
 	if latchkey.IsCode(err, latchkey.ENotFound) {
-		return nil, s.passkeyFailed(ctx, "", "passkey_unknown", m)
+		return nil, fail("", "passkey_unknown")
 	}
 	if err != nil {
 		return nil, err
 	}
 	if !bytes.Equal(parsed.Response.UserHandle, []byte(pk.UserID)) {
-		return nil, s.passkeyFailed(ctx, pk.UserID, "passkey_user_handle", m)
+		return nil, fail(pk.UserID, "passkey_user_handle")
 	}
 	u, err := s.store.UserByID(ctx, pk.UserID)
 	if err != nil {
 		return nil, err
 	}
-	flags := parsed.Response.AuthenticatorData.Flags
-	cred := webauthn.Credential{ID: pk.CredentialID, PublicKey: pk.PublicKey, AttestationType: pk.AttestationType,
-		Transport: transports(pk.Transports), Authenticator: webauthn.Authenticator{AAGUID: pk.AAGUID, SignCount: pk.SignCount},
-		// The library's BE check is latchkey's policy's to make (above).
-		Flags: webauthn.CredentialFlags{BackupEligible: flags.HasBackupEligible()}}
-	session := webauthn.SessionData{Challenge: parsed.Response.CollectedClientData.Challenge, RelyingPartyID: rp.cfg.RPID,
-		UserVerification: protocol.VerificationRequired}
-	found := func(_, _ []byte) (webauthn.User, error) {
-		return passkeyUser{u: u, creds: []webauthn.Credential{cred}}, nil
-	}
-	if _, _, err := rp.wa.ValidatePasskeyLogin(found, session, parsed); err != nil {
-		reason := "passkey_" + ceremonyReason(err)
-		s.log.InfoContext(ctx, "passkey refused", "user_id", u.ID, "passkey_id", pk.ID, "reason", reason, "err", err)
-		return nil, s.passkeyFailed(ctx, u.ID, reason, m)
+	proof, reason := s.checkAssertion(ctx, rp, parsed, pk, u, true)
+	if reason != "" {
+		return nil, fail(u.ID, reason)
 	}
 	if u.Disabled {
-		return nil, s.passkeyFailed(ctx, u.ID, "disabled", m)
+		return nil, fail(u.ID, "disabled")
 	}
 	if s.EmailVerificationRequired() && !u.EmailVerified() {
 		if err := s.Audit(ctx, latchkey.AuditEvent{Type: latchkey.AuditLoginFailed, UserID: u.ID, IP: m.IP, UserAgent: m.UserAgent,
@@ -152,45 +127,110 @@ func (s *Service) passkeySignIn(ctx context.Context, body []byte, m Meta,
 		}
 		return nil, errEmailNotVerified
 	}
-
-	use := latchkey.PasskeyUse{SignCount: parsed.Response.AuthenticatorData.Counter,
-		BackupEligible: flags.HasBackupEligible() || (pk.BackupEligible != nil && *pk.BackupEligible),
-		BackedUp:       flags.HasBackupState(), At: s.now().UTC()}
-	amr := passkeyAMR(use.BackupEligible)
 	var refused string
 	err = s.store.InTx(ctx, func(tx latchkey.Tx) error {
-		refused = ""
-		switch err := tx.UsePasskey(ctx, pk.ID, use); {
-		case latchkey.IsCode(err, latchkey.EConflict):
-			refused = "passkey_counter"
-			return s.audit(ctx, tx, latchkey.AuditPasskeyCloneSuspected, latchkey.OutcomeFailure,
-				fmt.Sprintf("passkey %s: counter %d after %d", pk.ID, use.SignCount, pk.SignCount), u.ID, "", m)
-		case latchkey.IsCode(err, latchkey.ENotFound):
-			refused = "passkey_removed" // removed since it was read
-			return nil
-		case err != nil:
+		var err error
+		if refused, err = s.recordPasskeyUse(ctx, tx, proof, "", m); refused != "" || err != nil {
 			return err
 		}
-		if change := flagChange(pk, use); change != "" {
-			if err := s.audit(ctx, tx, latchkey.AuditPasskeyFlagsChanged, latchkey.OutcomeSuccess, "passkey "+pk.ID+": "+change,
-				u.ID, "", m); err != nil {
-				return err
-			}
-		}
-		if err := start(tx, u, amr); err != nil {
+		if err := start(tx, u, proof.amr); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, latchkey.AuditPasskeySignIn, latchkey.OutcomeSuccess, "passkey "+pk.ID+" "+amr, u.ID, "", m)
+		return s.audit(ctx, tx, latchkey.AuditPasskeySignIn, latchkey.OutcomeSuccess, "passkey "+pk.ID+" "+proof.amr, u.ID, "", m)
 	})
 	if err != nil {
 		return nil, err
 	}
 	if refused != "" {
-		s.log.WarnContext(ctx, "passkey refused", "user_id", u.ID, "passkey_id", pk.ID, "reason", refused)
-		return nil, s.passkeyFailed(ctx, u.ID, refused, m)
+		return nil, fail(u.ID, refused)
 	}
 	s.events.Login("success")
 	return u, nil
+}
+
+// passkeyProof is an assertion that go-webauthn verified, and what its
+// use is to record.
+type passkeyProof struct {
+	pk  *latchkey.Passkey
+	use latchkey.PasskeyUse
+	amr string // hwk or swk
+}
+
+// checkAssertion verifies an assertion of pk, user u's passkey, for a
+// challenge already spent (parsed carries it): go-webauthn checks the
+// origin, the RP ID hash, user presence and verification and the
+// signature; discoverable: the authenticator returned a user handle (a
+// username-less sign-in) rather than being asked for u's credentials. It
+// returns the proof, or why it was refused (a login.failed reason). The
+// flags the proof records follow latchkey's policy:
+//
+//   - The backed-up flag (BS) changes as a synced passkey syncs, and is
+//     recorded.
+//   - The backup-eligible flag (BE) should never change, but real
+//     authenticators flip it (iCloud Keychain before its first sync,
+//     password-manager upgrades); go-webauthn would refuse such a
+//     sign-in ("Backup Eligible flag inconsistency"), locking the owner
+//     out (supabase/auth#2732). latchkey accepts it: the signature proves
+//     the key, whatever the flag. BE, once seen, stays recorded (the key
+//     may have been synced), and a credential registered before flags
+//     were kept gets them now.
+func (s *Service) checkAssertion(ctx context.Context, rp *relyingParty, parsed *protocol.ParsedCredentialAssertionData,
+	pk *latchkey.Passkey, u *latchkey.User, discoverable bool) (*passkeyProof, string) {
+	flags := parsed.Response.AuthenticatorData.Flags
+	cred := webauthn.Credential{ID: pk.CredentialID, PublicKey: pk.PublicKey, AttestationType: pk.AttestationType,
+		Transport: transports(pk.Transports), Authenticator: webauthn.Authenticator{AAGUID: pk.AAGUID, SignCount: pk.SignCount},
+		// The library's BE check is latchkey's policy's to make (above).
+		Flags: webauthn.CredentialFlags{BackupEligible: flags.HasBackupEligible()}}
+	user := passkeyUser{u: u, creds: []webauthn.Credential{cred}}
+	session := webauthn.SessionData{Challenge: parsed.Response.CollectedClientData.Challenge, RelyingPartyID: rp.cfg.RPID,
+		UserVerification: protocol.VerificationRequired}
+	var err error
+	if discoverable {
+		found := func(_, _ []byte) (webauthn.User, error) { return user, nil }
+		_, _, err = rp.wa.ValidatePasskeyLogin(found, session, parsed)
+	} else {
+		session.UserID, session.AllowedCredentialIDs = user.WebAuthnID(), [][]byte{pk.CredentialID}
+		_, err = rp.wa.ValidateLogin(user, session, parsed)
+	}
+	if err != nil {
+		reason := "passkey_" + ceremonyReason(err)
+		s.log.InfoContext(ctx, "passkey refused", "user_id", u.ID, "passkey_id", pk.ID, "reason", reason, "err", err)
+		return nil, reason
+	}
+	use := latchkey.PasskeyUse{SignCount: parsed.Response.AuthenticatorData.Counter,
+		BackupEligible: flags.HasBackupEligible() || (pk.BackupEligible != nil && *pk.BackupEligible),
+		BackedUp:       flags.HasBackupState(), At: s.now().UTC()}
+	return &passkeyProof{pk: pk, use: use, amr: passkeyAMR(use.BackupEligible)}, ""
+}
+
+// recordPasskeyUse records a verified use in tx, or says why it is
+// refused (refused != "", nothing else written but the audit of a
+// suspected clone):
+//
+//   - Counters: the new counter must be greater than the stored one, or
+//     both zero (authenticators that keep no counter, such as synced
+//     passkeys, always say 0). Anything else is refused and audited as a
+//     possible cloned authenticator (PK-02). The check is the store's
+//     compare-and-set, so two uses of one counter cannot both pass.
+//   - A passkey removed since it was read is refused.
+//   - Changed flags are recorded (see checkAssertion) and audited.
+func (s *Service) recordPasskeyUse(ctx context.Context, tx latchkey.Tx, proof *passkeyProof, sessionID string, m Meta) (refused string, err error) {
+	pk, use := proof.pk, proof.use
+	switch err := tx.UsePasskey(ctx, pk.ID, use); {
+	case latchkey.IsCode(err, latchkey.EConflict):
+		s.log.WarnContext(ctx, "passkey refused", "user_id", pk.UserID, "passkey_id", pk.ID, "reason", "passkey_counter")
+		return "passkey_counter", s.audit(ctx, tx, latchkey.AuditPasskeyCloneSuspected, latchkey.OutcomeFailure,
+			fmt.Sprintf("passkey %s: counter %d after %d", pk.ID, use.SignCount, pk.SignCount), pk.UserID, sessionID, m)
+	case latchkey.IsCode(err, latchkey.ENotFound):
+		return "passkey_removed", nil
+	case err != nil:
+		return "", err
+	}
+	if change := flagChange(pk, use); change != "" {
+		return "", s.audit(ctx, tx, latchkey.AuditPasskeyFlagsChanged, latchkey.OutcomeSuccess, "passkey "+pk.ID+": "+change,
+			pk.UserID, sessionID, m)
+	}
+	return "", nil
 }
 
 // flagChange describes how the flags of a use differ from the stored

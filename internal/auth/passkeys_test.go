@@ -5,6 +5,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -623,4 +624,59 @@ func TestPasskeysOff(t *testing.T) {
 	wantCode(t, "sign in", err, latchkey.ENotFound)
 	_, err = f.svc.PasskeySignIn(t.Context(), []byte(`{}`), auth.Meta{})
 	wantCode(t, "finish", err, latchkey.ENotFound)
+}
+
+// A signed-in user confirms it's them with a passkey instead of a
+// password: the session is fresh again, and steps up to aal2.
+func TestPasskeyReauthentication(t *testing.T) {
+	f := passkeyFixture(t)
+	u, sess := f.user(t, "again@example.com")
+	k := newSoftKey(vwa.AuthenticatorOptions{BackupEligible: true})
+	pk := mustRegister(t, f, k, principal(u, sess))
+	f.clock.Advance(time.Hour)
+	p := principal(u, sess)
+	p.AMR = []string{"pwd"}
+
+	reauth := func(k *softKey, starter, finisher *auth.Principal) error {
+		options, err := f.svc.BeginPasskeyReauthentication(t.Context(), starter, auth.Meta{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := vwa.ParseAssertionOptions(string(options))
+		if err != nil || len(o.AllowCredentials) != 1 || o.AllowCredentials[0] != base64.RawURLEncoding.EncodeToString(pk.CredentialID) {
+			t.Fatalf("request options %s: %v", options, err)
+		}
+		k.cred.Counter++
+		return f.svc.ReauthenticateWithPasskey(t.Context(), finisher, []byte(vwa.CreateAssertionResponse(k.rp, k.dev, k.cred, *o)), auth.Meta{})
+	}
+	if err := reauth(k, p, p); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.db.SessionByID(t.Context(), sess.ID)
+	if err != nil || !got.AuthTime.Equal(f.clock.Now().Truncate(time.Microsecond)) || !slices.Equal(got.AMR, []string{"pwd", "swk", "mfa"}) {
+		t.Fatalf("session after the passkey: %v %+v", err, got)
+	}
+	if r := f.auditReasons(t, latchkey.AuditReauthenticated); r["success passkey "+pk.ID+" swk"] != 1 {
+		t.Errorf("audit: %v", r)
+	}
+
+	// Another session cannot finish it; another user's passkey does not
+	// confirm this user; a counter that went back is refused.
+	other := f.session(t, u)
+	wantCode(t, "another session", reauth(k, p, principal(u, other)), latchkey.EInvalidCredentials)
+	v, vsess := f.user(t, "someone@example.com")
+	theirs := newSoftKey(vwa.AuthenticatorOptions{})
+	mustRegister(t, f, theirs, principal(v, vsess))
+	wantCode(t, "another user's passkey", reauth(theirs, p, p), latchkey.EInvalidCredentials)
+	k.cred.Counter = 0
+	wantCode(t, "a counter that went back", reauth(k, p, p), latchkey.EInvalidCredentials)
+	r := f.auditReasons(t, latchkey.AuditReauthenticated)
+	if r["failure passkey_challenge"] != 1 || r["failure passkey_unknown"] != 1 || r["failure passkey_counter"] != 1 {
+		t.Errorf("refusals: %v", r)
+	}
+
+	// Without a passkey there is nothing to confirm with.
+	w, wsess := f.user(t, "nokey@example.com")
+	_, err = f.svc.BeginPasskeyReauthentication(t.Context(), principal(w, wsess), auth.Meta{})
+	wantCode(t, "no passkey", err, latchkey.EInvalidRequest)
 }

@@ -185,3 +185,22 @@ func (s *Server) handleFinishPasskeySignIn() handler {
 		return nil
 	}
 }
+
+// handleBeginPasskeyReauthentication answers request options for
+// confirming the signed-in user with one of their passkeys; the assertion
+// goes to POST /v1/auth/reauthenticate as {"passkey": …}.
+func (s *Server) handleBeginPasskeyReauthentication() handler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+		if r.ContentLength != 0 {
+			if _, err := decode[struct{}](w, r); err != nil {
+				return err
+			}
+		}
+		options, err := s.auth.BeginPasskeyReauthentication(r.Context(), p, s.meta(r))
+		if err != nil {
+			return err
+		}
+		writeOptions(w, options)
+		return nil
+	}
+}

@@ -79,6 +79,27 @@ func (s *Server) handleRemovePasskeyForm() handler {
 	}
 }
 
+// handlePasskeyReauthenticateForm confirms a signed-in browser session
+// with one of its user's passkeys, as the password form does.
+func (s *Server) handlePasskeyReauthenticateForm() handler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+		form, err := parseForm(w, r)
+		if err != nil {
+			return err
+		}
+		err = s.auth.ReauthenticateWithPasskey(r.Context(), p, []byte(form.Get("credential")), s.meta(r))
+		switch code := latchkey.ErrorCode(err); {
+		case err == nil:
+			s.seeOther(w, r, "/account?done=reauthenticated")
+		case code == latchkey.EInvalidCredentials || code == latchkey.EInvalidRequest || code == latchkey.EPayloadTooLarge:
+			return s.renderAccount(w, r, p, problemStatus[code], func(v *web.AccountView) { v.ReauthError = latchkey.ErrorMessage(err) })
+		default:
+			return err
+		}
+		return nil
+	}
+}
+
 // accountPasskeys fills the account page's passkeys card.
 func (s *Server) accountPasskeys(ctx context.Context, userID string, v *web.AccountView) error {
 	if v.PasskeysOn = s.auth.PasskeysEnabled(); !v.PasskeysOn {

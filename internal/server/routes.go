@@ -94,6 +94,8 @@ func (s *Server) routes(mux router) {
 	route("POST /v1/auth/refresh", public.with(ip(refreshIP)), s.handleRefresh())
 	route("POST /v1/auth/logout", sessionOnly, s.handleLogout())
 	route("POST /v1/auth/reauthenticate", sessionOnly.with(ip(passwordChangeIP), user(passwordChangeUser)), s.handleReauthenticate())
+	route("POST /v1/auth/reauthenticate/passkey/begin", sessionOnly.with(ip(passwordChangeIP), user(passwordChangeUser)),
+		s.handleBeginPasskeyReauthentication())
 
 	// Mailed links and codes: verification, password reset, sign-in by
 	// mail, and the "this wasn't me" of an email change.
@@ -182,6 +184,7 @@ func (s *Server) routes(mux router) {
 	route("POST /login/passkey", policy{Public: true, Page: true, CSRF: true}.with(ip(passkeyIP)), s.handlePasskeyLoginForm())
 	route("POST /account/passkeys", sensitivePage, s.handleAddPasskeyForm())
 	route("POST /account/passkeys/{id}/remove", sensitivePage, s.handleRemovePasskeyForm())
+	route("POST /account/reauthenticate/passkey", hostedPage.with(ip(passwordChangeIP), user(passwordChangeUser)), s.handlePasskeyReauthenticateForm())
 	route("GET "+web.StylesheetPath, public, plain(web.Static()))
 	route("GET "+web.PasskeyScriptPath, public, plain(web.Static()))
 

@@ -114,7 +114,7 @@
   }
 
   function wire(form, ceremony) {
-    var error = document.getElementById("passkey-error");
+    var error = document.getElementById(form.dataset.error || "passkey-error");
     var note = document.getElementById("passkeys-need-script");
     var button = form.querySelector("button[type=submit]");
     form.hidden = false;
@@ -149,6 +149,14 @@
   var login = document.getElementById("passkey-login");
   if (login) {
     wire(login, function (form) {
+      return begin(form.dataset.begin).then(function (options) {
+        return navigator.credentials.get({ publicKey: requestOptions(options) });
+      });
+    });
+  }
+  var reauth = document.getElementById("passkey-reauth");
+  if (reauth) {
+    wire(reauth, function (form) {
       return begin(form.dataset.begin).then(function (options) {
         return navigator.credentials.get({ publicKey: requestOptions(options) });
       });
