@@ -26,15 +26,20 @@ const (
 	// factors for this (acr below what is required): prove a second
 	// factor (POST /v1/auth/mfa/verify with the session's token) and retry.
 	EInsufficientAuthentication = "insufficient_authentication"
-	ENotFound                   = "not_found"
-	EMethodNotAllowed           = "method_not_allowed"
-	EConflict                   = "conflict"
-	EPayloadTooLarge            = "payload_too_large"
-	EUnsupportedMediaType       = "unsupported_media_type"
-	EWeakPassword               = "weak_password"
-	ERateLimited                = "rate_limited"
-	EInternal                   = "internal"
-	EUnavailable                = "unavailable"
+	// EMFARequired: the user's role (--mfa-required-roles) needs a second
+	// factor and the user has none: enroll one (POST /v1/me/mfa/totp).
+	EMFARequired = "mfa_required"
+	// EInvalidMFACode: a wrong, spent or late TOTP or recovery code.
+	EInvalidMFACode       = "invalid_mfa_code"
+	ENotFound             = "not_found"
+	EMethodNotAllowed     = "method_not_allowed"
+	EConflict             = "conflict"
+	EPayloadTooLarge      = "payload_too_large"
+	EUnsupportedMediaType = "unsupported_media_type"
+	EWeakPassword         = "weak_password"
+	ERateLimited          = "rate_limited"
+	EInternal             = "internal"
+	EUnavailable          = "unavailable"
 )
 
 // Error is latchkey's one error type. Message is safe to show a client;

@@ -31,7 +31,8 @@ type UserStore interface {
 	// number of concurrent calls with the same oldHash at most one succeeds.
 	SetPasswordHash(ctx context.Context, id, oldHash, newHash string, at time.Time) error
 	// DeleteUser removes the user with every session, refresh token, API key,
-	// identity, one-time code, email token and passkey of theirs.
+	// identity, one-time code, email token, second factor and passkey of
+	// theirs.
 	DeleteUser(ctx context.Context, id string) error
 	// ListUsers returns users newest first, and the cursor of the next page
 	// ("" when there is none).
@@ -224,9 +225,10 @@ type AuditStore interface {
 
 // Janitor removes what has outlived its use.
 type Janitor interface {
-	// DeleteExpired removes sessions, refresh tokens, one-time codes,
-	// email tokens and passkey challenges that expired (or were revoked or
-	// consumed) before the cut-off, and audit events older than auditBefore. It returns the
+	// DeleteExpired removes sessions, refresh tokens, one-time codes, email
+	// tokens, MFA challenges and passkey challenges that expired (or were
+	// revoked or consumed) before the cut-off, TOTP enrollments that lapsed
+	// unconfirmed before it, and audit events older than auditBefore. It returns the
 	// number of rows removed.
 	DeleteExpired(ctx context.Context, before, auditBefore time.Time) (int64, error)
 	// DeleteOldMail removes the mails of the outbox that were sent or given
@@ -244,6 +246,7 @@ type Tx interface {
 	OneTimeCodeStore
 	EmailTokenStore
 	OutboxStore
+	MFAStore
 	PasskeyStore
 	SigningKeyStore
 	AuditStore

@@ -189,7 +189,11 @@ func (c *components) init(master []byte) error {
 		APIKeys:  c.apiKeys,
 		Sessions: sessions,
 		EmailKey: crypt.DeriveKey(master, auth.EmailKeyPurpose),
-		Mail:     c.mailer,
+		// TOTP secrets are sealed with the master key, as the signing keys
+		// are; recovery codes are hashed under a key derived from it.
+		Sealer:      c.sealer,
+		RecoveryKey: crypt.DeriveKey(master, auth.RecoveryKeyPurpose),
+		Mail:        c.mailer,
 		// The sender delivers at once what a committed transaction queued.
 		MailQueued: c.sender.Nudge,
 	})
@@ -218,6 +222,7 @@ func authConfig(cfg *config.Config) auth.Config {
 		AccessTokenTTL: cfg.AccessTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL,
 		SessionIdleTimeout: cfg.SessionIdleTimeout, RefreshReuseGrace: cfg.RefreshReuseGrace,
 		Email:    auth.EmailConfig{Verification: cfg.EmailVerification, SignIn: cfg.EmailSignIn, PublicURL: cfg.PublicURL},
+		MFA:      auth.MFAConfig{Issuer: cfg.MFAIssuer, RequiredRoles: cfg.MFARequiredRoles},
 		Passkeys: auth.PasskeyConfig{RPID: rpID, RPName: rpID, Origins: origins},
 	}
 }

@@ -42,6 +42,7 @@ var (
 var kindPages = map[string]string{
 	"verify-email": "/verify-email", "password-reset": "/reset-password", "password-changed": "/forgot-password",
 	"email-change": "/confirm-email", "email-change-notice": "/cancel-email-change", "sign-in": "/email-sign-in",
+	"recovery-code-used": "/account",
 }
 
 // fetch reads what was delivered since the last call.

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/latchkey/latchkey"
@@ -209,7 +210,9 @@ func (s *Service) upgradeHash(ctx context.Context, u *latchkey.User, pw string) 
 
 // StartSession creates a session with its first refresh token, records
 // how it was authenticated (how.AMR) and audits it (how.Audit, "" for
-// none), and issues an access token.
+// none), and issues an access token. For a user with an active second
+// factor that how did not prove, it starts no session: the Tokens carry
+// only a Challenge (see VerifyMFA).
 func (s *Service) StartSession(ctx context.Context, u *latchkey.User, m Meta, how SignIn) (*Tokens, error) {
 	var st *newSession
 	err := s.store.InTx(ctx, func(tx latchkey.Tx) error {
@@ -223,15 +226,22 @@ func (s *Service) StartSession(ctx context.Context, u *latchkey.User, m Meta, ho
 	return s.sessionStarted(u, st, how.Audit)
 }
 
-// newSession is a session created in a transaction that has yet to commit.
+// newSession is a sign-in done in a transaction that has yet to commit: a
+// session with its first refresh token, or, for a user who must prove a
+// second factor first, the challenge that asks for it.
 type newSession struct {
-	sess    *latchkey.Session
-	refresh string
-	ended   []string // sessions ended by the cap
+	sess      *latchkey.Session
+	refresh   string
+	ended     []string // sessions ended by the cap
+	challenge *MFAChallenge
 }
 
-// startSessionTx creates a session with its first refresh token within tx.
+// startSessionTx creates a session with its first refresh token within tx,
+// or a challenge when the user has a second factor that how did not prove.
 func (s *Service) startSessionTx(ctx context.Context, tx latchkey.Tx, u *latchkey.User, m Meta, how SignIn) (*newSession, error) {
+	if ch, err := s.challengeIfNeeded(ctx, tx, u, how, m); err != nil || ch != nil {
+		return &newSession{challenge: ch}, err
+	}
 	now := s.now().UTC()
 	sess := &latchkey.Session{ID: latchkey.NewID(now), UserID: u.ID, CreatedAt: now, LastUsedAt: now, AuthTime: now,
 		AMR: AddAMR(nil, how.AMR...), ExpiresAt: now.Add(s.cfg.RefreshTokenTTL), IP: m.IP, UserAgent: truncate(m.UserAgent, 512)}
@@ -255,8 +265,12 @@ func (s *Service) startSessionTx(ctx context.Context, tx latchkey.Tx, u *latchke
 	return &newSession{sess: sess, refresh: rt, ended: ended}, nil
 }
 
-// sessionStarted reports a committed new session and issues its tokens.
+// sessionStarted reports a committed new session and issues its tokens;
+// for a challenge, it returns Tokens that carry only the challenge.
 func (s *Service) sessionStarted(u *latchkey.User, st *newSession, auditType string) (*Tokens, error) {
+	if st.challenge != nil {
+		return &Tokens{Challenge: st.challenge, User: u}, nil
+	}
 	s.sessionsEnded(st.ended)
 	if auditType == latchkey.AuditLoginSucceeded || auditType == latchkey.AuditEmailSignIn {
 		s.events.Login("success")
@@ -298,15 +312,23 @@ func (s *Service) sessionsEnded(ids []string) {
 
 // tokens issues an access token for the session and assembles the response.
 func (s *Service) tokens(u *latchkey.User, sess *latchkey.Session, refresh string) (*Tokens, error) {
-	at, exp, err := s.issuer.Issue(token.Grant{UserID: u.ID, SessionID: sess.ID, Roles: u.Roles,
-		AuthTime: sess.AuthTime, EmailVerified: u.EmailVerified(), AMR: sess.AMR, ACR: ACRFor(sess.AMR)})
+	at, exp, err := s.accessToken(u, sess)
 	if err != nil {
 		return nil, err
 	}
-	s.events.TokensIssued("access")
 	s.events.TokensIssued("refresh")
 	return &Tokens{AccessToken: latchkey.Secret(at), AccessExpiresAt: exp, RefreshToken: latchkey.Secret(refresh),
 		RefreshExpiresAt: sess.ExpiresAt, Session: sess, User: u}, nil
+}
+
+// accessToken issues an access token for the session as it stands.
+func (s *Service) accessToken(u *latchkey.User, sess *latchkey.Session) (string, time.Time, error) {
+	at, exp, err := s.issuer.Issue(token.Grant{UserID: u.ID, SessionID: sess.ID, Roles: u.Roles,
+		AuthTime: sess.AuthTime, EmailVerified: u.EmailVerified(), AMR: sess.AMR, ACR: ACRFor(sess.AMR)})
+	if err == nil {
+		s.events.TokensIssued("access")
+	}
+	return at, exp, err
 }
 
 var errPasswordChangedMeanwhile = latchkey.Errorf(latchkey.EConflict, "The password was changed meanwhile; try again.")

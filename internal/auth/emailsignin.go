@@ -56,17 +56,19 @@ func (s *Service) VerifyEmailSignIn(ctx context.Context, p EmailProof, m Meta) (
 }
 
 // VerifyEmailSignInCookie is VerifyEmailSignIn for a browser on the hosted
-// page: the new session's credential is a cookie, not a token pair.
-func (s *Service) VerifyEmailSignInCookie(ctx context.Context, p EmailProof, m Meta) (latchkey.Secret, *latchkey.Session, error) {
+// page: the new session's credential is a cookie, not a token pair. For a
+// user with a second factor, it is a challenge (the link is spent either
+// way: the challenge is where the sign-in goes on).
+func (s *Service) VerifyEmailSignInCookie(ctx context.Context, p EmailProof, m Meta) (*BrowserSignIn, error) {
 	var c *cookieSession
 	_, err := s.emailSignIn(ctx, p, func(tx latchkey.Tx, u *latchkey.User) (err error) {
-		c, err = s.startCookieSessionTx(ctx, tx, u, m, SignInEmail)
+		c, err = s.startCookieSessionTx(ctx, tx, u, m, SignInEmail, true)
 		return err
 	})
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
-	return s.cookieSessionStarted(c, latchkey.AuditEmailSignIn), c.sess, nil
+	return s.cookieSessionStarted(c, latchkey.AuditEmailSignIn), nil
 }
 
 // emailSignIn spends a sign-in token and, in the same transaction, proves

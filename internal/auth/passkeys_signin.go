@@ -60,13 +60,15 @@ func (s *Service) PasskeySignIn(ctx context.Context, body []byte, m Meta) (*Toke
 func (s *Service) PasskeySignInCookie(ctx context.Context, body []byte, m Meta) (latchkey.Secret, *latchkey.Session, error) {
 	var c *cookieSession
 	_, err := s.passkeySignIn(ctx, body, m, func(tx latchkey.Tx, u *latchkey.User, amr string) (err error) {
-		c, err = s.startCookieSessionTx(ctx, tx, u, m, passkeySignIn(amr))
+		// A passkey proves two factors: no second step follows.
+		c, err = s.startCookieSessionTx(ctx, tx, u, m, passkeySignIn(amr), false)
 		return err
 	})
 	if err != nil {
 		return "", nil, err
 	}
-	return s.cookieSessionStarted(c, ""), c.sess, nil
+	b := s.cookieSessionStarted(c, "")
+	return b.Cookie, b.Session, nil
 }
 
 // passkeySignIn is how a passkey sign-in authenticates the session: the

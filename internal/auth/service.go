@@ -11,6 +11,7 @@ import (
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/apikey"
+	"github.com/latchkey/latchkey/internal/crypt"
 	"github.com/latchkey/latchkey/internal/mail"
 	"github.com/latchkey/latchkey/internal/password"
 	"github.com/latchkey/latchkey/internal/token"
@@ -25,6 +26,8 @@ type Config struct {
 	// Email shapes the mailed flows: verification, password reset, email
 	// change and sign-in by mail.
 	Email EmailConfig
+	// MFA shapes second factors.
+	MFA MFAConfig
 	// Passkeys is the WebAuthn relying party (RPID "": passkeys off).
 	Passkeys PasskeyConfig
 }
@@ -40,6 +43,7 @@ type Store interface {
 	latchkey.APIKeyStore
 	latchkey.IdentityStore
 	latchkey.OneTimeCodeStore
+	latchkey.MFAStore
 	latchkey.PasskeyStore
 	latchkey.AuditStore
 	InTx(ctx context.Context, fn func(tx latchkey.Tx) error) error
@@ -75,7 +79,10 @@ type Service struct {
 	bgSlots   chan struct{}
 	bgWait    sync.WaitGroup
 
-	passkeys *relyingParty // nil: passkeys are off
+	mfa         MFAConfig
+	sealer      *crypt.Sealer
+	recoveryKey []byte
+	passkeys    *relyingParty // nil: passkeys are off
 }
 
 // Hasher is the password hashing the use cases need; *password.Hasher is
@@ -134,6 +141,13 @@ type Deps struct {
 	// Background runs the work that mailed requests do off the request
 	// path; nil: a goroutine. Tests run it in place.
 	Background func(func())
+	// Sealer seals TOTP secrets: the master key's, as for signing keys.
+	// Without one, a random key is drawn (for tests only).
+	Sealer *crypt.Sealer
+	// RecoveryKey keys the hashes of recovery codes:
+	// crypt.DeriveKey(master, RecoveryKeyPurpose). Without one, a random
+	// key is drawn (for tests only).
+	RecoveryKey []byte
 }
 
 // New returns a Service.
@@ -163,11 +177,25 @@ func New(cfg Config, d Deps) *Service {
 	if cfg.Email.Product == "" {
 		cfg.Email.Product = "latchkey"
 	}
+	if cfg.MFA.Issuer == "" {
+		cfg.MFA.Issuer = cfg.Email.Product
+	}
+	if d.Sealer == nil {
+		sealer, err := crypt.NewSealer(randomKey())
+		if err != nil {
+			panic("auth: " + err.Error())
+		}
+		d.Sealer = sealer
+	}
+	if d.RecoveryKey == nil {
+		d.RecoveryKey = randomKey()
+	}
 	s := &Service{store: d.Store, hasher: d.Hasher, policy: d.Policy, issuer: d.Issuer, verifier: d.Verifier,
 		cfg: cfg, now: d.Clock, log: d.Logger, events: d.Events, keys: d.APIKeys,
 		tokenCache: token.NewCache(d.Verifier, d.Clock, 0), sessions: d.Sessions,
 		email: cfg.Email, emailHash: emailHasher{key: d.EmailKey}, mail: d.Mail, nudge: d.MailQueued,
-		bgRun: d.Background, bgSlots: make(chan struct{}, maxBackground)}
+		bgRun: d.Background, bgSlots: make(chan struct{}, maxBackground),
+		mfa: cfg.MFA, sealer: d.Sealer, recoveryKey: d.RecoveryKey}
 	var err error
 	if s.passkeys, err = newRelyingParty(cfg.Passkeys); err != nil {
 		// internal/config checks the same settings before anything starts.
@@ -194,6 +222,9 @@ type Tokens struct {
 	RefreshExpiresAt time.Time
 	Session          *latchkey.Session
 	User             *latchkey.User
+	// Challenge, when set, means the sign-in needs a second factor first:
+	// no session was started, and nothing but User is set besides it.
+	Challenge *MFAChallenge
 }
 
 func (s *Service) audit(ctx context.Context, tx latchkey.Tx, typ, outcome, reason, userID, sessionID string, m Meta) error {

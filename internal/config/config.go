@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -79,6 +80,11 @@ type Config struct {
 	MailFrom      string
 	MailTemplates string
 
+	// Second factors: the roles that act only from a session that proved
+	// one, and the name authenticator apps show (default: the public URL's
+	// host).
+	MFARequiredRoles []string
+	MFAIssuer        string
 	// Passkeys: the WebAuthn relying party (see WebAuthn).
 	WebAuthnRPID    string
 	WebAuthnOrigins []string
@@ -203,6 +209,9 @@ var settings = []setting{
 	{"smtp-url", "smtp://user:password@host:587 (STARTTLS) or smtps://…:465 to send mail (default: write .eml files under <data-dir>/mail)", "", str(func(c *Config) *string { return &c.SMTPURL })},
 	{"mail-from", "the From of every mail (default latchkey <no-reply@HOST>, HOST being the issuer's)", "", str(func(c *Config) *string { return &c.MailFrom })},
 	{"mail-templates", "directory of mail templates that replace the built-in ones by file name", "", str(func(c *Config) *string { return &c.MailTemplates })},
+	// Second factors.
+	{"mfa-required-roles", "comma-separated roles that act only from a session that proved a second factor (their holders must enroll one)", "", list(func(c *Config) *[]string { return &c.MFARequiredRoles })},
+	{"mfa-issuer", "the name authenticator apps show for latchkey's codes (default: the host of --public-url)", "", str(func(c *Config) *string { return &c.MFAIssuer })},
 	// Passkeys.
 	{"webauthn-rp-id", "the domain passkeys are bound to (default: the host of --public-url; off turns passkeys off); never taken from a request", "", str(func(c *Config) *string { return &c.WebAuthnRPID })},
 	{"webauthn-origins", "comma-separated origins besides those of --issuer and --public-url where browsers may use passkeys (on the RP ID's domain)", "", list(func(c *Config) *[]string { return &c.WebAuthnOrigins })},
@@ -418,6 +427,9 @@ func (c *Config) fillDefaults() error {
 		c.PublicURL = c.Issuer
 	}
 	c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
+	if u, err := url.Parse(c.PublicURL); c.MFAIssuer == "" && err == nil {
+		c.MFAIssuer = u.Hostname() // no port: a colon would split the app's label
+	}
 	if c.MasterKeyFile == "" {
 		c.MasterKeyFile = filepath.Join(c.DataDir, "master.key")
 	}
@@ -436,6 +448,9 @@ func (c *Config) Validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// roleName is what a role may be called (auth.ValidateRoles).
+var roleName = regexp.MustCompile(`^[a-z][a-z0-9_:.-]{0,63}$`)
 
 // problem is one bad setting.
 type problem struct {
@@ -497,6 +512,14 @@ func (c *Config) problems() []problem {
 	}
 	if c.ReauthWindow < 0 || c.ReauthWindow > 24*time.Hour {
 		bad("reauth-window", "%s is outside 0s..24h", c.ReauthWindow)
+	}
+	for _, role := range c.MFARequiredRoles {
+		if !roleName.MatchString(role) {
+			bad("mfa-required-roles", "%q is not a role name (a lower-case letter, then lower-case letters, digits or _ : . -)", role)
+		}
+	}
+	if len(c.MFAIssuer) > 100 || strings.ContainsAny(c.MFAIssuer, ":\x00\r\n") {
+		bad("mfa-issuer", "%q must be at most 100 characters, without a colon or a line break", c.MFAIssuer)
 	}
 	if c.SessionCacheTTL < 0 || c.SessionCacheTTL > time.Minute {
 		bad("session-cache-ttl", "%s is outside 0s..1m", c.SessionCacheTTL)

@@ -330,3 +330,27 @@ func TestMailSettings(t *testing.T) {
 		}
 	}
 }
+
+// Second factors: required roles are role names; the issuer authenticator
+// apps show defaults to the public URL's host, without a port.
+func TestMFASettings(t *testing.T) {
+	c, err := Load("serve", []string{"--issuer", "https://auth.example.com:8443"}, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MFAIssuer != "auth.example.com" || len(c.MFARequiredRoles) != 0 {
+		t.Errorf("defaults: issuer %q roles %v", c.MFAIssuer, c.MFARequiredRoles)
+	}
+	c, err = Load("serve", []string{"--mfa-issuer", "Example Corp"}, env(map[string]string{"LATCHKEY_MFA_REQUIRED_ROLES": "admin, ops"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MFAIssuer != "Example Corp" || strings.Join(c.MFARequiredRoles, ",") != "admin,ops" {
+		t.Errorf("set: issuer %q roles %v", c.MFAIssuer, c.MFARequiredRoles)
+	}
+	for _, bad := range [][]string{{"--mfa-required-roles", "Admin"}, {"--mfa-required-roles", "admin,bad role"}, {"--mfa-issuer", "a:b"}} {
+		if _, err := Load("serve", bad, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), strings.TrimPrefix(bad[0], "--")) {
+			t.Errorf("%v: %v, want an error naming the setting", bad, err)
+		}
+	}
+}

@@ -25,10 +25,13 @@ const (
 	KindEmailChange       Kind = "email-change"        // to the new address: confirm it
 	KindEmailChangeNotice Kind = "email-change-notice" // to the old address: "this wasn't me"
 	KindSignIn            Kind = "sign-in"
+	// KindRecoveryCodeUsed: a notice that a recovery code signed in.
+	KindRecoveryCodeUsed Kind = "recovery-code-used"
 )
 
 // Kinds lists every kind, for validation at start.
-var Kinds = []Kind{KindVerifyEmail, KindPasswordReset, KindPasswordChanged, KindEmailChange, KindEmailChangeNotice, KindSignIn}
+var Kinds = []Kind{KindVerifyEmail, KindPasswordReset, KindPasswordChanged, KindEmailChange, KindEmailChangeNotice, KindSignIn,
+	KindRecoveryCodeUsed}
 
 // Data is what a template may use.
 type Data struct {
@@ -38,6 +41,7 @@ type Data struct {
 	Link      string // a hosted page under the public URL
 	Code      string // the 8-digit code, where there is one
 	ExpiresIn string // "30 minutes"
+	Left      int    // recovery codes left, for a recovery-code notice
 	Subject   string // filled in by Render for the HTML layout
 }
 
@@ -111,7 +115,7 @@ func NewRenderer(dir string) (*Renderer, error) {
 }
 
 var sampleData = Data{Product: "latchkey", Email: "person@example.com", NewEmail: "new@example.com",
-	Link: "https://auth.example.com/verify-email?token=x", Code: "12345678", ExpiresIn: "24 hours"}
+	Link: "https://auth.example.com/verify-email?token=x", Code: "12345678", ExpiresIn: "24 hours", Left: 9}
 
 // Render makes the mail of kind for d.Email.
 func (r *Renderer) Render(k Kind, d Data) (Message, error) {

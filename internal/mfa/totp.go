@@ -78,6 +78,17 @@ func URI(issuer, account string, s Secret) string {
 	return "otpauth://totp/" + label + "?" + v.Encode()
 }
 
+// NormalizeCode forgives what people do when they type a code: spaces
+// and dashes ("123 456").
+func NormalizeCode(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' || r == '\t' {
+			return -1
+		}
+		return r
+	}, s)
+}
+
 // Step is the RFC 6238 time step of t.
 func Step(t time.Time) int64 { return t.Unix() / int64(Period/time.Second) }
 

@@ -23,6 +23,10 @@ type Rules struct {
 	EmailSendIP, EmailSendAccount Rule
 	EmailConfirmIP                Rule
 	EmailChangeAccount            Rule
+	// Second factors: codes tried at sign-in or step-up per client and per
+	// account, and changes to a user's factors.
+	MFAVerifyIP, MFAVerifyAccount Rule
+	MFAChangeAccount              Rule
 	// Passkeys: ceremonies per client (sign-in needs no account), and
 	// registrations begun per user.
 	PasskeyIP, PasskeyRegisterAccount Rule
@@ -47,6 +51,9 @@ func Defaults() Rules {
 		EmailSendAccount:       Rule{"email-send-account", 1, time.Minute},
 		EmailConfirmIP:         Rule{"email-confirm-ip", 30, 10 * time.Minute},
 		EmailChangeAccount:     Rule{"email-change-account", 5, time.Hour},
+		MFAVerifyIP:            Rule{"mfa-verify-ip", 30, 10 * time.Minute},
+		MFAVerifyAccount:       Rule{"mfa-verify-account", 10, time.Minute},
+		MFAChangeAccount:       Rule{"mfa-change-account", 10, 15 * time.Minute},
 		PasskeyIP:              Rule{"passkey-ip", 60, 10 * time.Minute},
 		PasskeyRegisterAccount: Rule{"passkey-register-account", 10, time.Hour},
 	}
@@ -70,6 +77,7 @@ func (r *Rules) fields() []*Rule {
 		&r.OAuthCallbackIP, &r.CodeExchangeIP, &r.APIKeyFailurePrefix, &r.APIKeyFailureIP,
 		&r.APIKeyCreateAccount, &r.APIKeyRequestsKey,
 		&r.EmailSendIP, &r.EmailSendAccount, &r.EmailConfirmIP, &r.EmailChangeAccount,
+		&r.MFAVerifyIP, &r.MFAVerifyAccount, &r.MFAChangeAccount,
 		&r.PasskeyIP, &r.PasskeyRegisterAccount,
 	}
 }

@@ -43,6 +43,10 @@ type tokenResponse struct {
 }
 
 func (s *Server) writeTokens(w http.ResponseWriter, status int, t *auth.Tokens) {
+	if t.Challenge != nil { // a second factor first: no tokens yet
+		s.writeChallenge(w, t.Challenge)
+		return
+	}
 	now := s.now()
 	noStore(w)
 	writeJSON(w, status, tokenResponse{
@@ -128,7 +132,11 @@ func (s *Server) handleLogin() handler {
 			return nil
 		}
 		t, err := s.auth.Login(r.Context(), req.Email, req.Password, s.meta(r))
-		attempt.done(w, r, err)
+		if err != nil || t.Challenge == nil {
+			// With a second factor to come, the sign-in's outcome (for the
+			// back-off) is that step's.
+			attempt.done(w, r, err)
+		}
 		if err != nil {
 			return err
 		}

@@ -55,11 +55,15 @@ func (s *Server) linkPages() []linkPage {
 			view: web.EmailActionView{Title: "Sign in", Button: "Sign me in",
 				Intro: "Press the button to sign in on this device."},
 			use: func(w http.ResponseWriter, r *http.Request, _ *auth.Principal, token string, _ url.Values) (web.EmailActionView, error) {
-				value, sess, err := s.auth.VerifyEmailSignInCookie(r.Context(), auth.EmailProof{Token: token}, s.meta(r))
+				b, err := s.auth.VerifyEmailSignInCookie(r.Context(), auth.EmailProof{Token: token}, s.meta(r))
 				if err != nil {
 					return web.EmailActionView{}, err
 				}
-				s.setSessionCookie(w, value, sess)
+				if b.Challenge != nil {
+					s.setMFACookie(w, b.Challenge)
+					return done("One more step: your account asks for the code of your authenticator app.", PageLoginMFA, "Enter the code"), nil
+				}
+				s.setSessionCookie(w, b.Cookie, b.Session)
 				return done("You are signed in.", "/account", "Go to your account"), nil
 			},
 		},

@@ -64,7 +64,9 @@ func (s *Server) handleLoginForm() handler {
 			return nil
 		}
 		u, err := s.auth.CheckPassword(r.Context(), email, pw, s.meta(r))
-		attempt.done(w, r, err)
+		if err != nil {
+			attempt.done(w, r, err)
+		}
 		if latchkey.IsCode(err, latchkey.EInvalidCredentials) || latchkey.IsCode(err, latchkey.EInvalidRequest) {
 			s.renderLogin(w, r, http.StatusUnauthorized, limitString(email, 254), returnTo, badLogin)
 			return nil
@@ -79,11 +81,17 @@ func (s *Server) handleLoginForm() handler {
 				return err
 			}
 		}
-		value, sess, err := s.auth.StartCookieSession(r.Context(), u, s.meta(r), auth.SignInPassword)
+		b, err := s.auth.SignInBrowser(r.Context(), u, s.meta(r), auth.SignInPassword)
 		if err != nil {
 			return err
 		}
-		s.setSessionCookie(w, value, sess)
+		if b.Challenge != nil {
+			// The sign-in's outcome, for the back-off, is the second factor's.
+			s.askSecondFactor(w, r, b.Challenge, returnTo)
+			return nil
+		}
+		attempt.done(w, r, nil)
+		s.setSessionCookie(w, b.Cookie, b.Session)
 		if returnTo == "" {
 			returnTo = "/account"
 		}
@@ -129,6 +137,9 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, p *auth.P
 		v.APIKeys = append(v.APIKeys, kv)
 	}
 	if err := s.accountIdentities(r.Context(), p.User.ID, &v); err != nil {
+		return err
+	}
+	if err := s.accountMFA(r.Context(), p, &v); err != nil {
 		return err
 	}
 	if err := s.accountPasskeys(r.Context(), p.User.ID, &v); err != nil {

@@ -144,7 +144,8 @@ func (s *Server) knownDevice(r *http.Request, account string) (string, bool) {
 }
 
 // done feeds the attempt's outcome to the back-off: a success clears it and
-// makes the client a known device of the account; a wrong password counts;
+// makes the client a known device of the account; a wrong password or a
+// wrong second-factor code counts;
 // anything else (a busy hasher, a bad request) tells nothing about the
 // password.
 func (in *signIn) done(w http.ResponseWriter, r *http.Request, err error) {
@@ -158,7 +159,7 @@ func (in *signIn) done(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case err == nil:
 		err = s.limits.Reset(ctx, in.key)
-	case latchkey.IsCode(err, latchkey.EInvalidCredentials):
+	case latchkey.IsCode(err, latchkey.EInvalidCredentials), latchkey.IsCode(err, latchkey.EInvalidMFACode):
 		_, err = s.limits.Fail(ctx, in.key)
 	default:
 		return

@@ -58,6 +58,11 @@ type policy struct {
 	// --reauth-window. It binds sessions; an API key has no sign-in, and
 	// what it may do is bounded by its scopes instead.
 	Fresh bool
+	// Assured routes act with the whole weight of the user's roles: under
+	// --mfa-required-roles, a holder of such a role needs a session that
+	// proved a second factor here, as on every route whose Role is such a
+	// role (see assurance).
+	Assured bool
 	// Limits apply before the handler runs (perIP, perUser) or when it names
 	// the account (perAccount, through admitAccount). Requests made with an
 	// API key also count against the key's quota (apikey-requests-key).
@@ -215,11 +220,42 @@ func (s *Server) principal(r *http.Request, pol *policy) (*auth.Principal, error
 		s.log.InfoContext(r.Context(), "forbidden", "user_id", p.User.ID, "missing_scope", pol.Scope, "route", r.Pattern)
 		return nil, latchkey.Errorf(latchkey.EForbidden, "This credential lacks the scope %s.", pol.Scope)
 	}
+	if err := s.assurance(r, pol, p); err != nil {
+		return nil, err
+	}
 	if pol.Fresh && p.APIKey == nil && !s.fresh(p) {
 		return nil, latchkey.Errorf(latchkey.EReauthenticationRequired,
 			"This needs a recent sign-in: confirm your password (POST /v1/auth/reauthenticate) and try again.")
 	}
 	return p, nil
+}
+
+// assurance enforces --mfa-required-roles: a user acts in such a role
+// (a route whose Role it is), or mints what acts with all their roles (an
+// Assured route), only from a session that proved a second factor. The
+// refusal says what to do: mfa_required while the user has no
+// authenticator (enrolling one stays open to them), insufficient_
+// authentication while this session has not proven it (a step-up fixes
+// that). API keys are not sessions: they were minted by one, which for
+// such a user had to be at aal2.
+func (s *Server) assurance(r *http.Request, pol *policy, p *auth.Principal) error {
+	if p.APIKey != nil || p.ACR() == auth.ACRMultiFactor {
+		return nil
+	}
+	if !(pol.Role != "" && s.auth.MFARequiredForRole(pol.Role)) && !(pol.Assured && s.auth.MFARequiredFor(p.User)) {
+		return nil
+	}
+	has, err := s.auth.HasMFA(r.Context(), p.User.ID)
+	if err != nil {
+		return err
+	}
+	s.log.InfoContext(r.Context(), "forbidden", "user_id", p.User.ID, "missing", "aal2", "route", r.Pattern)
+	if !has {
+		return latchkey.Errorf(latchkey.EMFARequired,
+			"Your role needs two-step sign-in: add an authenticator app (POST /v1/me/mfa/totp), then sign in with it.")
+	}
+	return latchkey.Errorf(latchkey.EInsufficientAuthentication,
+		"Your role needs a session that proved your second factor: verify a code (POST /v1/auth/mfa/verify) and try again.")
 }
 
 // reauthFloor is how recent a re-authentication must be when

@@ -58,7 +58,13 @@ func TestRoutePolicyRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	sensitivePaths := []string{"POST /v1/api-keys", "POST /v1/me/password", "DELETE /v1/me/identities/{id}", "POST /v1/me/email",
-		"POST /account/password", "POST /account/api-keys", "POST /account/identities/{provider}/link", "POST /account/identities/{id}/unlink"}
+		"POST /account/password", "POST /account/api-keys", "POST /account/identities/{provider}/link", "POST /account/identities/{id}/unlink",
+		// MF-05: adding or removing a second factor, new recovery codes.
+		"POST /v1/me/mfa/totp", "DELETE /v1/me/mfa/totp/{id}", "POST /v1/me/mfa/recovery-codes",
+		"POST /account/mfa/totp", "POST /account/mfa/totp/{id}/remove", "POST /account/mfa/recovery-codes"}
+	// MF-02: every route that tests a second-factor code at sign-in or
+	// step-up is limited like a password, with the account's back-off.
+	mfaCodes := []string{"POST /v1/auth/mfa/verify", "POST /login/mfa", "POST /account/mfa/verify"}
 	for _, r := range routes {
 		method, path, _ := strings.Cut(r.Pattern, " ")
 		switch {
@@ -70,6 +76,10 @@ func TestRoutePolicyRules(t *testing.T) {
 			if !r.Page || slices.Contains(r.Credentials, "api_key") || slices.Contains(r.Credentials, "bearer") {
 				t.Errorf("%s: account pages take the session cookie only", r.Pattern)
 			}
+		}
+		if slices.Contains(mfaCodes, r.Pattern) && (!r.Backoff || !slices.Contains(r.Limits, "mfa-verify-account per account") ||
+			!slices.Contains(r.Limits, "mfa-verify-ip per ip")) {
+			t.Errorf("%s: a second-factor code needs mfa-verify-ip, mfa-verify-account and the back-off", r.Pattern)
 		}
 		if slices.Contains(sensitivePaths, r.Pattern) && !r.Fresh {
 			t.Errorf("%s: a sensitive operation needs a fresh sign-in", r.Pattern)

@@ -24,6 +24,8 @@ var problemStatus = map[string]int{
 	latchkey.EReauthenticationRequired:   http.StatusForbidden,
 	latchkey.EEmailNotVerified:           http.StatusForbidden,
 	latchkey.EInsufficientAuthentication: http.StatusForbidden,
+	latchkey.EMFARequired:                http.StatusForbidden,
+	latchkey.EInvalidMFACode:             http.StatusUnauthorized,
 	latchkey.ENotFound:                   http.StatusNotFound,
 	latchkey.EMethodNotAllowed:           http.StatusMethodNotAllowed,
 	latchkey.EConflict:                   http.StatusConflict,

@@ -37,7 +37,10 @@ func emailConfirmIP(r ratelimit.Rules) ratelimit.Rule { return r.EmailConfirmIP 
 func emailChangeUser(r ratelimit.Rules) ratelimit.Rule {
 	return r.EmailChangeAccount
 }
-func passkeyIP(r ratelimit.Rules) ratelimit.Rule { return r.PasskeyIP }
+func mfaVerifyIP(r ratelimit.Rules) ratelimit.Rule      { return r.MFAVerifyIP }
+func mfaVerifyAccount(r ratelimit.Rules) ratelimit.Rule { return r.MFAVerifyAccount }
+func mfaChangeUser(r ratelimit.Rules) ratelimit.Rule    { return r.MFAChangeAccount }
+func passkeyIP(r ratelimit.Rules) ratelimit.Rule        { return r.PasskeyIP }
 func passkeyRegisterUser(r ratelimit.Rules) ratelimit.Rule {
 	return r.PasskeyRegisterAccount
 }
@@ -74,6 +77,11 @@ var (
 	// mailProof: spending a mailed link or code. A code dies after five
 	// wrong guesses; the per-client limit slows guessing across accounts.
 	mailProof = public.with(ip(emailConfirmIP))
+	// mfaProof: a second-factor code at sign-in or step-up, limited like a
+	// password (per client, per account, and the account's back-off).
+	mfaProof = []limit{ip(mfaVerifyIP), account(mfaVerifyAccount)}
+	// mfaChange: adding or removing a second factor or recovery codes.
+	mfaChange = user(mfaChangeUser)
 )
 
 // with returns a copy of p with more limits.
@@ -128,7 +136,7 @@ func (s *Server) routes(mux router) {
 
 	// API keys: creating one mints a lasting credential, so a session must
 	// be fresh; a key with apikeys:write was given that power explicitly.
-	route("POST /v1/api-keys", policy{Accepts: credAny, Scope: auth.ScopeAPIKeysWrite, Fresh: true}.with(user(apiKeyCreateUser)), s.handleCreateAPIKey())
+	route("POST /v1/api-keys", policy{Accepts: credAny, Scope: auth.ScopeAPIKeysWrite, Fresh: true, Assured: true}.with(user(apiKeyCreateUser)), s.handleCreateAPIKey())
 	route("GET /v1/api-keys", keyManagement, s.handleListAPIKeys())
 	route("DELETE /v1/api-keys/{id}", keyManagement, s.handleRevokeAPIKey())
 
@@ -152,10 +160,30 @@ func (s *Server) routes(mux router) {
 	route("POST /v1/oauth/token", public.with(ip(codeExchangeIP)), s.handleOAuthToken())
 	route("DELETE /v1/me/identities/{id}", sensitive, s.handleUnlinkIdentity())
 
+	// Second factors: the sign-in's second step (or a session's step-up,
+	// whose bearer token the handler checks), the caller's authenticators
+	// and recovery codes, an administrator's reset.
+	route("POST /v1/auth/mfa/verify", policy{Public: true, Backoff: true,
+		Note: "with a session's bearer token instead of mfa_token: a step-up of that session (the handler authenticates it)"}.with(mfaProof...),
+		s.handleMFAVerify())
+	route("GET /v1/me/mfa", sessionOnly, s.handleListMFA())
+	route("POST /v1/me/mfa/totp", sensitive.with(mfaChange), s.handleEnrollTOTP())
+	route("POST /v1/me/mfa/totp/{id}/confirm", sessionOnly.with(mfaChange), s.handleConfirmTOTP())
+	route("DELETE /v1/me/mfa/totp/{id}", sensitive.with(mfaChange), s.handleRemoveTOTP())
+	route("POST /v1/me/mfa/recovery-codes", sensitive.with(mfaChange), s.handleRegenerateRecoveryCodes())
+	route("DELETE /v1/admin/users/{id}/mfa", admin, s.handleAdminResetMFA())
+
 	// Browser sessions: hosted login and account pages (cookie + CSRF).
 	route("GET /login", policy{Public: true, Page: true}, s.handleLoginPage())
 	route("POST /login", policy{Public: true, Page: true, CSRF: true, Backoff: true}.with(signInLimits...), s.handleLoginForm())
 	route("POST /logout", policy{Public: true, Page: true, CSRF: true}, s.handleLogoutForm())
+	route("GET "+PageLoginMFA, policy{Public: true, Page: true}, s.handleLoginMFAPage())
+	route("POST "+PageLoginMFA, policy{Public: true, Page: true, CSRF: true, Backoff: true}.with(mfaProof...), s.handleLoginMFAForm())
+	route("POST /account/mfa/totp", sensitivePage.with(mfaChange), s.handleEnrollTOTPForm())
+	route("POST /account/mfa/totp/{id}/confirm", hostedPage.with(mfaChange), s.handleConfirmTOTPForm())
+	route("POST /account/mfa/totp/{id}/remove", sensitivePage.with(mfaChange), s.handleRemoveTOTPForm())
+	route("POST /account/mfa/recovery-codes", sensitivePage.with(mfaChange), s.handleRecoveryCodesForm())
+	route("POST /account/mfa/verify", policy{Accepts: credCookie, Page: true, Backoff: true}.with(mfaProof...), s.handleStepUpForm())
 	// Pages behind mailed links: GET shows, the page's POST spends the token.
 	for _, page := range s.linkPages() {
 		show, use := policy{Public: true, Page: true}, policy{Public: true, Page: true, CSRF: true}
@@ -177,7 +205,7 @@ func (s *Server) routes(mux router) {
 	route("POST /account/password", sensitivePage.with(ip(passwordChangeIP), user(passwordChangeUser)), s.handleChangePasswordForm())
 	route("POST /account/sessions/{id}/revoke", hostedPage, s.handleRevokeSessionForm())
 	route("POST /account/sessions/revoke-others", hostedPage, s.handleRevokeOthersForm())
-	route("POST /account/api-keys", sensitivePage.with(user(apiKeyCreateUser)), s.handleCreateKeyForm())
+	route("POST /account/api-keys", policy{Accepts: credCookie, Page: true, Fresh: true, Assured: true}.with(user(apiKeyCreateUser)), s.handleCreateKeyForm())
 	route("POST /account/api-keys/{id}/revoke", hostedPage, s.handleRevokeKeyForm())
 	route("POST /account/identities/{provider}/link", sensitivePage, s.handleLinkIdentityForm())
 	route("POST /account/identities/{id}/unlink", sensitivePage, s.handleUnlinkIdentityForm())

@@ -49,8 +49,10 @@ var funcs = template.FuncMap{
 // NewPages parses the embedded templates.
 func NewPages() (*Pages, error) {
 	p := &Pages{tmpl: map[string]*template.Template{}}
-	for _, name := range []string{"login", "account", "key_created", "error", "email_action", "email_request"} {
-		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+	for _, name := range []string{"login", "account", "key_created", "error", "email_action", "email_request",
+		"login_mfa", "mfa_enroll", "recovery_codes"} {
+		files := append([]string{"templates/layout.html", "templates/" + name + ".html"}, pageParts[name]...)
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, files...)
 		if err != nil {
 			return nil, fmt.Errorf("parsing the %s page: %w", name, err)
 		}

@@ -93,6 +93,8 @@ type AccountView struct {
 	NeedsReauth bool
 	ReauthError string
 	EmailError  string // the change-email form's refusal
+	// MFA is the two-step sign-in section (account_mfa.html).
+	MFA MFASectionView
 	// PasskeysOn shows the passkeys card; Passkeys are the user's.
 	PasskeysOn   bool
 	Passkeys     []PasskeyView
@@ -164,6 +166,10 @@ var Notices = map[string]string{
 	"email-change":            "Check the new address's inbox for a link to confirm it. Your old address was told too.",
 	"passkey-added":           "The passkey was added: you can sign in with it, without your password.",
 	"passkey-removed":         "The passkey was removed.",
+	"mfa-added":               "The authenticator app was added: signing in asks for its code.",
+	"mfa-removed":             "The authenticator app was removed.",
+	"mfa-off":                 "The last authenticator app was removed: two-step sign-in is off, and your recovery codes no longer work.",
+	"mfa-verified":            "Thanks: this session has proven your second factor.",
 }
 
 // EmailActionView is the page behind a mailed link: one button that

@@ -61,7 +61,7 @@ func (q *queries) CreatePasskeyChallenge(ctx context.Context, c *latchkey.Passke
 	if err := errs.NeedHash("create passkey challenge", c.Hash); err != nil {
 		return err
 	}
-	_, err := q.q.Exec(ctx, `INSERT INTO passkey_challenges (`+sqlstore.ChallengeCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+	_, err := q.q.Exec(ctx, `INSERT INTO passkey_challenges (`+sqlstore.PasskeyChallengeCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		c.Hash, c.Purpose, nullString(c.UserID), c.SessionID, c.Name, c.CreatedAt, c.ExpiresAt)
 	return mapErr("create passkey challenge", err)
 }
@@ -75,7 +75,7 @@ func (q *queries) ConsumePasskeyChallenge(ctx context.Context, purpose string, h
 		return nil, sqlstore.NotFound("Challenge")
 	}
 	c, err := sqlstore.One(errs, "consume passkey challenge", "Challenge", q.q.QueryRow(ctx,
-		`DELETE FROM passkey_challenges WHERE hash = $1 AND purpose = $2 RETURNING `+sqlstore.ChallengeCols, hash, purpose), scanChallenge)
+		`DELETE FROM passkey_challenges WHERE hash = $1 AND purpose = $2 RETURNING `+sqlstore.PasskeyChallengeCols, hash, purpose), scanPasskeyChallenge)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +106,7 @@ func scanPasskey(s sqlstore.Scanner) (*latchkey.Passkey, error) {
 	return &p, nil
 }
 
-func scanChallenge(s sqlstore.Scanner) (*latchkey.PasskeyChallenge, error) {
+func scanPasskeyChallenge(s sqlstore.Scanner) (*latchkey.PasskeyChallenge, error) {
 	var c latchkey.PasskeyChallenge
 	var userID *string
 	if err := s.Scan(&c.Hash, &c.Purpose, &userID, &c.SessionID, &c.Name, &c.CreatedAt, &c.ExpiresAt); err != nil {

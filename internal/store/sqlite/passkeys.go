@@ -61,7 +61,7 @@ func (q *queries) CreatePasskeyChallenge(ctx context.Context, c *latchkey.Passke
 	if err := errs.NeedHash("create passkey challenge", c.Hash); err != nil {
 		return err
 	}
-	_, err := q.w.exec(ctx, `INSERT INTO passkey_challenges (`+sqlstore.ChallengeCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+	_, err := q.w.exec(ctx, `INSERT INTO passkey_challenges (`+sqlstore.PasskeyChallengeCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		c.Hash, c.Purpose, nullString(c.UserID), c.SessionID, c.Name, micro(c.CreatedAt), micro(c.ExpiresAt))
 	return mapErr("create passkey challenge", err)
 }
@@ -74,7 +74,7 @@ func (q *queries) ConsumePasskeyChallenge(ctx context.Context, purpose string, h
 		return nil, sqlstore.NotFound("Challenge")
 	}
 	c, err := sqlstore.One(errs, "consume passkey challenge", "Challenge", q.w.queryRow(ctx,
-		`DELETE FROM passkey_challenges WHERE hash = ? AND purpose = ? RETURNING `+sqlstore.ChallengeCols, hash, purpose), scanChallenge)
+		`DELETE FROM passkey_challenges WHERE hash = ? AND purpose = ? RETURNING `+sqlstore.PasskeyChallengeCols, hash, purpose), scanPasskeyChallenge)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +123,7 @@ func scanPasskey(s sqlstore.Scanner) (*latchkey.Passkey, error) {
 	return &p, nil
 }
 
-func scanChallenge(s sqlstore.Scanner) (*latchkey.PasskeyChallenge, error) {
+func scanPasskeyChallenge(s sqlstore.Scanner) (*latchkey.PasskeyChallenge, error) {
 	var c latchkey.PasskeyChallenge
 	var userID sql.NullString
 	var created, expires int64

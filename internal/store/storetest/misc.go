@@ -206,6 +206,22 @@ func testDeleteExpired(t *testing.T, s latchkey.Store) {
 	sentMail := enqueue(t, s, mailN(1))
 	must(t, s.MarkMailSent(ctx(t), sentMail.ID, t0))
 
+	// MFA challenges go when they expire or are used; TOTP enrollments
+	// when they lapse unconfirmed (a confirmed factor never expires).
+	oldChallenge, usedChallenge, liveChallenge := challenge(t, u, 1), challenge(t, u, 2), challenge(t, u, 3)
+	oldChallenge.ExpiresAt, usedChallenge.ExpiresAt, liveChallenge.ExpiresAt = cut.Add(-time.Second), cut.Add(time.Hour), cut.Add(time.Hour)
+	for _, c := range []*latchkey.MFAChallenge{oldChallenge, usedChallenge, liveChallenge} {
+		must(t, s.CreateMFAChallenge(ctx(t), c))
+	}
+	ok, err := s.ConsumeMFAChallenge(ctx(t), usedChallenge.ID, t0)
+	must(t, err)
+	equal(t, "consumed", ok, true)
+	lapsed, pending := totpFactor(t, u, 1), totpFactor(t, u, 2)
+	pending.ExpiresAt = ptr(cut.Add(time.Minute))
+	must(t, s.CreateTOTPFactor(ctx(t), lapsed))
+	must(t, s.CreateTOTPFactor(ctx(t), pending))
+	active := confirmedFactor(t, s, u, 3, 1)
+
 	oldEvent, newEvent := auditEvent(1, latchkey.AuditLogout, u.ID), auditEvent(1000, latchkey.AuditLogout, u.ID)
 	must(t, s.AppendAudit(ctx(t), oldEvent))
 	must(t, s.AppendAudit(ctx(t), newEvent))
@@ -213,8 +229,18 @@ func testDeleteExpired(t *testing.T, s latchkey.Store) {
 	n, err := s.DeleteExpired(ctx(t), cut, at(time.Second))
 	must(t, err)
 	// 3 refresh tokens (old, expired session's, revoked session's),
-	// 2 sessions, 1 code, 2 email tokens, 1 audit event.
-	equal(t, "rows removed", n, int64(9))
+	// 2 sessions, 1 code, 2 email tokens, 2 challenges, 1 factor, 1 audit
+	// event.
+	equal(t, "rows removed", n, int64(12))
+	for _, c := range []*latchkey.MFAChallenge{oldChallenge, usedChallenge} {
+		_, err := s.MFAChallengeByHash(ctx(t), c.Hash)
+		mustCode(t, err, latchkey.ENotFound)
+	}
+	_, err = s.MFAChallengeByHash(ctx(t), liveChallenge.Hash)
+	must(t, err)
+	factors, err := s.ListTOTPFactors(ctx(t), u.ID)
+	must(t, err)
+	equal(t, "factors left", []string{factors[0].ID, factors[1].ID}, []string{pending.ID, active.ID})
 
 	for _, id := range []string{expired.ID, revoked.ID} {
 		_, err := s.SessionByID(ctx(t), id)
@@ -299,14 +325,20 @@ func testNewRecordsNeedIDs(t *testing.T, s latchkey.Store) {
 	et.ID = ""
 	m := mailN(1)
 	m.ID = ""
+	f := totpFactor(t, u, 1)
+	f.ID = ""
+	c := challenge(t, u, 1)
+	c.ID = ""
 	creates := map[string]func(tx latchkey.Tx) error{
-		"CreateEmailToken": func(tx latchkey.Tx) error { return tx.CreateEmailToken(ctx(t), et) },
-		"EnqueueMail":      func(tx latchkey.Tx) error { return tx.EnqueueMail(ctx(t), m) },
-		"CreateUser":       func(tx latchkey.Tx) error { return tx.CreateUser(ctx(t), noID) },
-		"CreateSession":    func(tx latchkey.Tx) error { return tx.CreateSession(ctx(t), x) },
-		"CreateAPIKey":     func(tx latchkey.Tx) error { return tx.CreateAPIKey(ctx(t), k) },
-		"CreateIdentity":   func(tx latchkey.Tx) error { return tx.CreateIdentity(ctx(t), i) },
-		"AppendAudit":      func(tx latchkey.Tx) error { return tx.AppendAudit(ctx(t), e) },
+		"CreateTOTPFactor":   func(tx latchkey.Tx) error { return tx.CreateTOTPFactor(ctx(t), f) },
+		"CreateMFAChallenge": func(tx latchkey.Tx) error { return tx.CreateMFAChallenge(ctx(t), c) },
+		"CreateEmailToken":   func(tx latchkey.Tx) error { return tx.CreateEmailToken(ctx(t), et) },
+		"EnqueueMail":        func(tx latchkey.Tx) error { return tx.EnqueueMail(ctx(t), m) },
+		"CreateUser":         func(tx latchkey.Tx) error { return tx.CreateUser(ctx(t), noID) },
+		"CreateSession":      func(tx latchkey.Tx) error { return tx.CreateSession(ctx(t), x) },
+		"CreateAPIKey":       func(tx latchkey.Tx) error { return tx.CreateAPIKey(ctx(t), k) },
+		"CreateIdentity":     func(tx latchkey.Tx) error { return tx.CreateIdentity(ctx(t), i) },
+		"AppendAudit":        func(tx latchkey.Tx) error { return tx.AppendAudit(ctx(t), e) },
 	}
 	for name, create := range creates {
 		mustCode(t, create(s), latchkey.EInternal)
@@ -330,5 +362,9 @@ func testNewRecordsNeedIDs(t *testing.T, s latchkey.Store) {
 	must(t, err)
 	events, _, err := s.ListAudit(ctx(t), latchkey.AuditFilter{UserID: u.ID})
 	must(t, err)
-	equal(t, "stored without an ID", []int{len(sessions), len(keys), len(ids), len(events)}, []int{0, 0, 0, 0})
+	factors, err := s.ListTOTPFactors(ctx(t), u.ID)
+	must(t, err)
+	_, err = s.MFAChallengeByHash(ctx(t), c.Hash)
+	mustCode(t, err, latchkey.ENotFound)
+	equal(t, "stored without an ID", []int{len(sessions), len(keys), len(ids), len(events), len(factors)}, []int{0, 0, 0, 0, 0})
 }
