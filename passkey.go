@@ -54,6 +54,9 @@ const (
 	// ChallengeReauthenticate: a signed-in user confirming it's them, for
 	// one user and session.
 	ChallengeReauthenticate = "reauthenticate"
+	// ChallengeSecondFactor: the second step of a sign-in, for the user of
+	// one MFA challenge (whose ID is the SessionID).
+	ChallengeSecondFactor = "second_factor"
 )
 
 // PasskeyChallenge is the server-side half of one WebAuthn ceremony: the
@@ -64,7 +67,8 @@ type PasskeyChallenge struct {
 	Hash    []byte
 	Purpose string
 	// UserID and SessionID bind a registration or re-authentication to
-	// the signed-in session that began it; empty for a sign-in.
+	// the signed-in session that began it, and a second factor to the
+	// sign-in's MFA challenge (its ID); empty for a username-less sign-in.
 	UserID    string
 	SessionID string
 	// Name is the name asked for the passkey being registered.

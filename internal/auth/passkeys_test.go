@@ -680,3 +680,71 @@ func TestPasskeyReauthentication(t *testing.T) {
 	_, err = f.svc.BeginPasskeyReauthentication(t.Context(), principal(w, wsess), auth.Meta{})
 	wantCode(t, "no passkey", err, latchkey.EInvalidRequest)
 }
+
+// After a password, a passkey serves as the second factor of an account
+// with two-step sign-in: the challenge offers it, the sign-in completes
+// with it (aal2), and the mfa_token's rules hold (single use, attempts
+// charged, bound to its sign-in).
+func TestPasskeyAsSecondFactor(t *testing.T) {
+	f := passkeyFixture(t)
+	m := enrolled(t, f, "both@example.com")
+	k := newSoftKey(vwa.AuthenticatorOptions{})
+	pk := mustRegister(t, f, k, principal(m.u, m.sess))
+
+	ch := challenge(t, f, "both@example.com")
+	if !slices.Equal(ch.Factors, []string{auth.FactorTOTP, auth.FactorRecoveryCode, auth.FactorPasskey}) {
+		t.Fatalf("factors: %v", ch.Factors)
+	}
+	second := func(ch *auth.MFAChallenge, k *softKey) (*auth.Tokens, error) {
+		options, err := f.svc.BeginMFAPasskey(t.Context(), ch.Token.Reveal(), auth.Meta{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := vwa.ParseAssertionOptions(string(options))
+		if err != nil || len(o.AllowCredentials) != 1 {
+			t.Fatalf("options %s: %v", options, err)
+		}
+		k.cred.Counter++
+		return f.svc.MFAPasskey(t.Context(), ch.Token.Reveal(), []byte(vwa.CreateAssertionResponse(k.rp, k.dev, k.cred, *o)), auth.Meta{})
+	}
+	tok, err := second(ch, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims, err := f.tokens.Verify(tok.AccessToken.Reveal())
+	if err != nil || !slices.Equal(claims.AMR, []string{"pwd", "hwk", "mfa"}) || claims.ACR != "aal2" {
+		t.Fatalf("tokens after the passkey: %+v %v", claims, err)
+	}
+	if r := f.auditReasons(t, latchkey.AuditMFAVerified); r["success passkey "+pk.ID+" hwk"] != 1 {
+		t.Errorf("audit: %v", r)
+	}
+	// The mfa_token is spent.
+	_, err = f.svc.BeginMFAPasskey(t.Context(), ch.Token.Reveal(), auth.Meta{})
+	wantCode(t, "a spent mfa_token", err, latchkey.EInvalidGrant)
+
+	// Someone else's passkey is no second factor for this account, and a
+	// WebAuthn challenge of one sign-in does not serve another.
+	v, vsess := f.user(t, "stranger@example.com")
+	theirs := newSoftKey(vwa.AuthenticatorOptions{})
+	mustRegister(t, f, theirs, principal(v, vsess))
+	ch = challenge(t, f, "both@example.com")
+	_, err = second(ch, theirs)
+	wantCode(t, "another user's passkey", err, latchkey.EInvalidMFACode)
+	first := challenge(t, f, "both@example.com")
+	options, _ := f.svc.BeginMFAPasskey(t.Context(), first.Token.Reveal(), auth.Meta{})
+	o, _ := vwa.ParseAssertionOptions(string(options))
+	k.cred.Counter++
+	other := challenge(t, f, "both@example.com")
+	_, err = f.svc.MFAPasskey(t.Context(), other.Token.Reveal(), []byte(vwa.CreateAssertionResponse(k.rp, k.dev, k.cred, *o)), auth.Meta{})
+	wantCode(t, "another sign-in's WebAuthn challenge", err, latchkey.EInvalidMFACode)
+	// Refusals charge the mfa_token's attempts: four more and it is dead.
+	for range 4 {
+		_, err = second(ch, theirs)
+		wantCode(t, "a wrong passkey", err, latchkey.EInvalidMFACode)
+	}
+	_, err = f.svc.BeginMFAPasskey(t.Context(), ch.Token.Reveal(), auth.Meta{})
+	wantCode(t, "a challenge out of attempts", err, latchkey.EInvalidGrant)
+	if r := f.auditReasons(t, latchkey.AuditMFAFailed); r["failure passkey_unknown"] != 5 || r["failure passkey_challenge"] != 1 {
+		t.Errorf("failures: %v", r)
+	}
+}

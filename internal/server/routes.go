@@ -119,6 +119,8 @@ func (s *Server) routes(mux router) {
 	// or removing one changes how the account signs in.
 	route("POST /v1/auth/passkey/begin", public.with(ip(passkeyIP)), s.handleBeginPasskeySignIn())
 	route("POST /v1/auth/passkey/finish", public.with(ip(passkeyIP)), s.handleFinishPasskeySignIn())
+	route("POST /v1/auth/mfa/passkey/begin", public.with(ip(passkeyIP)), s.handleBeginMFAPasskey())
+	route("POST /v1/auth/mfa/passkey/finish", policy{Public: true, Backoff: true}.with(mfaProof...), s.handleFinishMFAPasskey())
 	route("POST /v1/me/passkeys/begin", sensitive.with(user(passkeyRegisterUser)), s.handleBeginPasskeyRegistration())
 	route("POST /v1/me/passkeys/finish", sensitive, s.handleFinishPasskeyRegistration())
 	route("GET /v1/me/passkeys", sessionOnly, s.handleListPasskeys())
@@ -210,6 +212,9 @@ func (s *Server) routes(mux router) {
 	route("POST /account/identities/{provider}/link", sensitivePage, s.handleLinkIdentityForm())
 	route("POST /account/identities/{id}/unlink", sensitivePage, s.handleUnlinkIdentityForm())
 	route("POST /login/passkey", policy{Public: true, Page: true, CSRF: true}.with(ip(passkeyIP)), s.handlePasskeyLoginForm())
+	// The second step's script reads its options here: the mfa_token is in an HttpOnly cookie.
+	route("POST /login/mfa/passkey/begin", policy{Public: true, CSRF: true}.with(ip(passkeyIP)), s.handleLoginMFAPasskeyBegin())
+	route("POST /login/mfa/passkey", policy{Public: true, Page: true, CSRF: true, Backoff: true}.with(mfaProof...), s.handleLoginMFAPasskeyForm())
 	route("POST /account/passkeys", sensitivePage, s.handleAddPasskeyForm())
 	route("POST /account/passkeys/{id}/remove", sensitivePage, s.handleRemovePasskeyForm())
 	route("POST /account/reauthenticate/passkey", hostedPage.with(ip(passwordChangeIP), user(passwordChangeUser)), s.handlePasskeyReauthenticateForm())

@@ -154,7 +154,7 @@
       });
     });
   }
-  var reauth = document.getElementById("passkey-reauth");
+  var reauth = document.getElementById("passkey-reauth") || document.getElementById("passkey-mfa");
   if (reauth) {
     wire(reauth, function (form) {
       return begin(form.dataset.begin).then(function (options) {
