@@ -251,3 +251,31 @@ type credential struct {
 	UserHandle           []byte  `json:"userHandle"`
 	SignCount            float64 `json:"signCount"`
 }
+
+// TestBrowserPasskeyAsSecondFactor: after the password, the login page's
+// second step takes a passkey instead of a code.
+func TestBrowserPasskeyAsSecondFactor(t *testing.T) {
+	srv, origin := passkeyServer(t)
+	tok := signup(t, srv, "twostep@example.com")
+	userID := tok["user"].(map[string]any)["id"].(string)
+	k := newSoftKey(origin, vwa.AuthenticatorOptions{})
+	if r := k.register(t, srv, bearer(tok["access_token"]), "Key"); r.Status != http.StatusCreated {
+		t.Fatalf("register: %d %s", r.Status, r.Body)
+	}
+	enrollTOTP(t, srv, bearer(tok["access_token"]), time.Now())
+	ctx := chromium(t)
+	key := virtualAuthenticator(t, ctx, webauthn.AuthenticatorTransportUsb)
+	cdpCall(t, ctx, "give the key the passkey", addCredential, addCredentialParams{AuthenticatorID: key,
+		Credential: credential{CredentialID: k.cred.ID, IsResidentCredential: true, RpID: "localhost",
+			PrivateKey: k.der, UserHandle: []byte(userID), SignCount: 1}})
+
+	run(t, ctx, "sign in with the password", chromedp.Navigate(origin+"/login"), chromedp.WaitVisible(chromedp.CSS("#email")),
+		chromedp.SendKeys(chromedp.CSS("#email"), "twostep@example.com"),
+		chromedp.SendKeys(chromedp.CSS("#password"), goodPassword),
+		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS("#passkey-mfa-submit")))
+	run(t, ctx, "use the passkey", chromedp.Click(chromedp.CSS("#passkey-mfa-submit")), chromedp.WaitVisible(chromedp.CSS("#account-email")))
+	if !strings.Contains(srv.Logs(), `"path":"/login/mfa/passkey","status":303`) {
+		t.Error("the second step did not go through the passkey form")
+	}
+}

@@ -5,10 +5,12 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	vwa "github.com/descope/virtualwebauthn"
 
@@ -216,4 +218,46 @@ func TestPasskeysOffByDefault(t *testing.T) {
 	if js.Status != 200 || !strings.HasPrefix(js.Header.Get("Content-Type"), "text/javascript") {
 		t.Errorf("the script: %d %v", js.Status, js.Header)
 	}
+}
+
+// TestPasskeyAsSecondFactorOverHTTP: an account with an authenticator app
+// and a passkey signs in with its password, then the passkey.
+func TestPasskeyAsSecondFactorOverHTTP(t *testing.T) {
+	forEachStore(t, func(t *testing.T, db []string) {
+		srv, origin := passkeyServer(t, db...)
+		tok := signup(t, srv, "second@example.com")
+		auth := bearer(tok["access_token"])
+		k := newSoftKey(origin, vwa.AuthenticatorOptions{BackupEligible: true, BackupState: true})
+		if r := k.register(t, srv, auth, "Phone"); r.Status != http.StatusCreated {
+			t.Fatalf("register: %d %s", r.Status, r.Body)
+		}
+		enrollTOTP(t, srv, auth, time.Now())
+
+		login := srv.Do(t, "POST", "/v1/auth/login", map[string]string{"email": "second@example.com", "password": goodPassword})
+		if login.Status != http.StatusOK || !strings.Contains(string(login.Body), `"factors":["totp","recovery_code","passkey"]`) {
+			t.Fatalf("login: %d %s", login.Status, login.Body)
+		}
+		token := login.String(t, "mfa_token")
+		begin := srv.Do(t, "POST", "/v1/auth/mfa/passkey/begin", map[string]string{"mfa_token": token})
+		if begin.Status != http.StatusOK {
+			t.Fatalf("begin: %d %s", begin.Status, begin.Body)
+		}
+		o, err := vwa.ParseAssertionOptions(string(begin.Body))
+		if err != nil || !k.cred.IsAllowedForAssertion(*o) {
+			t.Fatalf("options %s: %v", begin.Body, err)
+		}
+		k.cred.Counter++
+		body := map[string]any{"mfa_token": token, "credential": json.RawMessage(vwa.CreateAssertionResponse(k.rp, k.dev, k.cred, *o))}
+		in := srv.Do(t, "POST", "/v1/auth/mfa/passkey/finish", body)
+		if in.Status != http.StatusOK {
+			t.Fatalf("finish: %d %s", in.Status, in.Body)
+		}
+		claims := jwtPart(t, in.JSON(t)["access_token"], 1)
+		if fmt.Sprint(claims["amr"]) != "[pwd swk mfa]" || claims["acr"] != "aal2" {
+			t.Errorf("claims: %v", claims)
+		}
+		if again := srv.Do(t, "POST", "/v1/auth/mfa/passkey/finish", body); again.Status != http.StatusBadRequest || again.String(t, "code") != "invalid_grant" {
+			t.Errorf("the spent mfa_token again: %d %s", again.Status, again.Body)
+		}
+	})
 }
