@@ -271,15 +271,33 @@ func (s *Service) RenamePasskey(ctx context.Context, p *Principal, id, name stri
 	})
 }
 
+var errLastFactor = latchkey.Errorf(latchkey.EConflict,
+	"Your role needs a second factor: add another passkey or an authenticator app before removing your last passkey.")
+
 // RemovePasskey removes one of the principal's passkeys (the route asks
 // for a fresh sign-in). Another user's passkey is reported as not found,
-// so ids cannot be probed.
+// so ids cannot be probed. A user whose role requires a second factor
+// (--mfa-required-roles) cannot remove the last one: without a passkey or
+// an active authenticator app, no sign-in of theirs could reach aal2.
 func (s *Service) RemovePasskey(ctx context.Context, p *Principal, id string, m Meta) error {
 	return s.store.InTx(ctx, func(tx latchkey.Tx) error {
 		if err := tx.DeletePasskey(ctx, p.User.ID, id); latchkey.IsCode(err, latchkey.ENotFound) {
 			return errPasskeyGone
 		} else if err != nil {
 			return err
+		}
+		if s.MFARequiredFor(p.User) {
+			left, err := tx.ListPasskeys(ctx, p.User.ID)
+			if err != nil {
+				return err
+			}
+			app, err := hasActiveFactor(ctx, tx, p.User.ID)
+			if err != nil {
+				return err
+			}
+			if len(left) == 0 && !app {
+				return errLastFactor // rolls the removal back
+			}
 		}
 		return s.audit(ctx, tx, latchkey.AuditPasskeyRemoved, latchkey.OutcomeSuccess, "passkey "+id, p.User.ID, p.SessionID, m)
 	})

@@ -748,3 +748,41 @@ func TestPasskeyAsSecondFactor(t *testing.T) {
 		t.Errorf("failures: %v", r)
 	}
 }
+
+// A user whose role requires a second factor keeps at least one: the last
+// passkey goes only once an authenticator app is there.
+func TestPasskeyLastFactorOfRequiredRole(t *testing.T) {
+	f := newFixture(t, func(c *auth.Config) {
+		c.Passkeys = auth.PasskeyConfig{RPID: rpID, Origins: []string{rpOrigin}}
+		c.MFA.RequiredRoles = []string{latchkey.RoleAdmin}
+	})
+	admin, sess := f.user(t, "root@example.com", latchkey.RoleAdmin)
+	p := principal(admin, sess)
+	one := mustRegister(t, f, newSoftKey(vwa.AuthenticatorOptions{}), p)
+	f.clock.Advance(time.Second)
+	two := mustRegister(t, f, newSoftKey(vwa.AuthenticatorOptions{}), p)
+	if err := f.svc.RemovePasskey(t.Context(), p, one.ID, auth.Meta{}); err != nil {
+		t.Fatalf("removing one of two: %v", err)
+	}
+	wantCode(t, "removing the last", f.svc.RemovePasskey(t.Context(), p, two.ID, auth.Meta{}), latchkey.EConflict)
+	if list, _ := f.svc.ListPasskeys(t.Context(), admin.ID); len(list) != 1 {
+		t.Fatalf("the refused removal removed it: %v", list)
+	}
+	// With an authenticator app, the last passkey may go.
+	e, err := f.svc.EnrollTOTP(t.Context(), p, "phone", auth.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.ConfirmTOTP(t.Context(), p, e.Factor.ID, codeAt(t, e.Secret.Base32(), f.clock.Now()), auth.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.RemovePasskey(t.Context(), p, two.ID, auth.Meta{}); err != nil {
+		t.Fatalf("the last passkey beside an app: %v", err)
+	}
+	// A role that needs no second factor removes its last passkey freely.
+	u, usess := f.user(t, "plain@example.com")
+	pk := mustRegister(t, f, newSoftKey(vwa.AuthenticatorOptions{}), principal(u, usess))
+	if err := f.svc.RemovePasskey(t.Context(), principal(u, usess), pk.ID, auth.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+}

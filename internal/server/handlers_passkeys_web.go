@@ -71,7 +71,11 @@ func (s *Server) handleAddPasskeyForm() handler {
 
 func (s *Server) handleRemovePasskeyForm() handler {
 	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
-		if err := s.auth.RemovePasskey(r.Context(), p, r.PathValue("id"), s.meta(r)); err != nil {
+		err := s.auth.RemovePasskey(r.Context(), p, r.PathValue("id"), s.meta(r))
+		if latchkey.IsCode(err, latchkey.EConflict) {
+			return s.renderAccount(w, r, p, http.StatusConflict, func(v *web.AccountView) { v.PasskeyError = latchkey.ErrorMessage(err) })
+		}
+		if err != nil {
 			return err
 		}
 		s.seeOther(w, r, "/account?done=passkey-removed")
