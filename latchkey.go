@@ -205,8 +205,21 @@ const (
 	// was followed: the change is void and every session ended.
 	AuditEmailChangeCancelled = "email.change_cancelled"
 	AuditEmailSignIn          = "email.sign_in"
-	OutcomeSuccess            = "success"
-	OutcomeFailure            = "failure"
+	// Passkeys. None records a credential ID (it names the authenticator);
+	// the reason names latchkey's id of the passkey.
+	AuditPasskeyRegistered = "passkey.registered"
+	AuditPasskeyRenamed    = "passkey.renamed"
+	AuditPasskeyRemoved    = "passkey.removed"
+	AuditPasskeySignIn     = "passkey.sign_in"
+	// AuditPasskeyFlagsChanged: a sign-in reported other backup flags
+	// than the ones recorded (a synced passkey was backed up, or flags
+	// were recorded for the first time); they were updated.
+	AuditPasskeyFlagsChanged = "passkey.flags_changed"
+	// AuditPasskeyCloneSuspected: a sign-in's signature counter did not
+	// move forward, as when a copy of the authenticator is used; refused.
+	AuditPasskeyCloneSuspected = "passkey.clone_suspected"
+	OutcomeSuccess             = "success"
+	OutcomeFailure             = "failure"
 )
 
 // AuditEvent records one authentication event. It never holds a secret.

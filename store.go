@@ -31,7 +31,8 @@ type UserStore interface {
 	// number of concurrent calls with the same oldHash at most one succeeds.
 	SetPasswordHash(ctx context.Context, id, oldHash, newHash string, at time.Time) error
 	// DeleteUser removes the user with every session, refresh token, API key,
-	// identity, one-time code, email token and second factor of theirs.
+	// identity, one-time code, email token, second factor and passkey of
+	// theirs.
 	DeleteUser(ctx context.Context, id string) error
 	// ListUsers returns users newest first, and the cursor of the next page
 	// ("" when there is none).
@@ -170,6 +171,41 @@ type OutboxStore interface {
 	OutboxStats(ctx context.Context, now time.Time) (OutboxStats, error)
 }
 
+// PasskeyStore keeps users' WebAuthn credentials and the challenges of
+// the ceremonies in flight. Business rules (how many per user, which
+// flags count) are the caller's; the store keeps credential IDs unique
+// and spends a challenge, and moves a counter forward, atomically.
+type PasskeyStore interface {
+	// CreatePasskey stores a new credential: EConflict if its credential
+	// ID is registered already (to anyone), ENotFound for an unknown user.
+	CreatePasskey(ctx context.Context, p *Passkey) error
+	// PasskeyByCredentialID finds a credential by the authenticator's id.
+	PasskeyByCredentialID(ctx context.Context, credentialID []byte) (*Passkey, error)
+	// ListPasskeys returns the user's passkeys, newest first.
+	ListPasskeys(ctx context.Context, userID string) ([]Passkey, error)
+	// RenamePasskey sets the name of the user's passkey id (ENotFound if
+	// the user has no such passkey).
+	RenamePasskey(ctx context.Context, userID, id, name string) error
+	// DeletePasskey removes the user's passkey id (ENotFound if the user
+	// has no such passkey).
+	DeletePasskey(ctx context.Context, userID, id string) error
+	// UsePasskey records a sign-in: it writes u's counter, flags and time
+	// only if the counter moves forward (u.SignCount is greater than the
+	// stored one) or both are zero, in one atomic step, so that of
+	// concurrent uses with the same counter at most one succeeds.
+	// EConflict when the counter did not move forward, ENotFound for an
+	// unknown passkey.
+	UsePasskey(ctx context.Context, id string, u PasskeyUse) error
+	// CreatePasskeyChallenge stores a ceremony's challenge (by its hash,
+	// which must be new).
+	CreatePasskeyChallenge(ctx context.Context, c *PasskeyChallenge) error
+	// ConsumePasskeyChallenge deletes the challenge of purpose whose hash
+	// is hash and returns it, atomically: under any number of concurrent
+	// calls exactly one gets it. ENotFound for an unknown, spent or
+	// expired (at now) challenge.
+	ConsumePasskeyChallenge(ctx context.Context, purpose string, hash []byte, now time.Time) (*PasskeyChallenge, error)
+}
+
 // SigningKeyStore keeps JWT signing keys.
 type SigningKeyStore interface {
 	CreateSigningKey(ctx context.Context, k *SigningKey) error
@@ -204,8 +240,9 @@ type AuditCount struct {
 // Janitor removes what has outlived its use.
 type Janitor interface {
 	// DeleteExpired removes sessions, refresh tokens, one-time codes, email
-	// tokens and MFA challenges that expired (or were revoked or consumed)
-	// before the cut-off, TOTP enrollments that lapsed unconfirmed before it, and audit events older than auditBefore. It returns the
+	// tokens, MFA challenges and passkey challenges that expired (or were
+	// revoked or consumed) before the cut-off, TOTP enrollments that lapsed
+	// unconfirmed before it, and audit events older than auditBefore. It returns the
 	// number of rows removed.
 	DeleteExpired(ctx context.Context, before, auditBefore time.Time) (int64, error)
 	// DeleteOldMail removes the mails of the outbox that were sent or given
@@ -224,6 +261,7 @@ type Tx interface {
 	EmailTokenStore
 	OutboxStore
 	MFAStore
+	PasskeyStore
 	SigningKeyStore
 	AuditStore
 }

@@ -215,11 +215,15 @@ func passwordPolicy(cfg *config.Config) password.Policy {
 }
 
 func authConfig(cfg *config.Config) auth.Config {
+	// Checked with the rest of the configuration (and after the listener
+	// settled a defaulted issuer's port): an error here cannot happen.
+	rpID, origins, _ := cfg.WebAuthn()
 	return auth.Config{
 		AccessTokenTTL: cfg.AccessTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL,
 		SessionIdleTimeout: cfg.SessionIdleTimeout, RefreshReuseGrace: cfg.RefreshReuseGrace,
-		Email: auth.EmailConfig{Verification: cfg.EmailVerification, SignIn: cfg.EmailSignIn, PublicURL: cfg.PublicURL},
-		MFA:   auth.MFAConfig{Issuer: cfg.MFAIssuer, RequiredRoles: cfg.MFARequiredRoles},
+		Email:    auth.EmailConfig{Verification: cfg.EmailVerification, SignIn: cfg.EmailSignIn, PublicURL: cfg.PublicURL},
+		MFA:      auth.MFAConfig{Issuer: cfg.MFAIssuer, RequiredRoles: cfg.MFARequiredRoles},
+		Passkeys: auth.PasskeyConfig{RPID: rpID, RPName: rpID, Origins: origins},
 	}
 }
 

@@ -99,6 +99,11 @@ func serve(ctx context.Context, args []string, env Env) error {
 		}
 	}()
 	mailer.log(cfg, logger)
+	if rpID, origins, _ := cfg.WebAuthn(); rpID != "" {
+		logger.Info("passkeys on", "rp_id", rpID, "origins", origins)
+	} else {
+		logger.Info("passkeys off: they need --issuer or --public-url on a domain over https (or localhost), or --webauthn-rp-id")
+	}
 	logger.Info("latchkey started", "url", cfg.Issuer, "database", redactedDatabase(cfg))
 	fmt.Fprintf(env.Stdout, "latchkey listening on %s\n", listenURL(cfg, ln.Addr().String()))
 

@@ -13,4 +13,6 @@ var AuditTypes = []string{
 	latchkey.AuditKeysRotated, latchkey.AuditRateLimited,
 	latchkey.AuditEmailVerificationSent, latchkey.AuditEmailVerified, latchkey.AuditPasswordResetAsked, latchkey.AuditPasswordReset,
 	latchkey.AuditEmailChangeRequested, latchkey.AuditEmailChanged, latchkey.AuditEmailChangeCancelled, latchkey.AuditEmailSignIn,
+	latchkey.AuditPasskeyRegistered, latchkey.AuditPasskeyRenamed, latchkey.AuditPasskeyRemoved, latchkey.AuditPasskeySignIn,
+	latchkey.AuditPasskeyFlagsChanged, latchkey.AuditPasskeyCloneSuspected,
 }

@@ -78,6 +78,15 @@ func (s *Service) newChallenge(ctx context.Context, tx latchkey.Tx, u *latchkey.
 	if left > 0 {
 		factors = append(factors, FactorRecoveryCode)
 	}
+	if s.PasskeysEnabled() {
+		passkeys, err := tx.ListPasskeys(ctx, u.ID)
+		if err != nil {
+			return nil, err
+		}
+		if len(passkeys) > 0 {
+			factors = append(factors, FactorPasskey) // BeginMFAPasskey
+		}
+	}
 	return &MFAChallenge{Token: latchkey.Secret(token), ExpiresAt: c.ExpiresAt, Factors: factors}, nil
 }
 

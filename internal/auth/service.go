@@ -28,6 +28,8 @@ type Config struct {
 	Email EmailConfig
 	// MFA shapes second factors.
 	MFA MFAConfig
+	// Passkeys is the WebAuthn relying party (RPID "": passkeys off).
+	Passkeys PasskeyConfig
 }
 
 // Store is the storage the use cases need: accounts, sessions, refresh
@@ -42,6 +44,7 @@ type Store interface {
 	latchkey.IdentityStore
 	latchkey.OneTimeCodeStore
 	latchkey.MFAStore
+	latchkey.PasskeyStore
 	latchkey.AuditStore
 	InTx(ctx context.Context, fn func(tx latchkey.Tx) error) error
 }
@@ -79,6 +82,7 @@ type Service struct {
 	mfa         MFAConfig
 	sealer      *crypt.Sealer
 	recoveryKey []byte
+	passkeys    *relyingParty // nil: passkeys are off
 }
 
 // Hasher is the password hashing the use cases need; *password.Hasher is
@@ -186,12 +190,18 @@ func New(cfg Config, d Deps) *Service {
 	if d.RecoveryKey == nil {
 		d.RecoveryKey = randomKey()
 	}
-	return &Service{store: d.Store, hasher: d.Hasher, policy: d.Policy, issuer: d.Issuer, verifier: d.Verifier,
+	s := &Service{store: d.Store, hasher: d.Hasher, policy: d.Policy, issuer: d.Issuer, verifier: d.Verifier,
 		cfg: cfg, now: d.Clock, log: d.Logger, events: d.Events, keys: d.APIKeys,
 		tokenCache: token.NewCache(d.Verifier, d.Clock, 0), sessions: d.Sessions,
 		email: cfg.Email, emailHash: emailHasher{key: d.EmailKey}, mail: d.Mail, nudge: d.MailQueued,
 		bgRun: d.Background, bgSlots: make(chan struct{}, maxBackground),
 		mfa: cfg.MFA, sealer: d.Sealer, recoveryKey: d.RecoveryKey}
+	var err error
+	if s.passkeys, err = newRelyingParty(cfg.Passkeys); err != nil {
+		// internal/config checks the same settings before anything starts.
+		panic("auth: the passkey relying party: " + err.Error())
+	}
+	return s
 }
 
 // Config returns the lifetimes the service runs with.

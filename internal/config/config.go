@@ -85,6 +85,9 @@ type Config struct {
 	// host).
 	MFARequiredRoles []string
 	MFAIssuer        string
+	// Passkeys: the WebAuthn relying party (see WebAuthn).
+	WebAuthnRPID    string
+	WebAuthnOrigins []string
 }
 
 // The values of --email-verification.
@@ -209,6 +212,9 @@ var settings = []setting{
 	// Second factors.
 	{"mfa-required-roles", "comma-separated roles that act only from a session that proved a second factor (their holders must enroll one)", "", list(func(c *Config) *[]string { return &c.MFARequiredRoles })},
 	{"mfa-issuer", "the name authenticator apps show for latchkey's codes (default: the host of --public-url)", "", str(func(c *Config) *string { return &c.MFAIssuer })},
+	// Passkeys.
+	{"webauthn-rp-id", "the domain passkeys are bound to (default: the host of --public-url; off turns passkeys off); never taken from a request", "", str(func(c *Config) *string { return &c.WebAuthnRPID })},
+	{"webauthn-origins", "comma-separated origins besides those of --issuer and --public-url where browsers may use passkeys (on the RP ID's domain)", "", list(func(c *Config) *[]string { return &c.WebAuthnOrigins })},
 }
 
 // EnvName returns the environment variable for a flag name.
@@ -590,6 +596,12 @@ func (c *Config) problems() []problem {
 	}
 	if a, err := netmail.ParseAddress(c.MailFrom); err != nil || !strings.Contains(a.Address, "@") {
 		bad("mail-from", "%q is not a mail address (e.g. no-reply@example.com or \"Example <no-reply@example.com>\")", c.MailFrom)
+	}
+	if _, _, err := c.WebAuthn(); err != nil {
+		var p problem
+		if errors.As(err, &p) {
+			errs = append(errs, p)
+		}
 	}
 	return errs
 }

@@ -27,30 +27,35 @@ type Rules struct {
 	// account, and changes to a user's factors.
 	MFAVerifyIP, MFAVerifyAccount Rule
 	MFAChangeAccount              Rule
+	// Passkeys: ceremonies per client (sign-in needs no account), and
+	// registrations begun per user.
+	PasskeyIP, PasskeyRegisterAccount Rule
 }
 
 // Defaults returns the rules latchkey uses unless configured otherwise.
 func Defaults() Rules {
 	return Rules{
-		LoginIP:               Rule{"login-ip", 30, 10 * time.Minute},
-		LoginAccount:          Rule{"login-account", 10, time.Minute},
-		SignupIP:              Rule{"signup-ip", 10, time.Hour},
-		RefreshIP:             Rule{"refresh-ip", 120, time.Minute},
-		PasswordChangeIP:      Rule{"password-change-ip", 10, 15 * time.Minute},
-		PasswordChangeAccount: Rule{"password-change-account", 5, 15 * time.Minute},
-		OAuthCallbackIP:       Rule{"oauth-callback-ip", 30, 5 * time.Minute},
-		CodeExchangeIP:        Rule{"code-exchange-ip", 30, 5 * time.Minute},
-		APIKeyFailurePrefix:   Rule{"apikey-failure-prefix", 10, time.Minute},
-		APIKeyFailureIP:       Rule{"apikey-failure-ip", 30, 5 * time.Minute},
-		APIKeyCreateAccount:   Rule{"apikey-create-account", 20, time.Hour},
-		APIKeyRequestsKey:     Rule{"apikey-requests-key", 3000, time.Minute},
-		EmailSendIP:           Rule{"email-send-ip", 10, 10 * time.Minute},
-		EmailSendAccount:      Rule{"email-send-account", 1, time.Minute},
-		EmailConfirmIP:        Rule{"email-confirm-ip", 30, 10 * time.Minute},
-		EmailChangeAccount:    Rule{"email-change-account", 5, time.Hour},
-		MFAVerifyIP:           Rule{"mfa-verify-ip", 30, 10 * time.Minute},
-		MFAVerifyAccount:      Rule{"mfa-verify-account", 10, time.Minute},
-		MFAChangeAccount:      Rule{"mfa-change-account", 10, 15 * time.Minute},
+		LoginIP:                Rule{"login-ip", 30, 10 * time.Minute},
+		LoginAccount:           Rule{"login-account", 10, time.Minute},
+		SignupIP:               Rule{"signup-ip", 10, time.Hour},
+		RefreshIP:              Rule{"refresh-ip", 120, time.Minute},
+		PasswordChangeIP:       Rule{"password-change-ip", 10, 15 * time.Minute},
+		PasswordChangeAccount:  Rule{"password-change-account", 5, 15 * time.Minute},
+		OAuthCallbackIP:        Rule{"oauth-callback-ip", 30, 5 * time.Minute},
+		CodeExchangeIP:         Rule{"code-exchange-ip", 30, 5 * time.Minute},
+		APIKeyFailurePrefix:    Rule{"apikey-failure-prefix", 10, time.Minute},
+		APIKeyFailureIP:        Rule{"apikey-failure-ip", 30, 5 * time.Minute},
+		APIKeyCreateAccount:    Rule{"apikey-create-account", 20, time.Hour},
+		APIKeyRequestsKey:      Rule{"apikey-requests-key", 3000, time.Minute},
+		EmailSendIP:            Rule{"email-send-ip", 10, 10 * time.Minute},
+		EmailSendAccount:       Rule{"email-send-account", 1, time.Minute},
+		EmailConfirmIP:         Rule{"email-confirm-ip", 30, 10 * time.Minute},
+		EmailChangeAccount:     Rule{"email-change-account", 5, time.Hour},
+		MFAVerifyIP:            Rule{"mfa-verify-ip", 30, 10 * time.Minute},
+		MFAVerifyAccount:       Rule{"mfa-verify-account", 10, time.Minute},
+		MFAChangeAccount:       Rule{"mfa-change-account", 10, 15 * time.Minute},
+		PasskeyIP:              Rule{"passkey-ip", 60, 10 * time.Minute},
+		PasskeyRegisterAccount: Rule{"passkey-register-account", 10, time.Hour},
 	}
 }
 
@@ -73,5 +78,6 @@ func (r *Rules) fields() []*Rule {
 		&r.APIKeyCreateAccount, &r.APIKeyRequestsKey,
 		&r.EmailSendIP, &r.EmailSendAccount, &r.EmailConfirmIP, &r.EmailChangeAccount,
 		&r.MFAVerifyIP, &r.MFAVerifyAccount, &r.MFAChangeAccount,
+		&r.PasskeyIP, &r.PasskeyRegisterAccount,
 	}
 }

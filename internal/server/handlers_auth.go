@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"math"
 	"net/http"
 	"time"
@@ -187,11 +188,13 @@ func (s *Server) handleLogout() handler {
 
 type reauthenticateRequest struct {
 	Password string `json:"password"`
+	// Passkey is an assertion for POST /v1/auth/reauthenticate/passkey/begin.
+	Passkey json.RawMessage `json:"passkey"`
 }
 
 func (r reauthenticateRequest) Validate() error {
-	if r.Password == "" {
-		return latchkey.Errorf(latchkey.EInvalidRequest, "password is required.")
+	if (r.Password == "") == (len(r.Passkey) == 0) {
+		return latchkey.Errorf(latchkey.EInvalidRequest, "Send password, or a passkey assertion as passkey (one of them).")
 	}
 	return nil
 }
@@ -204,7 +207,12 @@ func (s *Server) handleReauthenticate() handler {
 		if err != nil {
 			return err
 		}
-		if err := s.auth.Reauthenticate(r.Context(), p, req.Password, s.meta(r)); err != nil {
+		if len(req.Passkey) > 0 {
+			err = s.auth.ReauthenticateWithPasskey(r.Context(), p, req.Passkey, s.meta(r))
+		} else {
+			err = s.auth.Reauthenticate(r.Context(), p, req.Password, s.meta(r))
+		}
+		if err != nil {
 			return err
 		}
 		w.WriteHeader(http.StatusNoContent)

@@ -67,7 +67,7 @@ func (s *Server) handleLoginMFAPage() handler {
 			s.seeOther(w, r, loginWithReturn(returnTo))
 			return nil
 		}
-		return s.pages.LoginMFA(w, http.StatusOK, web.LoginMFAView{ReturnTo: returnTo, Recovery: true})
+		return s.pages.LoginMFA(w, http.StatusOK, web.LoginMFAView{ReturnTo: returnTo, Recovery: true, Passkeys: s.auth.PasskeysEnabled()})
 	}
 }
 
@@ -106,7 +106,7 @@ func (s *Server) handleLoginMFAForm() handler {
 		switch code := latchkey.ErrorCode(err); {
 		case err == nil:
 		case code == latchkey.EInvalidMFACode || code == latchkey.EInvalidRequest:
-			return s.pages.LoginMFA(w, problemStatus[code], web.LoginMFAView{ReturnTo: returnTo, Recovery: true,
+			return s.pages.LoginMFA(w, problemStatus[code], web.LoginMFAView{ReturnTo: returnTo, Recovery: true, Passkeys: s.auth.PasskeysEnabled(),
 				Error: latchkey.ErrorMessage(err)})
 		case code == latchkey.EInvalidGrant:
 			s.clearMFACookie(w)

@@ -40,6 +40,10 @@ func emailChangeUser(r ratelimit.Rules) ratelimit.Rule {
 func mfaVerifyIP(r ratelimit.Rules) ratelimit.Rule      { return r.MFAVerifyIP }
 func mfaVerifyAccount(r ratelimit.Rules) ratelimit.Rule { return r.MFAVerifyAccount }
 func mfaChangeUser(r ratelimit.Rules) ratelimit.Rule    { return r.MFAChangeAccount }
+func passkeyIP(r ratelimit.Rules) ratelimit.Rule        { return r.PasskeyIP }
+func passkeyRegisterUser(r ratelimit.Rules) ratelimit.Rule {
+	return r.PasskeyRegisterAccount
+}
 
 // The policies most routes share.
 var (
@@ -104,6 +108,8 @@ func (s *Server) routes(mux router) {
 	route("POST /v1/auth/refresh", public.with(ip(refreshIP)), s.handleRefresh())
 	route("POST /v1/auth/logout", sessionOnly, s.handleLogout())
 	route("POST /v1/auth/reauthenticate", sessionOnly.with(ip(passwordChangeIP), user(passwordChangeUser)), s.handleReauthenticate())
+	route("POST /v1/auth/reauthenticate/passkey/begin", sessionOnly.with(ip(passwordChangeIP), user(passwordChangeUser)),
+		s.handleBeginPasskeyReauthentication())
 
 	// Mailed links and codes: verification, password reset, sign-in by
 	// mail, and the "this wasn't me" of an email change.
@@ -114,6 +120,18 @@ func (s *Server) routes(mux router) {
 	route("POST /v1/auth/email/start", mailSend, s.handleStartEmailSignIn())
 	route("POST /v1/auth/email/verify", mailProof, s.handleVerifyEmailSignIn())
 	route("POST /v1/auth/email-change/cancel", mailProof, s.handleCancelEmailChange())
+
+	// Passkeys: username-less sign-in, and the caller's passkeys. Adding
+	// or removing one changes how the account signs in.
+	route("POST /v1/auth/passkey/begin", public.with(ip(passkeyIP)), s.handleBeginPasskeySignIn())
+	route("POST /v1/auth/passkey/finish", public.with(ip(passkeyIP)), s.handleFinishPasskeySignIn())
+	route("POST /v1/auth/mfa/passkey/begin", public.with(ip(passkeyIP)), s.handleBeginMFAPasskey())
+	route("POST /v1/auth/mfa/passkey/finish", policy{Public: true, Backoff: true}.with(mfaProof...), s.handleFinishMFAPasskey())
+	route("POST /v1/me/passkeys/begin", sensitive.with(user(passkeyRegisterUser)), s.handleBeginPasskeyRegistration())
+	route("POST /v1/me/passkeys/finish", sensitive, s.handleFinishPasskeyRegistration())
+	route("GET /v1/me/passkeys", sessionOnly, s.handleListPasskeys())
+	route("PATCH /v1/me/passkeys/{id}", sessionOnly, s.handleRenamePasskey())
+	route("DELETE /v1/me/passkeys/{id}", sensitive, s.handleRemovePasskey())
 
 	// The caller.
 	route("GET /v1/me", anyCredential, s.handleMe())
@@ -200,7 +218,15 @@ func (s *Server) routes(mux router) {
 	route("POST /account/api-keys/{id}/revoke", hostedPage, s.handleRevokeKeyForm())
 	route("POST /account/identities/{provider}/link", sensitivePage, s.handleLinkIdentityForm())
 	route("POST /account/identities/{id}/unlink", sensitivePage, s.handleUnlinkIdentityForm())
+	route("POST /login/passkey", policy{Public: true, Page: true, CSRF: true}.with(ip(passkeyIP)), s.handlePasskeyLoginForm())
+	// The second step's script reads its options here: the mfa_token is in an HttpOnly cookie.
+	route("POST /login/mfa/passkey/begin", policy{Public: true, CSRF: true}.with(ip(passkeyIP)), s.handleLoginMFAPasskeyBegin())
+	route("POST /login/mfa/passkey", policy{Public: true, Page: true, CSRF: true, Backoff: true}.with(mfaProof...), s.handleLoginMFAPasskeyForm())
+	route("POST /account/passkeys", sensitivePage, s.handleAddPasskeyForm())
+	route("POST /account/passkeys/{id}/remove", sensitivePage, s.handleRemovePasskeyForm())
+	route("POST /account/reauthenticate/passkey", hostedPage.with(ip(passwordChangeIP), user(passwordChangeUser)), s.handlePasskeyReauthenticateForm())
 	route("GET "+web.StylesheetPath, public, plain(web.Static()))
+	route("GET "+web.PasskeyScriptPath, public, plain(web.Static()))
 
 	// The admin console (handlers_console*.go): the admin API's users,
 	// audit log and signing keys as pages. Each action on a user is one

@@ -20,6 +20,8 @@ type LoginMFAView struct {
 	Error    string
 	// Recovery: the account has recovery codes left.
 	Recovery bool
+	// Passkeys offers "Use a passkey" (passkeys are on).
+	Passkeys bool
 }
 
 // MFASectionView is the account page's two-step sign-in section.
@@ -68,6 +70,9 @@ type RecoveryCodesView struct {
 
 // LoginMFA renders the second step of a sign-in.
 func (p *Pages) LoginMFA(w http.ResponseWriter, status int, v LoginMFAView) error {
+	if v.Passkeys {
+		return p.renderCSP(w, status, "login_mfa", v, withPasskeyScript(ContentSecurityPolicy))
+	}
 	return p.render(w, status, "login_mfa", v)
 }
 

@@ -1,6 +1,8 @@
 // Package web renders latchkey's hosted pages: sign-in and the account
-// page. Pages are server-rendered with html/template and carry no
-// JavaScript at all, so their Content-Security-Policy allows none.
+// page. Pages are server-rendered with html/template and work without
+// JavaScript; their Content-Security-Policy allows no script, except, when
+// passkeys are on, the one small script of the passkey buttons, served
+// from latchkey's own origin (script-src 'self', never inline).
 package web
 
 import (
@@ -25,6 +27,9 @@ var staticFS embed.FS
 // StylesheetPath is where the pages' one stylesheet is served.
 const StylesheetPath = "/static/latchkey.css"
 
+// PasskeyScriptPath is where the passkey buttons' script is served.
+const PasskeyScriptPath = "/static/passkeys.js"
+
 // ContentSecurityPolicy of every page: no script of any kind, styles only
 // from latchkey itself, forms only to latchkey, never framed.
 const ContentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -35,12 +40,13 @@ type Pages struct {
 }
 
 var funcs = template.FuncMap{
-	"stylesheet": func() string { return StylesheetPath },
-	"when":       func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") },
-	"iso":        func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-	"day":        func(t time.Time) string { return t.UTC().Format("Mon 2 Jan") },
-	"hour":       func(t time.Time) string { return t.UTC().Format("Mon 2 Jan 15:04 UTC") },
-	"local":      func(t time.Time) string { return t.UTC().Format("2006-01-02T15:04") },
+	"stylesheet":    func() string { return StylesheetPath },
+	"passkeyScript": func() string { return PasskeyScriptPath },
+	"when":          func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") },
+	"iso":           func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"day":           func(t time.Time) string { return t.UTC().Format("Mon 2 Jan") },
+	"hour":          func(t time.Time) string { return t.UTC().Format("Mon 2 Jan 15:04 UTC") },
+	"local":         func(t time.Time) string { return t.UTC().Format("2006-01-02T15:04") },
 }
 
 // NewPages parses the embedded templates.
@@ -126,15 +132,30 @@ func (p *Pages) renderCSP(w http.ResponseWriter, status int, name string, view a
 	return err
 }
 
+// withPasskeyScript is csp for a page that offers passkeys: its one
+// script, from latchkey's origin, may run and call latchkey's own API
+// (the ceremonies' begin); nothing else changes.
+func withPasskeyScript(csp string) string {
+	return strings.Replace(csp, "default-src 'none';", "default-src 'none'; script-src 'self'; connect-src 'self';", 1)
+}
+
 // Login renders the sign-in page.
 func (p *Pages) Login(w http.ResponseWriter, status int, v LoginView) error {
-	return p.render(w, status, "login", v)
+	csp := ContentSecurityPolicy
+	if v.Passkeys {
+		csp = withPasskeyScript(csp)
+	}
+	return p.renderCSP(w, status, "login", v, csp)
 }
 
 // Account renders the account page. Its forms may also lead to the
 // providers of v.LinkOrigins (the "Link" buttons).
 func (p *Pages) Account(w http.ResponseWriter, status int, v AccountView) error {
-	return p.renderCSP(w, status, "account", v, formTargetsCSP(v.LinkOrigins))
+	csp := formTargetsCSP(v.LinkOrigins)
+	if v.PasskeysOn {
+		csp = withPasskeyScript(csp)
+	}
+	return p.renderCSP(w, status, "account", v, csp)
 }
 
 // EmailAction renders the page a mailed link opens: GET (and HEAD, which

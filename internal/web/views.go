@@ -13,6 +13,8 @@ type LoginView struct {
 	Providers []ProviderView
 	// EmailSignIn offers a sign-in link by mail (--email-sign-in).
 	EmailSignIn bool
+	// Passkeys offers "Sign in with a passkey" (to browsers that can).
+	Passkeys bool
 }
 
 // ProviderView is one social-login button.
@@ -93,6 +95,19 @@ type AccountView struct {
 	EmailError  string // the change-email form's refusal
 	// MFA is the two-step sign-in section (account_mfa.html).
 	MFA MFASectionView
+	// PasskeysOn shows the passkeys card; Passkeys are the user's.
+	PasskeysOn   bool
+	Passkeys     []PasskeyView
+	PasskeyError string
+}
+
+// PasskeyView is one of the user's passkeys.
+type PasskeyView struct {
+	ID       string
+	Name     string
+	Synced   bool // backup eligible: a synced passkey, not bound to one device
+	Created  time.Time
+	LastUsed time.Time // zero: never
 }
 
 // SessionView is one of the user's sessions.
@@ -149,6 +164,8 @@ var Notices = map[string]string{
 	"identity-already-linked": "That provider account was already linked to yours.",
 	"identity-unlinked":       "The sign-in provider was unlinked.",
 	"email-change":            "Check the new address's inbox for a link to confirm it. Your old address was told too.",
+	"passkey-added":           "The passkey was added: you can sign in with it, without your password.",
+	"passkey-removed":         "The passkey was removed.",
 	"mfa-added":               "The authenticator app was added: signing in asks for its code.",
 	"mfa-removed":             "The authenticator app was removed.",
 	"mfa-off":                 "The last authenticator app was removed: two-step sign-in is off, and your recovery codes no longer work.",

@@ -154,6 +154,7 @@ func (d *DB) DeleteExpired(ctx context.Context, before, auditBefore time.Time) (
 		{`DELETE FROM sessions WHERE expires_at < $1 OR revoked_at < $1`, []any{before}},
 		{`DELETE FROM one_time_codes WHERE expires_at < $1`, []any{before}},
 		{`DELETE FROM email_tokens WHERE expires_at < $1 OR consumed_at < $1`, []any{before}},
+		{`DELETE FROM passkey_challenges WHERE expires_at < $1`, []any{before}},
 		{`DELETE FROM mfa_challenges WHERE expires_at < $1 OR consumed_at < $1`, []any{before}},
 		{`DELETE FROM totp_factors WHERE expires_at < $1`, []any{before}}, // lapsed enrollments (confirmed: NULL)
 		{`DELETE FROM audit_events WHERE occurred_at < $1`, []any{auditBefore}},

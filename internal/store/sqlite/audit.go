@@ -55,6 +55,7 @@ func (d *DB) DeleteExpired(ctx context.Context, before, auditBefore time.Time) (
 		{`DELETE FROM sessions WHERE expires_at < ? OR revoked_at < ?`, []any{b, b}},
 		{`DELETE FROM one_time_codes WHERE expires_at < ?`, []any{b}},
 		{`DELETE FROM email_tokens WHERE expires_at < ? OR consumed_at < ?`, []any{b, b}},
+		{`DELETE FROM passkey_challenges WHERE expires_at < ?`, []any{b}},
 		{`DELETE FROM mfa_challenges WHERE expires_at < ? OR consumed_at < ?`, []any{b, b}},
 		{`DELETE FROM totp_factors WHERE expires_at < ?`, []any{b}}, // lapsed enrollments (confirmed: NULL)
 		{`DELETE FROM audit_events WHERE occurred_at < ?`, []any{ab}},

@@ -80,6 +80,7 @@ func Run(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		{"NewRecordsNeedIDs", testNewRecordsNeedIDs},
 		{"Closed", testClosed},
 	}
+	tests = append(tests, passkeyTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
