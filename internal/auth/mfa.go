@@ -119,6 +119,21 @@ func (s *Service) HasMFA(ctx context.Context, userID string) (bool, error) {
 	return hasActiveFactor(ctx, s.store, userID)
 }
 
+// HasSecondFactor reports whether the user can reach aal2 at all: an
+// active authenticator app, or a passkey (which proves two factors on its
+// own when passkeys are on). Unlike HasMFA it does not mean a password
+// sign-in asks for a second step: that is the authenticator app's switch.
+func (s *Service) HasSecondFactor(ctx context.Context, userID string) (bool, error) {
+	if has, err := s.HasMFA(ctx, userID); has || err != nil {
+		return has, err
+	}
+	if !s.PasskeysEnabled() {
+		return false, nil
+	}
+	passkeys, err := s.store.ListPasskeys(ctx, userID)
+	return len(passkeys) > 0, err
+}
+
 func hasActiveFactor(ctx context.Context, st latchkey.MFAStore, userID string) (bool, error) {
 	all, err := st.ListTOTPFactors(ctx, userID)
 	if err != nil {

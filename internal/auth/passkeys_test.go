@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -784,5 +785,31 @@ func TestPasskeyLastFactorOfRequiredRole(t *testing.T) {
 	pk := mustRegister(t, f, newSoftKey(vwa.AuthenticatorOptions{}), principal(u, usess))
 	if err := f.svc.RemovePasskey(t.Context(), principal(u, usess), pk.ID, auth.Meta{}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A passkey is a way to reach aal2 (HasSecondFactor), but it does not turn
+// on the second step of a password sign-in (HasMFA): that is the
+// authenticator app's switch, as docs/mfa.md says.
+func TestPasskeyIsASecondFactorButNotTheSecondStep(t *testing.T) {
+	f := passkeyFixture(t)
+	u, sess := f.user(t, "pk2@example.com")
+	has := func(fn func(context.Context, string) (bool, error)) bool {
+		t.Helper()
+		ok, err := fn(t.Context(), u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if has(f.svc.HasSecondFactor) || has(f.svc.HasMFA) {
+		t.Fatal("a user with nothing has a second factor")
+	}
+	mustRegister(t, f, newSoftKey(vwa.AuthenticatorOptions{}), principal(u, sess))
+	if !has(f.svc.HasSecondFactor) {
+		t.Fatal("a passkey is not counted as a way to aal2")
+	}
+	if has(f.svc.HasMFA) {
+		t.Fatal("a passkey alone turned on the password sign-in's second step")
 	}
 }

@@ -246,17 +246,17 @@ func (s *Server) assurance(r *http.Request, pol *policy, p *auth.Principal) erro
 	if !(pol.Role != "" && s.auth.MFARequiredForRole(pol.Role)) && !(pol.Assured && s.auth.MFARequiredFor(p.User)) {
 		return nil
 	}
-	has, err := s.auth.HasMFA(r.Context(), p.User.ID)
+	has, err := s.auth.HasSecondFactor(r.Context(), p.User.ID)
 	if err != nil {
 		return err
 	}
 	s.log.InfoContext(r.Context(), "forbidden", "user_id", p.User.ID, "missing", "aal2", "route", r.Pattern)
 	if !has {
 		return latchkey.Errorf(latchkey.EMFARequired,
-			"Your role needs two-step sign-in: add an authenticator app (POST /v1/me/mfa/totp), then sign in with it.")
+			"Your role needs two-step sign-in: add an authenticator app (POST /v1/me/mfa/totp) or a passkey, then sign in with it.")
 	}
 	return latchkey.Errorf(latchkey.EInsufficientAuthentication,
-		"Your role needs a session that proved your second factor: verify a code (POST /v1/auth/mfa/verify) and try again.")
+		"Your role needs a session that proved your second factor: verify a code (POST /v1/auth/mfa/verify) or re-authenticate with a passkey, and try again.")
 }
 
 // reauthFloor is how recent a re-authentication must be when
