@@ -13,4 +13,6 @@ var AuditTypes = []string{
 	latchkey.AuditKeysRotated, latchkey.AuditRateLimited,
 	latchkey.AuditEmailVerificationSent, latchkey.AuditEmailVerified, latchkey.AuditPasswordResetAsked, latchkey.AuditPasswordReset,
 	latchkey.AuditEmailChangeRequested, latchkey.AuditEmailChanged, latchkey.AuditEmailChangeCancelled, latchkey.AuditEmailSignIn,
+	latchkey.AuditMFAChallenged, latchkey.AuditMFAVerified, latchkey.AuditMFAFailed, latchkey.AuditTOTPAdded, latchkey.AuditTOTPRemoved,
+	latchkey.AuditRecoveryCodes, latchkey.AuditRecoveryUsed, latchkey.AuditMFAResetByAdmin,
 }
