@@ -15,11 +15,11 @@ import (
 // PostgreSQL, with codes from oathtool. Under --mfa-required-roles admin an
 // administrator without an authenticator, or whose session has not proved
 // it, is kept out of every console page and form by a page that says what
-// to do (AZ-01); proving a code there leads back. A user's page shows their
-// authenticators and how many recovery codes are left (never a secret or
-// a code), and its confirmed reset is the admin API's: the factors go, the
-// sessions end, the next sign-in asks for the password alone, and the
-// audit page shows it. GET /v1/admin/users/{id} and the list report it too.
+// to do (MF-06); proving a code there leads back. A user's page shows
+// their authenticators and how many recovery codes are left (never a
+// secret or a code), and its confirmed reset is the admin API's (MF-05):
+// the factors go, the sessions end, the next sign-in asks for the password
+// alone, and the audit page shows it. GET /v1/admin/users/{id} and the list report it too.
 func TestConsoleWithMFA(t *testing.T) { forEachStore(t, consoleMFAScenario) }
 
 func consoleMFAScenario(t *testing.T, db []string) {
