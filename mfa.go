@@ -99,6 +99,9 @@ type MFAStore interface {
 	UseRecoveryCode(ctx context.Context, userID string, hash []byte, at time.Time) (bool, error)
 	// CountRecoveryCodes counts the user's unused recovery codes.
 	CountRecoveryCodes(ctx context.Context, userID string) (int, error)
+	// UsersWithMFA returns those of userIDs (at most a page of users, 200)
+	// that have a confirmed factor, in no particular order, in one query.
+	UsersWithMFA(ctx context.Context, userIDs []string) ([]string, error)
 	// DeleteMFA removes every factor, recovery code and challenge of the
 	// user (MFA is off), and returns how many factors it removed.
 	DeleteMFA(ctx context.Context, userID string) (int, error)

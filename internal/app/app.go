@@ -88,6 +88,7 @@ Usage:
   latchkey user create --email E [--role R] [--name N] [--password-stdin]
   latchkey user list [--query Q] | user show ID|EMAIL | user delete ID|EMAIL
   latchkey user update ID|EMAIL [--role a,b] [--disable|--enable] [--name N]
+  latchkey user reset-mfa ID|EMAIL             remove a user's second factors and end their sessions
   latchkey audit tail [--user ID] [--type T] [--limit N] [--follow]
   latchkey keys rotate | keys list             signing-key rotation and listing
   latchkey apikey create --user E --name N [--scope S]... | apikey list --user E | apikey revoke ID

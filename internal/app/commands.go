@@ -75,6 +75,8 @@ func userCommand(ctx context.Context, args []string, env Env) error {
 			return userUpdate(ctx, args[1:], env)
 		case "delete":
 			return userDelete(ctx, args[1:], env)
+		case "reset-mfa":
+			return userResetMFA(ctx, args[1:], env)
 		}
 	}
 	if len(args) == 0 || args[0] != "create" {

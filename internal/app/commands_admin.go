@@ -23,7 +23,8 @@ const userUsage = `usage:
   latchkey user list [--query Q]
   latchkey user show ID|EMAIL
   latchkey user update ID|EMAIL [--role a,b] [--disable|--enable] [--name N]
-  latchkey user delete ID|EMAIL`
+  latchkey user delete ID|EMAIL
+  latchkey user reset-mfa ID|EMAIL`
 
 // adminCommand parses a subcommand's own flags, opens the installation
 // the shared settings name and runs fn with the positional arguments.
@@ -164,6 +165,30 @@ func userDelete(ctx context.Context, args []string, env Env) error {
 			return err
 		}
 		fmt.Fprintf(env.Stdout, "deleted user %s (%s)\n", u.ID, u.Email)
+		return nil
+	})
+}
+
+// userResetMFA removes every second factor of a user and ends their
+// sessions, as DELETE /v1/admin/users/{id}/mfa does: for someone who lost
+// their phone and their recovery codes.
+func userResetMFA(ctx context.Context, args []string, env Env) error {
+	fs := flag.NewFlagSet("user reset-mfa", flag.ContinueOnError)
+	return adminCommand(ctx, "user reset-mfa", fs, args, env, func(_ *admin, svc *auth.Service, pos []string) error {
+		ref, err := oneRef("user reset-mfa", pos)
+		if err != nil {
+			return err
+		}
+		u, err := svc.FindUser(ctx, ref)
+		if err != nil {
+			return err
+		}
+		n, err := svc.ResetMFA(ctx, u.ID, cliActor)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "reset two-step sign-in of %s (%s): removed %d authenticator(s) and the recovery codes, ended every session; "+
+			"the next sign-in is by password alone\n", u.ID, u.Email, n)
 		return nil
 	})
 }

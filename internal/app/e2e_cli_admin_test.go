@@ -205,3 +205,57 @@ func TestCLIAuditTypesAreComplete(t *testing.T) {
 		}
 	}
 }
+
+// TestCLIUserResetMFA: latchkey user reset-mfa is the reset of
+// DELETE /v1/admin/users/{id}/mfa — the authenticators and recovery codes
+// go, every session ends, the next sign-in is by password alone — audited
+// with the command line as the actor.
+func TestCLIUserResetMFA(t *testing.T) {
+	dir := t.TempDir()
+	srv := apptest.StartIn(t, dir)
+	tok := signup(t, srv, "cli-mfa@example.com")
+	other := signup(t, srv, "cli-keep@example.com")
+	enrollTOTP(t, srv, bearer(tok["access_token"]), time.Now())
+	enrollTOTP(t, srv, bearer(other["access_token"]), time.Now())
+	mfaLogin(t, srv, "cli-mfa@example.com")
+	srv.Stop(t)
+
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"user", "reset-mfa"}, "give one user ID or email"},
+		{[]string{"user", "reset-mfa", "a@example.com", "b@example.com"}, "give one user ID or email"},
+		{[]string{"user", "reset-mfa", "nobody@example.com"}, "No such user"},
+	} {
+		out, errOut, err := runCLI(t, "", append(c.args, "--data-dir", dir)...)
+		if err == nil || !strings.Contains(errString(err), c.want) {
+			t.Errorf("%v: %v %s %s, want an error with %q", c.args, err, out, errOut, c.want)
+		}
+	}
+	out, errOut, err := runCLI(t, "", "user", "reset-mfa", "CLI-MFA@example.com", "--data-dir", dir)
+	if err != nil || !strings.Contains(out, "reset two-step sign-in of "+userID(tok)+" (cli-mfa@example.com): removed 1 authenticator") {
+		t.Fatalf("user reset-mfa: %v %q %s", err, out, errOut)
+	}
+	out, _, err = runCLI(t, "", "audit", "tail", "--type", "mfa.reset", "--data-dir", dir)
+	if err != nil || strings.Count(out, "\n") != 1 || !strings.Contains(out, "user="+userID(tok)) ||
+		!strings.Contains(out, `user_agent="latchkey-cli" reason="by the command line"`) {
+		t.Errorf("audit of the reset: %v\n%s", err, out)
+	}
+	out, _, err = runCLI(t, "", "audit", "tail", "--type", "session.revoked", "--data-dir", dir)
+	if err != nil || !strings.Contains(out, "session="+tok["session_id"].(string)) || !strings.Contains(out, `reason="mfa reset by the command line"`) {
+		t.Errorf("audit of the ended session: %v\n%s", err, out)
+	}
+
+	srv = apptest.StartIn(t, dir)
+	wantProblem(t, "a refresh token from before the reset", srv.Do(t, "POST", "/v1/auth/refresh", map[string]any{"refresh_token": tok["refresh_token"]}),
+		400, "invalid_grant")
+	if r := loginJSON(t, srv, "cli-mfa@example.com", goodPassword); r["access_token"] == nil || r["mfa_required"] != nil {
+		t.Errorf("login after the reset: %v", r)
+	}
+	// Nobody else's factors or sessions were touched.
+	mfaLogin(t, srv, "cli-keep@example.com")
+	if r := srv.Do(t, "POST", "/v1/auth/refresh", map[string]any{"refresh_token": other["refresh_token"]}); r.Status != 200 {
+		t.Errorf("another user's session: %d %s", r.Status, r.Body)
+	}
+}

@@ -324,6 +324,27 @@ func TestBrowserAdminConsole(t *testing.T) {
 		t.Errorf("bob's refresh after ending his sessions: %d", r.Status)
 	}
 
+	// Reset two-step sign-in: bob's page lists his authenticator (never its
+	// secret); the reset ends his session, and he signs in with his
+	// password alone.
+	tok = loginJSON(t, srv, "bob@example.com", goodPassword)
+	bobSecret, _ := enrollTOTP(t, srv, bearer(tok["access_token"]), time.Now())
+	run(t, ctx, "bob's factors", chromedp.Navigate(srv.URL+"/admin/users/"+bobID), chromedp.WaitVisible(chromedp.CSS("#mfa-factors")))
+	checkA11y(t, ctx, csp, "user with a second factor")
+	if text := get(t, ctx, "two-step sign-in", chromedp.Text(chromedp.ID("mfa"))); !strings.Contains(text, "phone") ||
+		!strings.Contains(text, "10 unused recovery codes") || strings.Contains(text, bobSecret) {
+		t.Errorf("bob's second factors: %q", text)
+	}
+	run(t, ctx, "reset two-step sign-in…", chromedp.Click(chromedp.CSS("#action-reset-mfa")), chromedp.WaitVisible(chromedp.CSS("#confirm")),
+		chromedp.Click(chromedp.CSS("#confirm")))
+	waitForLocation(t, ctx, "done=reset-mfa")
+	if r := srv.Do(t, "GET", "/v1/me", nil, bearer(tok["access_token"])...); r.Status != http.StatusUnauthorized {
+		t.Errorf("bob's token after the reset: %d", r.Status)
+	}
+	if in := loginJSON(t, srv, "bob@example.com", goodPassword); in["access_token"] == nil {
+		t.Errorf("bob's sign-in after the reset asks for more: %v", in)
+	}
+
 	// The audit log of bob: one entry per action, naming the administrator.
 	run(t, ctx, "bob's audit log", chromedp.Click(chromedp.CSS("#user-audit")), chromedp.WaitVisible(chromedp.CSS("#audit")))
 	rows := js[[]string](t, ctx, `[...document.querySelectorAll('#audit tbody tr')].map(r => r.dataset.type + ' | ' + r.querySelector('.details').textContent)`)
@@ -332,6 +353,8 @@ func TestBrowserAdminConsole(t *testing.T) {
 		"user.updated | changed disabled; by admin ",
 		"user.updated | changed roles; by admin ",
 		"session.revoked | revoked by admin ",
+		"mfa.reset | by admin ",
+		"session.revoked | mfa reset by admin ",
 	} {
 		if !containsPrefix(rows, want) {
 			t.Errorf("bob's audit log lacks %q: %q", want, rows)
@@ -339,10 +362,10 @@ func TestBrowserAdminConsole(t *testing.T) {
 	}
 	checkA11y(t, ctx, csp, "audit")
 	screenshots(t, ctx, "admin-audit")
-	// Filter by type with the form.
+	// Filter by type with the form: the sessions ended, then the reset.
 	run(t, ctx, "filter", chromedp.SetValue(chromedp.CSS("#f-type"), "session.revoked"), chromedp.Click(chromedp.CSS("#filter")))
 	waitForLocation(t, ctx, "type=session.revoked")
-	if types := js[[]string](t, ctx, `[...document.querySelectorAll('#audit tbody tr')].map(r => r.dataset.type)`); len(types) != 1 || types[0] != "session.revoked" {
+	if types := js[[]string](t, ctx, `[...document.querySelectorAll('#audit tbody tr')].map(r => r.dataset.type)`); len(types) != 2 || types[0] != "session.revoked" || types[1] != "session.revoked" {
 		t.Errorf("filtered by session.revoked: %q", types)
 	}
 

@@ -15,4 +15,6 @@ var AuditTypes = []string{
 	latchkey.AuditEmailChangeRequested, latchkey.AuditEmailChanged, latchkey.AuditEmailChangeCancelled, latchkey.AuditEmailSignIn,
 	latchkey.AuditPasskeyRegistered, latchkey.AuditPasskeyRenamed, latchkey.AuditPasskeyRemoved, latchkey.AuditPasskeySignIn,
 	latchkey.AuditPasskeyFlagsChanged, latchkey.AuditPasskeyCloneSuspected,
+	latchkey.AuditMFAChallenged, latchkey.AuditMFAVerified, latchkey.AuditMFAFailed, latchkey.AuditTOTPAdded, latchkey.AuditTOTPRemoved,
+	latchkey.AuditRecoveryCodes, latchkey.AuditRecoveryUsed, latchkey.AuditMFAResetByAdmin,
 }

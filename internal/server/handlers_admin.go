@@ -47,14 +47,37 @@ func (s *Server) handleAdminListUsers() handler {
 		if err != nil {
 			return err
 		}
-		out := make([]userJSON, 0, len(users))
+		// Whether each has a second factor: one query for the page.
+		withMFA, err := s.auth.UsersWithMFA(r.Context(), users)
+		if err != nil {
+			return err
+		}
+		out := make([]listedUserJSON, 0, len(users))
 		for i := range users {
-			out = append(out, toUserJSON(&users[i]))
+			out = append(out, listedUserJSON{toUserJSON(&users[i]), mfaSummaryJSON{Enabled: withMFA[users[i].ID]}})
 		}
 		noStore(w)
 		writeJSON(w, http.StatusOK, map[string]any{"users": out, "next_cursor": next})
 		return nil
 	}
+}
+
+// listedUserJSON is a user in the admin API's list: whether they have a
+// second factor, not the factors.
+type listedUserJSON struct {
+	userJSON
+	MFA mfaSummaryJSON `json:"mfa"`
+}
+
+type mfaSummaryJSON struct {
+	Enabled bool `json:"enabled"`
+}
+
+// adminUserJSON is one user for an administrator: with their second
+// factors as GET /v1/me/mfa shows them (never a secret or a code).
+type adminUserJSON struct {
+	userJSON
+	MFA mfaJSON `json:"mfa"`
 }
 
 func (s *Server) handleAdminGetUser() handler {
@@ -63,8 +86,12 @@ func (s *Server) handleAdminGetUser() handler {
 		if err != nil {
 			return err
 		}
+		st, err := s.auth.MFA(r.Context(), u.ID)
+		if err != nil {
+			return err
+		}
 		noStore(w)
-		writeJSON(w, http.StatusOK, toUserJSON(u))
+		writeJSON(w, http.StatusOK, adminUserJSON{toUserJSON(u), toMFAJSON(st)})
 		return nil
 	}
 }

@@ -29,7 +29,7 @@ type consoleAction struct {
 	Role           bool   // the form names a role
 	// Show says whether the user's page lists the action for u; nil: the
 	// page offers it in its own place (the roles).
-	Show func(u *latchkey.User) bool
+	Show func(u consoleSubject) bool
 	Do   func(ctx context.Context, s *Server, id, role string, a auth.Actor) error
 	// After is where the browser goes once it is done; "": the user's page.
 	After string
@@ -42,12 +42,12 @@ var consoleActions = []consoleAction{
 	{Name: "disable", Label: "Disable", Fresh: true, Confirm: true,
 		Explain: "They are signed out everywhere at once: every session and API key of theirs ends, and they cannot sign in " +
 			"until enabled again. Enabling them later does not bring the sessions or keys back.",
-		Show: func(u *latchkey.User) bool { return !u.Disabled },
+		Show: func(u consoleSubject) bool { return !u.Disabled },
 		Do: func(ctx context.Context, s *Server, id, _ string, a auth.Actor) error {
 			return s.updateUser(ctx, id, auth.UserChanges{Disabled: new(bool(true))}, a)
 		}},
 	{Name: "enable", Label: "Enable",
-		Show: func(u *latchkey.User) bool { return u.Disabled },
+		Show: func(u consoleSubject) bool { return u.Disabled },
 		Do: func(ctx context.Context, s *Server, id, _ string, a auth.Actor) error {
 			return s.updateUser(ctx, id, auth.UserChanges{Disabled: new(bool(false))}, a)
 		}},
@@ -66,31 +66,50 @@ var consoleActions = []consoleAction{
 	{Name: "end-sessions", Label: "End every session", Fresh: true, Confirm: true,
 		Explain: "They are signed out on every device: each session ends at once and its refresh token stops working. " +
 			"Their API keys keep working.",
-		Show: func(*latchkey.User) bool { return true },
+		Show: func(consoleSubject) bool { return true },
 		Do: func(ctx context.Context, s *Server, id, _ string, a auth.Actor) error {
 			_, err := s.auth.RevokeUserSessions(ctx, id, a)
 			return err
 		}},
 	{Name: "revoke-api-keys", Label: "Revoke every API key", Fresh: true, Confirm: true,
 		Explain: "Every API key of theirs stops working at once. Revoked keys cannot be brought back: new ones must be made.",
-		Show:    func(*latchkey.User) bool { return true },
+		Show:    func(consoleSubject) bool { return true },
 		Do: func(ctx context.Context, s *Server, id, _ string, a auth.Actor) error {
 			_, err := s.auth.RevokeUserAPIKeys(ctx, id, a)
 			return err
 		}},
+	// The answer to a lost phone and lost recovery codes, the same reset as
+	// DELETE /v1/admin/users/{id}/mfa: it ends their sessions, so it is
+	// confirmed.
+	{Name: "reset-mfa", Label: "Reset two-step sign-in", Fresh: true, Confirm: true,
+		Explain: "Every authenticator app and recovery code of theirs is removed, and every session of theirs ends at once. " +
+			"They sign in next with their password alone, and should add an authenticator again on their account page. " +
+			"Their API keys keep working.",
+		Show: func(u consoleSubject) bool { return len(u.MFA.TOTP) > 0 || u.MFA.RecoveryCodesLeft > 0 },
+		Do: func(ctx context.Context, s *Server, id, _ string, a auth.Actor) error {
+			_, err := s.auth.ResetMFA(ctx, id, a)
+			return err
+		}},
 	{Name: "resend-verification", Label: "Resend the verification mail",
-		Show: func(u *latchkey.User) bool { return !u.EmailVerified() },
+		Show: func(u consoleSubject) bool { return !u.EmailVerified() },
 		Do: func(ctx context.Context, s *Server, id, _ string, a auth.Actor) error {
 			return s.auth.ResendVerification(ctx, id, a)
 		}},
 	{Name: "delete", Label: "Delete", Fresh: true, Confirm: true,
 		Explain: "The account is removed with its sessions, refresh tokens, API keys and linked sign-in providers. " +
 			"This cannot be undone; the audit log keeps the account's events.",
-		Show: func(*latchkey.User) bool { return true },
+		Show: func(consoleSubject) bool { return true },
 		Do: func(ctx context.Context, s *Server, id, _ string, a auth.Actor) error {
 			return s.auth.DeleteUser(ctx, id, a)
 		},
 		After: web.ConsolePath + "/users?done=delete"},
+}
+
+// consoleSubject is what the user's page knows of the user its actions
+// are about.
+type consoleSubject struct {
+	*latchkey.User
+	MFA *auth.MFAStatus
 }
 
 func (s *Server) updateUser(ctx context.Context, id string, c auth.UserChanges, a auth.Actor) error {
@@ -151,14 +170,33 @@ func consoleReturn(to string) string {
 // sign-in is too old for what they asked: the password prompt, which then
 // goes back to the page they were on (for a form: the user it was about).
 func consoleReauthTarget(r *http.Request) string {
-	back := web.ConsolePath
+	return web.ConsolePath + "/reauthenticate?" + url.Values{"done": {"reauth-needed"}, "return_to": {consoleBack(r)}}.Encode()
+}
+
+// consoleBack is the console page to come back to after proving something
+// (a password, a second factor): the page asked for, or for a form the
+// user it was about.
+func consoleBack(r *http.Request) string {
 	switch id := r.PathValue("id"); {
 	case r.Method == http.MethodGet:
-		back = r.URL.RequestURI()
+		if back := consoleReturn(r.URL.RequestURI()); back != "" {
+			return back
+		}
 	case id != "":
-		back = consoleUserPath(id)
+		return consoleUserPath(id)
 	}
-	return web.ConsolePath + "/reauthenticate?" + url.Values{"done": {"reauth-needed"}, "return_to": {back}}.Encode()
+	return web.ConsolePath
+}
+
+// consoleNeedsMFA answers an administrator whom --mfa-required-roles keeps
+// out of the console (mfa_required: no authenticator yet; insufficient_
+// authentication: this session has not proved it) with a page that says
+// what to do, and for the second a form for the code that comes back here.
+func (s *Server) consoleNeedsMFA(w http.ResponseWriter, r *http.Request, err error) {
+	v := web.ConsoleMFAPage{NoFactor: latchkey.IsCode(err, latchkey.EMFARequired), ReturnTo: consoleBack(r)}
+	if err := s.pages.ConsoleMFA(w, http.StatusForbidden, v); err != nil {
+		s.log.ErrorContext(r.Context(), "rendering a page", "err", err)
+	}
 }
 
 func (s *Server) handleConsoleUsers() handler {
@@ -177,8 +215,14 @@ func (s *Server) handleConsoleUsers() handler {
 		if err != nil {
 			return err
 		}
+		withMFA, err := s.auth.UsersWithMFA(r.Context(), users)
+		if err != nil {
+			return err
+		}
 		for i := range users {
-			v.Users = append(v.Users, userRow(&users[i]))
+			row := userRow(&users[i])
+			row.MFA = withMFA[users[i].ID]
+			v.Users = append(v.Users, row)
 		}
 		if next != "" {
 			v.NextPage = web.ConsolePath + "/users?" + url.Values{"q": {query}, "cursor": {next}}.Encode()
@@ -218,6 +262,10 @@ func (s *Server) renderConsoleUser(w http.ResponseWriter, r *http.Request, p *au
 	if err != nil {
 		return err
 	}
+	st, err := s.auth.MFA(ctx, u.ID)
+	if err != nil {
+		return err
+	}
 	v := web.UserPage{Console: s.console(r, p, web.SectionUsers), User: userRow(u), Updated: u.UpdatedAt, Self: u.ID == p.User.ID}
 	if refusal != "" {
 		v.Notice, v.Error = "", refusal
@@ -243,8 +291,16 @@ func (s *Server) renderConsoleUser(w http.ResponseWriter, r *http.Request, p *au
 	for _, x := range ids {
 		v.Identities = append(v.Identities, web.IdentityView{ID: x.ID, Label: web.ProviderLabel(x.Provider), Email: x.Email, Created: x.CreatedAt})
 	}
+	v.MFA = web.ConsoleMFAView{Enabled: st.Active(), RecoveryCodesLeft: st.RecoveryCodesLeft}
+	for _, f := range st.TOTP {
+		fv := web.FactorView{ID: f.ID, Name: f.Name, Created: f.CreatedAt, Confirmed: f.Confirmed()}
+		if f.LastUsedAt != nil {
+			fv.LastUsed = *f.LastUsedAt
+		}
+		v.MFA.Factors = append(v.MFA.Factors, fv)
+	}
 	for _, a := range consoleActions {
-		if a.Show == nil || !a.Show(u) {
+		if a.Show == nil || !a.Show(consoleSubject{u, st}) {
 			continue
 		}
 		va := web.ConsoleAction{Name: a.Name, Label: a.Label, URL: consoleUserPath(u.ID) + "/" + a.Name, Danger: a.Confirm}

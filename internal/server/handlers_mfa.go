@@ -215,18 +215,24 @@ type mfaJSON struct {
 	RecoveryCodesLeft int              `json:"recovery_codes_left"`
 }
 
+// toMFAJSON is a user's second factors as GET /v1/me/mfa and the admin
+// API show them: never a secret or a recovery code.
+func toMFAJSON(st *auth.MFAStatus) mfaJSON {
+	out := mfaJSON{Enabled: st.Active(), Factors: []totpFactorJSON{}, RecoveryCodesLeft: st.RecoveryCodesLeft}
+	for i := range st.TOTP {
+		out.Factors = append(out.Factors, toTOTPJSON(&st.TOTP[i]))
+	}
+	return out
+}
+
 func (s *Server) handleListMFA() handler {
 	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 		st, err := s.auth.MFA(r.Context(), p.User.ID)
 		if err != nil {
 			return err
 		}
-		out := mfaJSON{Enabled: st.Active(), Factors: []totpFactorJSON{}, RecoveryCodesLeft: st.RecoveryCodesLeft}
-		for i := range st.TOTP {
-			out.Factors = append(out.Factors, toTOTPJSON(&st.TOTP[i]))
-		}
 		noStore(w)
-		writeJSON(w, http.StatusOK, out)
+		writeJSON(w, http.StatusOK, toMFAJSON(st))
 		return nil
 	}
 }

@@ -270,23 +270,31 @@ func (s *Server) handleRecoveryCodesForm() handler {
 }
 
 // handleStepUpForm proves a second factor for the page's session (a
-// session from before the authenticator was added).
+// session from before the authenticator was added). The console's form
+// names a console page to go back to (return_to).
 func (s *Server) handleStepUpForm() handler {
 	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 		form, err := parseForm(w, r)
 		if err != nil {
 			return err
 		}
+		back := consoleReturn(form.Get("return_to"))
 		attempt, ok := s.admitAccount(w, r, p.User.Email)
 		if !ok {
 			return nil
 		}
 		_, err = s.auth.StepUp(r.Context(), p, formProof(form.Get("code")), s.meta(r))
 		attempt.done(w, r, err)
+		if code := latchkey.ErrorCode(err); back != "" && (code == latchkey.EInvalidMFACode || code == latchkey.EInvalidRequest) {
+			return s.pages.ConsoleMFA(w, problemStatus[code], web.ConsoleMFAPage{ReturnTo: back, Error: latchkey.ErrorMessage(err)})
+		}
 		if err != nil {
 			return s.mfaFormFailed(w, r, p, err)
 		}
-		s.seeOther(w, r, "/account?done=mfa-verified")
+		if back == "" {
+			back = "/account?done=mfa-verified"
+		}
+		s.seeOther(w, r, back)
 		return nil
 	}
 }

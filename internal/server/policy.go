@@ -292,6 +292,10 @@ func (s *Server) refuseCaller(w http.ResponseWriter, r *http.Request, pol *polic
 		s.seeOther(w, r, "/login?"+url.Values{"return_to": {back}}.Encode())
 	case pol.Page && latchkey.IsCode(err, latchkey.EReauthenticationRequired) && isConsolePath(r.URL.Path):
 		s.seeOther(w, r, consoleReauthTarget(r))
+	case pol.Page && isConsolePath(r.URL.Path) &&
+		(latchkey.IsCode(err, latchkey.EMFARequired) || latchkey.IsCode(err, latchkey.EInsufficientAuthentication)):
+		// --mfa-required-roles: the page says how to comply.
+		s.consoleNeedsMFA(w, r, err)
 	case pol.Page && latchkey.IsCode(err, latchkey.EReauthenticationRequired):
 		// The account page asks for the password, then the form works again.
 		s.seeOther(w, r, "/account?done=reauth-needed#reauthenticate")

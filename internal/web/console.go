@@ -36,6 +36,7 @@ var ConsoleNotices = map[string]string{
 	"end-sessions":        "Every session of the user was ended.",
 	"revoke-api-keys":     "Every API key of the user was revoked.",
 	"resend-verification": "A new verification link is on its way to the user's address.",
+	"reset-mfa":           "Two-step sign-in was reset: the user's authenticators and recovery codes were removed and their sessions ended.",
 	"delete":              "The user was deleted, with their sessions, API keys and sign-in providers.",
 	"rotate":              "The signing keys were rotated: new tokens carry the new key's kid.",
 	"reauthenticated":     "Thanks: the actions that need a recent sign-in work for the next few minutes.",
@@ -107,6 +108,7 @@ type UserRow struct {
 	Disabled        bool
 	Verified        bool
 	Created         time.Time
+	MFA             bool // has a confirmed second factor (the list only)
 }
 
 // UserPage shows one user and what an administrator can do to them.
@@ -118,7 +120,17 @@ type UserPage struct {
 	Sessions   []SessionView
 	APIKeys    []ConsoleKeyView
 	Identities []IdentityView
+	MFA        ConsoleMFAView
 	Actions    []ConsoleAction
+}
+
+// ConsoleMFAView is a user's second factors as an administrator sees
+// them: the authenticators' names and dates and how many recovery codes
+// are left, never a secret or a code.
+type ConsoleMFAView struct {
+	Enabled           bool // an authenticator is confirmed
+	Factors           []FactorView
+	RecoveryCodesLeft int
 }
 
 // ConsoleKeyView is one API key of a user, for an administrator.
@@ -156,6 +168,17 @@ type ConfirmPage struct {
 type ReauthPage struct {
 	Console
 	ReturnTo string
+}
+
+// ConsoleMFAPage stops an administrator whose role needs two-step sign-in
+// (--mfa-required-roles) at the console's door, and says what to do: add
+// an authenticator on the account page (NoFactor), or prove it for this
+// session with a code, then go on to ReturnTo. It is a page of its own,
+// without the console's navigation: none of it would open yet.
+type ConsoleMFAPage struct {
+	NoFactor bool
+	ReturnTo string // a console path, checked
+	Error    string
 }
 
 // AuditPage shows the audit log with its filters.
@@ -219,6 +242,11 @@ func (p *Pages) ConsoleConfirm(w http.ResponseWriter, v ConfirmPage) error {
 // ConsoleReauth renders the console's password prompt.
 func (p *Pages) ConsoleReauth(w http.ResponseWriter, status int, v ReauthPage) error {
 	return p.render(w, status, "admin_reauth", v)
+}
+
+// ConsoleMFA renders the page that asks for two-step sign-in first.
+func (p *Pages) ConsoleMFA(w http.ResponseWriter, status int, v ConsoleMFAPage) error {
+	return p.render(w, status, "admin_mfa", v)
 }
 
 // ConsoleAudit renders the audit log.

@@ -136,14 +136,16 @@ func TestConsolePagesRender(t *testing.T) {
 	pages := map[string]func(w *httptest.ResponseRecorder) error{
 		"activity": func(w *httptest.ResponseRecorder) error { return p.ConsoleActivity(w, NewActivityPage(c, a, when)) },
 		"users": func(w *httptest.ResponseRecorder) error {
-			return p.ConsoleUsers(w, 200, UsersPage{Console: c, Query: `"><script>`, Users: []UserRow{user}, NextPage: "/admin/users?cursor=x", Paged: true})
+			return p.ConsoleUsers(w, 200, UsersPage{Console: c, Query: `"><script>`, Users: []UserRow{user, {ID: "u2", Email: "b@example.test", MFA: true}}, NextPage: "/admin/users?cursor=x", Paged: true})
 		},
 		"user": func(w *httptest.ResponseRecorder) error {
 			return p.ConsoleUser(w, 200, UserPage{Console: c, User: user, Self: true,
 				Sessions:   []SessionView{{ID: "s1", UserAgent: "UA", IP: "192.0.2.1", Created: when, LastUsed: when, Current: true}},
 				APIKeys:    []ConsoleKeyView{{APIKeyView: APIKeyView{ID: "k1", Name: "ci", Prefix: "lk_abc", Created: when}, Scopes: []string{"admin"}}},
 				Identities: []IdentityView{{ID: "i1", Label: "GitHub", Email: "a@example.test", Created: when}},
-				Actions:    []ConsoleAction{{Name: "disable", Label: "Disable", URL: "/admin/users/u1/confirm?action=disable", Confirm: true, Danger: true}, {Name: "enable", Label: "Enable", URL: "/admin/users/u1/enable"}}})
+				MFA: ConsoleMFAView{Enabled: true, RecoveryCodesLeft: 3, Factors: []FactorView{{ID: "f1", Name: "Phone <b>", Created: when, LastUsed: when,
+					Confirmed: true}, {ID: "f2", Name: "Tablet", Created: when}}},
+				Actions: []ConsoleAction{{Name: "disable", Label: "Disable", URL: "/admin/users/u1/confirm?action=disable", Confirm: true, Danger: true}, {Name: "enable", Label: "Enable", URL: "/admin/users/u1/enable"}}})
 		},
 		"confirm": func(w *httptest.ResponseRecorder) error {
 			return p.ConsoleConfirm(w, ConfirmPage{Console: c, User: user, Role: "admin", Action: ConsoleAction{Name: "revoke-role", Label: "Revoke the role",
@@ -162,6 +164,20 @@ func TestConsolePagesRender(t *testing.T) {
 		},
 	}
 	inline := regexp.MustCompile(`(?i)<script|\sstyle=|\son[a-z]+=`)
+	for name, want := range map[string][]string{
+		"users": {`<span class="tag" data-mfa>two-step</span>`},
+		"user":  {`data-factor="f1"`, "Phone &lt;b&gt;", `Tablet <span class="tag">not confirmed</span>`, "3 unused recovery codes", "On: signing in asks"},
+	} {
+		w := httptest.NewRecorder()
+		if err := pages[name](w); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range want {
+			if !strings.Contains(w.Body.String(), s) {
+				t.Errorf("%s page lacks %q", name, s)
+			}
+		}
+	}
 	for name, render := range pages {
 		w := httptest.NewRecorder()
 		if err := render(w); err != nil {
@@ -174,6 +190,43 @@ func TestConsolePagesRender(t *testing.T) {
 		if w.Header().Get("Content-Security-Policy") != ContentSecurityPolicy || !strings.Contains(body, `aria-label="Admin console"`) ||
 			!strings.Contains(body, `<main id="main" tabindex="-1" class="wide">`) || !strings.Contains(body, "done &lt;b&gt;") {
 			t.Errorf("%s: headers %v, body\n%s", name, w.Header(), body)
+		}
+	}
+}
+
+// The page that stops an administrator without two-step sign-in says what
+// to do: add an authenticator on the account page, or enter a code here
+// (a form that comes back to the console page).
+func TestConsoleMFAPage(t *testing.T) {
+	p, err := NewPages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		v         ConsoleMFAPage
+		want, not []string
+	}{
+		{ConsoleMFAPage{NoFactor: true, ReturnTo: "/admin"}, []string{`href="/account#mfa" id="add-authenticator"`}, []string{"<form"}},
+		{ConsoleMFAPage{ReturnTo: "/admin/users?q=a&b", Error: "The code is incorrect."}, []string{`<form method="post" action="/account/mfa/verify"`,
+			`name="return_to" value="/admin/users?q=a&amp;b"`, `id="mfa-error">The code is incorrect.`, `href="/account#mfa"`}, []string{"add-authenticator"}},
+	} {
+		w := httptest.NewRecorder()
+		if err := p.ConsoleMFA(w, 403, c.v); err != nil {
+			t.Fatal(err)
+		}
+		body := w.Body.String()
+		if w.Code != 403 || w.Header().Get("Content-Security-Policy") != ContentSecurityPolicy || strings.Contains(body, `aria-label="Admin console"`) {
+			t.Errorf("%+v: %d %v", c.v, w.Code, w.Header())
+		}
+		for _, s := range c.want {
+			if !strings.Contains(body, s) {
+				t.Errorf("%+v: lacks %q in\n%s", c.v, s, body)
+			}
+		}
+		for _, s := range c.not {
+			if strings.Contains(body, s) {
+				t.Errorf("%+v: has %q", c.v, s)
+			}
 		}
 	}
 }

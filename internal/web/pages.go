@@ -53,7 +53,7 @@ var funcs = template.FuncMap{
 func NewPages() (*Pages, error) {
 	p := &Pages{tmpl: map[string]*template.Template{}}
 	for _, name := range []string{"login", "account", "key_created", "error", "email_action", "email_request",
-		"login_mfa", "mfa_enroll", "recovery_codes"} {
+		"login_mfa", "mfa_enroll", "recovery_codes", "admin_mfa"} {
 		files := append([]string{"templates/layout.html", "templates/" + name + ".html"}, pageParts[name]...)
 		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, files...)
 		if err != nil {

@@ -67,6 +67,14 @@ func (q *queries) CountRecoveryCodes(ctx context.Context, userID string) (int, e
 	return n, mapErr("count recovery codes", err)
 }
 
+func (q *queries) UsersWithMFA(ctx context.Context, userIDs []string) ([]string, error) {
+	if len(userIDs) == 0 {
+		return nil, nil
+	}
+	query, args := sqlstore.UsersWithMFAQuery(sqlstore.Dollar, userIDs)
+	return sqlstore.List(ctx, errs, q.q.Query, "users with mfa", query, args, sqlstore.ScanString)
+}
+
 func (q *queries) DeleteMFA(ctx context.Context, userID string) (int, error) {
 	tag, err := q.q.Exec(ctx, `DELETE FROM totp_factors WHERE user_id = $1`, userID)
 	if err != nil {

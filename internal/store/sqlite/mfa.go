@@ -67,6 +67,14 @@ func (q *queries) CountRecoveryCodes(ctx context.Context, userID string) (int, e
 	return n, mapErr("count recovery codes", err)
 }
 
+func (q *queries) UsersWithMFA(ctx context.Context, userIDs []string) ([]string, error) {
+	if len(userIDs) == 0 {
+		return nil, nil
+	}
+	query, args := sqlstore.UsersWithMFAQuery(sqlstore.Question, userIDs)
+	return sqlstore.List(ctx, errs, q.r.query, "users with mfa", query, args, sqlstore.ScanString)
+}
+
 func (q *queries) DeleteMFA(ctx context.Context, userID string) (int, error) {
 	res, err := q.w.exec(ctx, `DELETE FROM totp_factors WHERE user_id = ?`, userID)
 	if err != nil {

@@ -92,3 +92,15 @@ func SortAuditCounts(l []latchkey.AuditCount) {
 		return cmp.Or(a.Hour.Compare(b.Hour), cmp.Compare(a.Type, b.Type), cmp.Compare(a.Outcome, b.Outcome))
 	})
 }
+
+// UsersWithMFAQuery selects those of ids whose user has a confirmed TOTP
+// factor (the index on totp_factors (user_id, …) answers it).
+func UsersWithMFAQuery(mark func(n int) string, ids []string) (string, []any) {
+	a := Args{Mark: mark}
+	marks := make([]string, len(ids))
+	for i, id := range ids {
+		marks[i] = a.Add(id)
+	}
+	return `SELECT DISTINCT user_id FROM totp_factors WHERE confirmed_at IS NOT NULL AND user_id IN (` +
+		strings.Join(marks, `, `) + `)`, a.List
+}

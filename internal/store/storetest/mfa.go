@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -320,4 +321,38 @@ func testMFAChallengeConcurrent(t *testing.T, s latchkey.Store) {
 		return won, err
 	})
 	equal(t, "consumers", wins, 1)
+}
+
+// testUsersWithMFA: of the IDs asked about, those with a confirmed factor,
+// each once; a pending factor or recovery codes alone do not count.
+func testUsersWithMFA(t *testing.T, s latchkey.Store) {
+	two, pending, codes, none, other := createUser(t, s, 1), createUser(t, s, 2), createUser(t, s, 3), createUser(t, s, 4), createUser(t, s, 5)
+	confirmedFactor(t, s, two, 1, 5)
+	confirmedFactor(t, s, two, 2, 5)
+	createTOTPFactor(t, s, pending, 3)
+	must(t, s.ReplaceRecoveryCodes(ctx(t), codes.ID, [][]byte{randBytes(t)}, t0))
+	confirmedFactor(t, s, other, 4, 5)
+
+	got, err := s.UsersWithMFA(ctx(t), []string{two.ID, pending.ID, codes.ID, none.ID, "ghost"})
+	must(t, err)
+	equal(t, "users with a confirmed factor", got, []string{two.ID})
+	got, err = s.UsersWithMFA(ctx(t), []string{none.ID, other.ID, two.ID})
+	must(t, err)
+	slices.Sort(got)
+	want := []string{two.ID, other.ID}
+	slices.Sort(want)
+	equal(t, "two of three", got, want)
+	got, err = s.UsersWithMFA(ctx(t), nil)
+	must(t, err)
+	equal(t, "none asked", len(got), 0)
+
+	// A page of 200 IDs is one query.
+	many := make([]string, 200)
+	for i := range many {
+		many[i] = latchkey.NewID(t0)
+	}
+	many[150] = other.ID
+	got, err = s.UsersWithMFA(ctx(t), many)
+	must(t, err)
+	equal(t, "a full page", got, []string{other.ID})
 }

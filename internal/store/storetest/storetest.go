@@ -62,6 +62,7 @@ func Run(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		{"RecoveryCodes", testRecoveryCodes},
 		{"UseRecoveryCodeConcurrent", testUseRecoveryCodeConcurrent},
 		{"DeleteMFA", testDeleteMFA},
+		{"UsersWithMFA", testUsersWithMFA},
 		{"MFAChallenges", testMFAChallenges},
 		{"MFAChallengeConcurrent", testMFAChallengeConcurrent},
 		{"Outbox", testOutbox},
