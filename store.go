@@ -209,6 +209,7 @@ type Tx interface {
 	OutboxStore
 	SigningKeyStore
 	AuditStore
+	ClientStore
 }
 
 // Store is a database. Its own methods run outside a transaction; InTx runs

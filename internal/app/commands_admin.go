@@ -249,6 +249,8 @@ var auditTypes = []string{
 	latchkey.AuditKeysRotated, latchkey.AuditRateLimited,
 	latchkey.AuditEmailVerificationSent, latchkey.AuditEmailVerified, latchkey.AuditPasswordResetAsked, latchkey.AuditPasswordReset,
 	latchkey.AuditEmailChangeRequested, latchkey.AuditEmailChanged, latchkey.AuditEmailChangeCancelled, latchkey.AuditEmailSignIn,
+	// The OpenID provider's (client.go).
+	latchkey.AuditClientCreated, latchkey.AuditClientUpdated, latchkey.AuditClientDeleted, latchkey.AuditClientSecretRotated,
 }
 
 // checkAuditType refuses a type no event has (which would print nothing,

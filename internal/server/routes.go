@@ -55,6 +55,9 @@ var (
 	// admin: the admin role, and for an API key the admin scope, which an
 	// unscoped key never carries.
 	admin = policy{Accepts: credAny, Role: latchkey.RoleAdmin, Scope: auth.ScopeAdmin}
+	// adminMinting: an administration that mints a lasting credential (a
+	// client secret): for a session, a recent sign-in.
+	adminMinting = policy{Accepts: credAny, Role: latchkey.RoleAdmin, Scope: auth.ScopeAdmin, Fresh: true}
 	// keyManagement: a session, or an API key holding apikeys:write.
 	keyManagement = policy{Accepts: credAny, Scope: auth.ScopeAPIKeysWrite}
 	// hostedPage: a hosted page behind the session cookie.
@@ -128,6 +131,12 @@ func (s *Server) routes(mux router) {
 	route("GET /v1/admin/audit", admin, s.handleAdminAudit())
 	route("GET /v1/admin/keys", admin, s.handleAdminListKeys())
 	route("POST /v1/admin/keys/rotate", admin, s.handleAdminRotateKeys())
+	route("GET /v1/admin/clients", admin, s.handleAdminListClients())
+	route("POST /v1/admin/clients", adminMinting, s.handleAdminCreateClient())
+	route("GET /v1/admin/clients/{id}", admin, s.handleAdminGetClient())
+	route("PATCH /v1/admin/clients/{id}", admin, s.handleAdminUpdateClient())
+	route("DELETE /v1/admin/clients/{id}", admin, s.handleAdminDeleteClient())
+	route("POST /v1/admin/clients/{id}/rotate-secret", adminMinting, s.handleAdminRotateClientSecret())
 
 	// Social login (OAuth 2.0 / OpenID Connect). Unlinking changes how the
 	// account signs in.

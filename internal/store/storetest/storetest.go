@@ -71,6 +71,8 @@ func Run(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		{"TimePrecision", testTimePrecision},
 		{"NewRecordsNeedIDs", testNewRecordsNeedIDs},
 		{"Closed", testClosed},
+		{"Clients", testClients},
+		{"RotateClientSecret", testRotateClientSecret},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
