@@ -21,16 +21,20 @@ const (
 	EReauthenticationRequired = "reauthentication_required"
 	// EEmailNotVerified: with --email-verification required, an account
 	// signs in only once its address is proven.
-	EEmailNotVerified     = "email_not_verified"
-	ENotFound             = "not_found"
-	EMethodNotAllowed     = "method_not_allowed"
-	EConflict             = "conflict"
-	EPayloadTooLarge      = "payload_too_large"
-	EUnsupportedMediaType = "unsupported_media_type"
-	EWeakPassword         = "weak_password"
-	ERateLimited          = "rate_limited"
-	EInternal             = "internal"
-	EUnavailable          = "unavailable"
+	EEmailNotVerified = "email_not_verified"
+	// EInsufficientAuthentication: the session did not prove enough
+	// factors for this (acr below what is required): prove a second
+	// factor (POST /v1/auth/mfa/verify with the session's token) and retry.
+	EInsufficientAuthentication = "insufficient_authentication"
+	ENotFound                   = "not_found"
+	EMethodNotAllowed           = "method_not_allowed"
+	EConflict                   = "conflict"
+	EPayloadTooLarge            = "payload_too_large"
+	EUnsupportedMediaType       = "unsupported_media_type"
+	EWeakPassword               = "weak_password"
+	ERateLimited                = "rate_limited"
+	EInternal                   = "internal"
+	EUnavailable                = "unavailable"
 )
 
 // Error is latchkey's one error type. Message is safe to show a client;

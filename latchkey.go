@@ -68,7 +68,11 @@ type Session struct {
 	RevokedAt  *time.Time
 	// AuthTime is when the user last proved who they are in this session:
 	// the sign-in that started it, or a later re-authentication.
-	AuthTime  time.Time
+	AuthTime time.Time
+	// AMR says how the user proved who they are in this session (RFC 8176
+	// method references: "pwd", "otp", "mfa", …): set at sign-in, added
+	// to by a step-up. Empty for a session that predates it.
+	AMR       []string
 	IP        string
 	UserAgent string
 	// CookieHash is the SHA-256 of the browser session cookie, when the

@@ -51,9 +51,11 @@ type SessionStore interface {
 	TouchSession(ctx context.Context, id string, at time.Time) error
 	// SetSessionCookieHash replaces the browser cookie of a session.
 	SetSessionCookieHash(ctx context.Context, id string, hash []byte) error
-	// SetSessionAuthTime records a re-authentication: it sets AuthTime on a
-	// session that is not revoked (ENotFound if it is unknown or revoked).
-	SetSessionAuthTime(ctx context.Context, id string, at time.Time) error
+	// SetSessionAuth records a re-authentication or step-up: it sets
+	// AuthTime and AMR, in one write and whatever they were, on a session
+	// that is not revoked (ENotFound if it is unknown or revoked). The
+	// caller decides the new AMR (a step-up adds to the old one).
+	SetSessionAuth(ctx context.Context, id string, at time.Time, amr []string) error
 	// ListSessions returns the user's sessions that are not revoked and whose
 	// absolute expiry is after now, newest first.
 	ListSessions(ctx context.Context, userID string, now time.Time) ([]Session, error)

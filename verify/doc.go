@@ -6,8 +6,9 @@
 // so that a resource server can import it without pulling in the server.
 //
 // A Verifier authenticates requests; its Middleware puts the caller's
-// *Identity in the request context, and RequireRole and RequireScope guard
-// individual routes. Refusals follow RFC 6750 (a WWW-Authenticate header)
+// *Identity in the request context, and RequireRole, RequireScope and
+// RequireAAL2 (RequireACR) guard individual routes: RequireAAL2 lets
+// through only sessions that proved a second factor. Refusals follow RFC 6750 (a WWW-Authenticate header)
 // and carry an RFC 9457 problem body with latchkey's error codes.
 //
 // Access-token checks, the same code latchkey itself runs: the token must

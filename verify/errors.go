@@ -33,6 +33,10 @@ var (
 	ErrInvalidRequest = &Error{http.StatusBadRequest, "invalid_request", "Invalid authentication request"}
 	// ErrForbidden: authenticated, but the role or scope a route needs is missing.
 	ErrForbidden = &Error{http.StatusForbidden, "forbidden", "Forbidden"}
+	// ErrInsufficientAuthentication: authenticated, but the session did not
+	// reach the assurance level a route needs (RequireAAL2): the user must
+	// prove a second factor to latchkey first.
+	ErrInsufficientAuthentication = &Error{http.StatusForbidden, "insufficient_authentication", "Insufficient authentication"}
 	// ErrUnavailable: the issuer could not be reached to check the credentials.
 	// The request is refused (fail closed), with 503.
 	ErrUnavailable = &Error{http.StatusServiceUnavailable, "unavailable", "Authentication service unavailable"}

@@ -34,6 +34,41 @@ func RequireScope(scope string) func(http.Handler) http.Handler {
 	return require(func(id *Identity) bool { return id.HasScope(scope) }, scope)
 }
 
+// RequireAAL2 lets through only callers whose session proved a second
+// factor (acr "aal2"); others get 403 insufficient_authentication with an
+// RFC 9470 step-up challenge (WWW-Authenticate: Bearer
+// error="insufficient_user_authentication", acr_values="aal2"). The client
+// then verifies a factor (POST /v1/auth/mfa/verify with its access token,
+// which steps its session up), refreshes or uses the new access token, and
+// retries. An API key never passes.
+func RequireAAL2() func(http.Handler) http.Handler { return RequireACR(AAL2) }
+
+// RequireACR lets through only callers whose session reached the assurance
+// level acr ("aal1" or "aal2"; see Identity.MeetsACR).
+func RequireACR(acr string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			id, found := FromContext(r.Context())
+			switch {
+			case !found:
+				WriteError(w, ErrNoCredentials)
+			case !id.MeetsACR(acr):
+				writeProblem(w, ErrInsufficientAuthentication, stepUpChallenge(acr))
+			default:
+				next.ServeHTTP(w, r)
+			}
+		})
+	}
+}
+
+// stepUpChallenge is the RFC 9470 §3 challenge for a level.
+func stepUpChallenge(acr string) string {
+	if acr == "" || !validScopeToken(acr) {
+		return `Bearer error="insufficient_user_authentication"`
+	}
+	return `Bearer error="insufficient_user_authentication", acr_values="` + acr + `"`
+}
+
 func require(ok func(*Identity) bool, scope string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -62,6 +97,8 @@ func WriteError(w http.ResponseWriter, err error) {
 		challenge = `Bearer error="invalid_request"`
 	case ErrForbidden:
 		challenge = insufficientScope("")
+	case ErrInsufficientAuthentication:
+		challenge = stepUpChallenge("")
 	case ErrUnavailable:
 	default:
 		challenge = `Bearer error="invalid_token"`

@@ -32,12 +32,22 @@ func TestMiddleware(t *testing.T) {
 	mux.Handle("/any", whoami)
 	mux.Handle("/admin", verify.RequireRole("admin")(whoami))
 	mux.Handle("/write", verify.RequireScope("write")(whoami))
+	mux.Handle("/mfa", verify.RequireAAL2()(whoami))
+	mux.Handle("/aal1", verify.RequireACR(verify.AAL1)(whoami))
+	mux.Handle("/aal9", verify.RequireACR("aal9")(whoami))
 	h := v.Middleware(mux)
 
 	userToken := es.Mint(t, es.Header(), claims(is.URL, t0))
 	adminCl := claims(is.URL, t0)
 	adminCl["roles"], adminCl["scope"] = []string{"user", "admin"}, "read"
 	scopedAdminToken := es.Mint(t, es.Header(), adminCl)
+	pwdCl := claims(is.URL, t0)
+	pwdCl["amr"], pwdCl["acr"] = []string{"pwd"}, "aal1"
+	pwdToken := es.Mint(t, es.Header(), pwdCl)
+	mfaCl := claims(is.URL, t0)
+	mfaCl["amr"], mfaCl["acr"] = []string{"pwd", "otp", "mfa"}, "aal2"
+	mfaToken := es.Mint(t, es.Header(), mfaCl)
+	const stepUp = `Bearer error="insufficient_user_authentication", acr_values="aal2"`
 
 	type want struct {
 		status    int
@@ -65,6 +75,14 @@ func TestMiddleware(t *testing.T) {
 		{"unscoped key has every scope", "/write", map[string]string{"X-API-Key": key}, want{200, "", "", "api_key user-7 key-7"}},
 		{"scoped key lacks scope", "/write", map[string]string{"X-API-Key": scopedKey}, want{403, `Bearer error="insufficient_scope", scope="write"`, "forbidden", ""}},
 		{"scoped key role", "/admin", map[string]string{"X-API-Key": scopedKey}, want{200, "", "", "api_key user-8 key-8"}},
+		// MF-06: a service can require aal2.
+		{"aal2 token", "/mfa", map[string]string{"Authorization": "Bearer " + mfaToken}, want{200, "", "", "access_token user-1 sess-1"}},
+		{"aal1 token", "/mfa", map[string]string{"Authorization": "Bearer " + pwdToken}, want{403, stepUp, "insufficient_authentication", ""}},
+		{"token without acr", "/mfa", map[string]string{"Authorization": "Bearer " + userToken}, want{403, stepUp, "insufficient_authentication", ""}},
+		{"api key never aal2", "/mfa", map[string]string{"X-API-Key": key}, want{403, stepUp, "insufficient_authentication", ""}},
+		{"aal1 met by aal1", "/aal1", map[string]string{"Authorization": "Bearer " + pwdToken}, want{200, "", "", "access_token user-1 sess-1"}},
+		{"aal1 met by aal2", "/aal1", map[string]string{"Authorization": "Bearer " + mfaToken}, want{200, "", "", "access_token user-1 sess-1"}},
+		{"unknown level never met", "/aal9", map[string]string{"Authorization": "Bearer " + mfaToken}, want{403, `Bearer error="insufficient_user_authentication", acr_values="aal9"`, "insufficient_authentication", ""}},
 		{"token in query ignored", "/any?access_token=" + userToken, nil, want{401, "Bearer", "token_required", ""}},
 	}
 	for _, tt := range tests {

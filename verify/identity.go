@@ -27,6 +27,35 @@ type Identity struct {
 	// AuthTime is when the user last signed in (the access token's
 	// auth_time); zero for an API key or a token that does not say.
 	AuthTime time.Time
+	// AMR says how the user authenticated in the session (RFC 8176
+	// values: "pwd", "otp", "mfa", …) and ACR the assurance level that
+	// follows ("aal1", or "aal2" after a second factor): the access
+	// token's amr and acr claims. Both are empty for an API key.
+	AMR []string
+	ACR string
+}
+
+// Assurance levels of the acr claim.
+const (
+	AAL1 = "aal1"
+	AAL2 = "aal2"
+)
+
+// MeetsACR reports whether the caller's session reached the assurance
+// level acr: aal2 is met by aal2, aal1 by either. An API key, which has no
+// session, meets no level; an unknown level is never met.
+func (id *Identity) MeetsACR(acr string) bool {
+	rank := func(a string) int {
+		switch a {
+		case AAL1:
+			return 1
+		case AAL2:
+			return 2
+		}
+		return 0
+	}
+	want := rank(acr)
+	return want > 0 && rank(id.ACR) >= want
 }
 
 // HasRole reports whether the caller has role.

@@ -57,6 +57,8 @@ func (v *Verifier) verifyToken(ctx context.Context, raw string) (*Identity, erro
 		Roles:     claims.Roles,
 		Scopes:    strings.Fields(claims.Scope),
 		ExpiresAt: claims.ExpiresAt.Time,
+		AMR:       claims.AMR,
+		ACR:       claims.ACR,
 	}
 	if claims.AuthTime != nil {
 		id.AuthTime = claims.AuthTime.Time

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -120,11 +121,26 @@ func TestForwardAuthVerify(t *testing.T) {
 		{"?scope=write", []string{"X-API-Key", key["key"].(string)}, 403},
 		{"?scope=write", []string{"X-API-Key", plainKey["key"].(string)}, 200},
 		{"?role=admin", nil, 401},
+		// MF-06: a password session is aal1; an API key has no sign-in.
+		{"?acr=aal1", auth, 200},
+		{"?acr=aal2", auth, 403},
+		{"?acr=aal9", auth, 403},
+		{"?acr=aal1", []string{"X-API-Key", key["key"].(string)}, 403},
+		{"?acr=aal2", []string{"Cookie", cookie}, 403},
 	} {
 		r := srv.Do(t, "GET", "/v1/verify"+tc.query, nil, tc.hdr...)
 		if r.Status != tc.want || (r.Status != 200 && r.Header.Get("X-Auth-User-Id") != "") {
 			t.Errorf("verify%s: %d, want %d", tc.query, r.Status, tc.want)
 		}
+		if strings.HasPrefix(tc.query, "?acr") && r.Status == 403 && r.String(t, "code") != "insufficient_authentication" {
+			t.Errorf("verify%s: code %q", tc.query, r.String(t, "code"))
+		}
+	}
+	if h := srv.Do(t, "GET", "/v1/verify", nil, auth...).Header; h.Get("X-Auth-Acr") != "aal1" || h.Get("X-Auth-Amr") != "pwd" {
+		t.Errorf("assurance headers of a password session: %v", h)
+	}
+	if h := srv.Do(t, "GET", "/v1/verify", nil, "X-API-Key", key["key"].(string)).Header; h.Get("X-Auth-Acr") != "" || h.Get("X-Auth-Amr") != "" {
+		t.Errorf("assurance headers of an API key: %v", h)
 	}
 
 	// Envoy's form: the original path appended, its query the client's.
@@ -207,7 +223,7 @@ func TestIntrospection(t *testing.T) {
 
 	at := introspect(t, alice["access_token"].(string))
 	if at["active"] != true || at["token_type"] != "access_token" || at["sub"] != id || at["sid"] != alice["session_id"] ||
-		at["exp"] == nil || at["iat"] == nil || len(at["roles"].([]any)) != 1 {
+		at["exp"] == nil || at["iat"] == nil || len(at["roles"].([]any)) != 1 || at["acr"] != "aal1" || fmt.Sprint(at["amr"]) != "[pwd]" {
 		t.Errorf("access token: %v", at)
 	}
 	rt := introspect(t, alice["refresh_token"].(string))
@@ -227,7 +243,7 @@ func TestIntrospection(t *testing.T) {
 
 	ak := introspect(t, subject["key"].(string))
 	if ak["active"] != true || ak["token_type"] != "api_key" || ak["sub"] != id || ak["api_key_id"] != subject["id"] ||
-		ak["scope"] != "read" || ak["exp"] == nil || ak["sid"] != nil {
+		ak["scope"] != "read" || ak["exp"] == nil || ak["sid"] != nil || ak["acr"] != nil || ak["amr"] != nil {
 		t.Errorf("API key: %v", ak)
 	}
 	// JSON works as well as the form.

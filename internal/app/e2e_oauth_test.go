@@ -795,7 +795,7 @@ func backdateSignIn(t *testing.T, w *oauthWorld, email string) {
 	if err != nil || len(live) == 0 {
 		t.Fatalf("sessions: %v %v", live, err)
 	}
-	if err := st.SetSessionAuthTime(ctx, live[0].ID, time.Now().Add(-time.Hour)); err != nil {
+	if err := st.SetSessionAuth(ctx, live[0].ID, time.Now().Add(-time.Hour), live[0].AMR); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -104,7 +104,7 @@ func (s *Service) Signup(ctx context.Context, in SignupInput, m Meta) (*Tokens, 
 	if err != nil {
 		return nil, err
 	}
-	return s.StartSession(ctx, u, m, "")
+	return s.StartSession(ctx, u, m, SignUpPassword)
 }
 
 // Login checks an email and password and starts a session. A wrong
@@ -118,7 +118,7 @@ func (s *Service) Login(ctx context.Context, emailIn, pw string, m Meta) (*Token
 	if err != nil {
 		return nil, err
 	}
-	return s.StartSession(ctx, u, m, latchkey.AuditLoginSucceeded)
+	return s.StartSession(ctx, u, m, SignInPassword)
 }
 
 // CheckPassword returns the enabled user with this email and password, or
@@ -207,19 +207,20 @@ func (s *Service) upgradeHash(ctx context.Context, u *latchkey.User, pw string) 
 	u.PasswordHash, u.UpdatedAt = hash, s.now().UTC()
 }
 
-// StartSession creates a session with its first refresh token, audits it
-// (auditType "" for none) and issues an access token.
-func (s *Service) StartSession(ctx context.Context, u *latchkey.User, m Meta, auditType string) (*Tokens, error) {
+// StartSession creates a session with its first refresh token, records
+// how it was authenticated (how.AMR) and audits it (how.Audit, "" for
+// none), and issues an access token.
+func (s *Service) StartSession(ctx context.Context, u *latchkey.User, m Meta, how SignIn) (*Tokens, error) {
 	var st *newSession
 	err := s.store.InTx(ctx, func(tx latchkey.Tx) error {
 		var err error
-		st, err = s.startSessionTx(ctx, tx, u, m, auditType)
+		st, err = s.startSessionTx(ctx, tx, u, m, how)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return s.sessionStarted(u, st, auditType)
+	return s.sessionStarted(u, st, how.Audit)
 }
 
 // newSession is a session created in a transaction that has yet to commit.
@@ -230,10 +231,10 @@ type newSession struct {
 }
 
 // startSessionTx creates a session with its first refresh token within tx.
-func (s *Service) startSessionTx(ctx context.Context, tx latchkey.Tx, u *latchkey.User, m Meta, auditType string) (*newSession, error) {
+func (s *Service) startSessionTx(ctx context.Context, tx latchkey.Tx, u *latchkey.User, m Meta, how SignIn) (*newSession, error) {
 	now := s.now().UTC()
 	sess := &latchkey.Session{ID: latchkey.NewID(now), UserID: u.ID, CreatedAt: now, LastUsedAt: now, AuthTime: now,
-		ExpiresAt: now.Add(s.cfg.RefreshTokenTTL), IP: m.IP, UserAgent: truncate(m.UserAgent, 512)}
+		AMR: AddAMR(nil, how.AMR...), ExpiresAt: now.Add(s.cfg.RefreshTokenTTL), IP: m.IP, UserAgent: truncate(m.UserAgent, 512)}
 	rt := crypt.RandomToken(32)
 	if err := tx.CreateSession(ctx, sess); err != nil {
 		return nil, err
@@ -246,8 +247,8 @@ func (s *Service) startSessionTx(ctx context.Context, tx latchkey.Tx, u *latchke
 		CreatedAt: now, ExpiresAt: sess.ExpiresAt}); err != nil {
 		return nil, err
 	}
-	if auditType != "" {
-		if err := s.audit(ctx, tx, auditType, latchkey.OutcomeSuccess, "", u.ID, sess.ID, m); err != nil {
+	if how.Audit != "" {
+		if err := s.audit(ctx, tx, how.Audit, latchkey.OutcomeSuccess, "", u.ID, sess.ID, m); err != nil {
 			return nil, err
 		}
 	}
@@ -298,7 +299,7 @@ func (s *Service) sessionsEnded(ids []string) {
 // tokens issues an access token for the session and assembles the response.
 func (s *Service) tokens(u *latchkey.User, sess *latchkey.Session, refresh string) (*Tokens, error) {
 	at, exp, err := s.issuer.Issue(token.Grant{UserID: u.ID, SessionID: sess.ID, Roles: u.Roles,
-		AuthTime: sess.AuthTime, EmailVerified: u.EmailVerified()})
+		AuthTime: sess.AuthTime, EmailVerified: u.EmailVerified(), AMR: sess.AMR, ACR: ACRFor(sess.AMR)})
 	if err != nil {
 		return nil, err
 	}

@@ -19,18 +19,18 @@ var errCookieInvalid = latchkey.Errorf(latchkey.ETokenRequired, "Sign in to cont
 
 // StartCookieSession starts a browser session: the same server-side session
 // as a bearer login, whose credential is an opaque cookie (256 bits, only
-// its SHA-256 stored). auditType is written with it ("" for none).
-func (s *Service) StartCookieSession(ctx context.Context, u *latchkey.User, m Meta, auditType string) (latchkey.Secret, *latchkey.Session, error) {
+// its SHA-256 stored). how says how it was authenticated (see StartSession).
+func (s *Service) StartCookieSession(ctx context.Context, u *latchkey.User, m Meta, how SignIn) (latchkey.Secret, *latchkey.Session, error) {
 	var c *cookieSession
 	err := s.store.InTx(ctx, func(tx latchkey.Tx) error {
 		var err error
-		c, err = s.startCookieSessionTx(ctx, tx, u, m, auditType)
+		c, err = s.startCookieSessionTx(ctx, tx, u, m, how)
 		return err
 	})
 	if err != nil {
 		return "", nil, err
 	}
-	return s.cookieSessionStarted(c, auditType), c.sess, nil
+	return s.cookieSessionStarted(c, how.Audit), c.sess, nil
 }
 
 // cookieSession is a browser session created in a transaction, before the
@@ -42,11 +42,11 @@ type cookieSession struct {
 }
 
 // startCookieSessionTx creates a cookie session within tx.
-func (s *Service) startCookieSessionTx(ctx context.Context, tx latchkey.Tx, u *latchkey.User, m Meta, auditType string) (*cookieSession, error) {
+func (s *Service) startCookieSessionTx(ctx context.Context, tx latchkey.Tx, u *latchkey.User, m Meta, how SignIn) (*cookieSession, error) {
 	now := s.now().UTC()
 	value := crypt.RandomToken(32)
 	sess := &latchkey.Session{ID: latchkey.NewID(now), UserID: u.ID, CreatedAt: now, LastUsedAt: now, AuthTime: now,
-		ExpiresAt: now.Add(s.cfg.RefreshTokenTTL), IP: m.IP, UserAgent: truncate(m.UserAgent, 512), CookieHash: crypt.Hash(value)}
+		AMR: AddAMR(nil, how.AMR...), ExpiresAt: now.Add(s.cfg.RefreshTokenTTL), IP: m.IP, UserAgent: truncate(m.UserAgent, 512), CookieHash: crypt.Hash(value)}
 	if err := tx.CreateSession(ctx, sess); err != nil {
 		return nil, err
 	}
@@ -54,8 +54,8 @@ func (s *Service) startCookieSessionTx(ctx context.Context, tx latchkey.Tx, u *l
 	if err != nil {
 		return nil, err
 	}
-	if auditType != "" {
-		if err := s.audit(ctx, tx, auditType, latchkey.OutcomeSuccess, "cookie", u.ID, sess.ID, m); err != nil {
+	if how.Audit != "" {
+		if err := s.audit(ctx, tx, how.Audit, latchkey.OutcomeSuccess, "cookie", u.ID, sess.ID, m); err != nil {
 			return nil, err
 		}
 	}
@@ -97,5 +97,5 @@ func (s *Service) AuthenticateCookie(ctx context.Context, value string) (*Princi
 			return nil, err
 		}
 	}
-	return &Principal{User: u, SessionID: sess.ID, Via: "cookie", AuthTime: live.AuthTime}, nil
+	return &Principal{User: u, SessionID: sess.ID, Via: "cookie", AuthTime: live.AuthTime, AMR: live.AMR}, nil
 }

@@ -46,7 +46,7 @@ func (s *Service) StartEmailSignIn(ctx context.Context, emailIn string, m Meta) 
 func (s *Service) VerifyEmailSignIn(ctx context.Context, p EmailProof, m Meta) (*Tokens, error) {
 	var st *newSession
 	u, err := s.emailSignIn(ctx, p, func(tx latchkey.Tx, u *latchkey.User) (err error) {
-		st, err = s.startSessionTx(ctx, tx, u, m, latchkey.AuditEmailSignIn)
+		st, err = s.startSessionTx(ctx, tx, u, m, SignInEmail)
 		return err
 	})
 	if err != nil {
@@ -60,7 +60,7 @@ func (s *Service) VerifyEmailSignIn(ctx context.Context, p EmailProof, m Meta) (
 func (s *Service) VerifyEmailSignInCookie(ctx context.Context, p EmailProof, m Meta) (latchkey.Secret, *latchkey.Session, error) {
 	var c *cookieSession
 	_, err := s.emailSignIn(ctx, p, func(tx latchkey.Tx, u *latchkey.User) (err error) {
-		c, err = s.startCookieSessionTx(ctx, tx, u, m, latchkey.AuditEmailSignIn)
+		c, err = s.startCookieSessionTx(ctx, tx, u, m, SignInEmail)
 		return err
 	})
 	if err != nil {

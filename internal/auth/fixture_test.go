@@ -138,7 +138,7 @@ func (f *fixture) user(t *testing.T, email string, roles ...string) (*latchkey.U
 // session starts another cookie session for u.
 func (f *fixture) session(t *testing.T, u *latchkey.User) *latchkey.Session {
 	t.Helper()
-	_, sess, err := f.svc.StartCookieSession(t.Context(), u, auth.Meta{}, "")
+	_, sess, err := f.svc.StartCookieSession(t.Context(), u, auth.Meta{}, auth.SignInPassword)
 	if err != nil {
 		t.Fatal(err)
 	}

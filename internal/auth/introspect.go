@@ -28,6 +28,10 @@ type Introspection struct {
 	Scope     string // space-separated; "" when unscoped
 	IssuedAt  time.Time
 	ExpiresAt time.Time // zero for an API key without expiry
+	// AMR and ACR say how the session of a token authenticated, as the
+	// session records it now (a step-up shows at once); empty for an API key.
+	AMR []string
+	ACR string
 }
 
 // Introspect tells whether raw is a live access token, refresh token or
@@ -79,7 +83,8 @@ func (s *Service) introspectAccessToken(ctx context.Context, raw string) (*Intro
 	}
 	// The user's roles now, not the ones frozen into the token: a demoted
 	// user is reported demoted at once, as /v1/verify does.
-	in := &Introspection{TokenType: TokenTypeAccess, Subject: u.ID, SessionID: sess.ID, Roles: u.Roles, Scope: claims.Scope}
+	in := &Introspection{TokenType: TokenTypeAccess, Subject: u.ID, SessionID: sess.ID, Roles: u.Roles, Scope: claims.Scope,
+		AMR: sess.AMR, ACR: ACRFor(sess.AMR)}
 	if claims.IssuedAt != nil {
 		in.IssuedAt = claims.IssuedAt.Time
 	}
@@ -112,5 +117,5 @@ func (s *Service) introspectRefreshToken(ctx context.Context, raw string) (*Intr
 		return nil, nil
 	}
 	return &Introspection{TokenType: TokenTypeRefresh, Subject: u.ID, SessionID: sess.ID, Roles: u.Roles,
-		IssuedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt}, nil
+		IssuedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, AMR: sess.AMR, ACR: ACRFor(sess.AMR)}, nil
 }

@@ -253,7 +253,7 @@ func (s *Service) ExchangeOneTimeCode(ctx context.Context, code string, m Meta) 
 	if u.Disabled {
 		return nil, s.OAuthFailed(ctx, u.ID, "disabled", m, errCodeInvalid)
 	}
-	return s.StartSession(ctx, u, m, "")
+	return s.StartSession(ctx, u, m, SignInFederated)
 }
 
 // ListIdentities returns the social-login identities linked to the user.

@@ -20,7 +20,7 @@ func TestOAuthLoginLinksOnlyOntoProvenAddresses(t *testing.T) {
 
 	// Pre-account takeover: a squatter signed up with the victim's address.
 	squatter := f.passwordUser(t, "victim@example.test")
-	_, squatterSession, err := s.StartCookieSession(ctx, squatter, auth.Meta{}, "")
+	_, squatterSession, err := s.StartCookieSession(ctx, squatter, auth.Meta{}, auth.SignIn{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func TestOAuthLoginLinksOnlyOntoProvenAddresses(t *testing.T) {
 	clock.Advance(time.Second)
 	bob := f.passwordUser(t, "bob@example.test")
 	f.verifyEmail(t, bob)
-	_, before, err := s.StartCookieSession(ctx, bob, auth.Meta{}, "")
+	_, before, err := s.StartCookieSession(ctx, bob, auth.Meta{}, auth.SignIn{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestOAuthLoginLinksOnlyOntoProvenAddresses(t *testing.T) {
 		t.Errorf("session.revoked identity_linked:idp audited %d times", n)
 	}
 	// Signing in again through the linked identity ends nothing.
-	_, after, err := s.StartCookieSession(ctx, bob, auth.Meta{}, "")
+	_, after, err := s.StartCookieSession(ctx, bob, auth.Meta{}, auth.SignIn{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,12 +112,12 @@ func TestLinkIdentity(t *testing.T) {
 	s, db, clock := f.svc, f.db, f.clock
 	ctx := t.Context()
 	alice := f.passwordUser(t, "alice@example.test")
-	_, other, err := s.StartCookieSession(ctx, alice, auth.Meta{}, "")
+	_, other, err := s.StartCookieSession(ctx, alice, auth.Meta{}, auth.SignIn{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(time.Second)
-	_, linking, err := s.StartCookieSession(ctx, alice, auth.Meta{}, "")
+	_, linking, err := s.StartCookieSession(ctx, alice, auth.Meta{}, auth.SignIn{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func TestLinkIdentity(t *testing.T) {
 
 	// Another user cannot take the identity.
 	bob := f.passwordUser(t, "bob@example.test")
-	_, bobSession, err := s.StartCookieSession(ctx, bob, auth.Meta{}, "")
+	_, bobSession, err := s.StartCookieSession(ctx, bob, auth.Meta{}, auth.SignIn{})
 	if err != nil {
 		t.Fatal(err)
 	}

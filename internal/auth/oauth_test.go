@@ -108,7 +108,7 @@ func TestSessionCap(t *testing.T) {
 	var first []string
 	for i := range auth.MaxSessionsPerUser + 2 {
 		clock.Advance(time.Millisecond) // session ids and creation times sort by start
-		_, sess, err := svc.StartCookieSession(ctx, u, auth.Meta{}, "")
+		_, sess, err := svc.StartCookieSession(ctx, u, auth.Meta{}, auth.SignIn{})
 		if err != nil {
 			t.Fatal(err)
 		}

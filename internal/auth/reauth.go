@@ -42,7 +42,9 @@ func (s *Service) Reauthenticate(ctx context.Context, p *Principal, pw string, m
 	}
 	err = s.store.InTx(ctx, func(tx latchkey.Tx) error {
 		now := s.now().UTC()
-		if err := tx.SetSessionAuthTime(ctx, p.SessionID, now); latchkey.IsCode(err, latchkey.ENotFound) {
+		// The password is proven again; what else the session proved
+		// (a second factor) stays on its record.
+		if err := tx.SetSessionAuth(ctx, p.SessionID, now, AddAMR(p.AMR, AMRPassword)); latchkey.IsCode(err, latchkey.ENotFound) {
 			return errRevoked
 		} else if err != nil {
 			return err

@@ -59,6 +59,18 @@ type Principal struct {
 	// AuthTime is when the session's user last proved who they are (sign-in
 	// or re-authentication); zero for API keys.
 	AuthTime time.Time
+	// AMR is how the session's user authenticated (RFC 8176 values, see
+	// amr.go), as the session records it now; nil for API keys.
+	AMR []string
+}
+
+// ACR is the assurance level of the principal's session ("aal1" or
+// "aal2"); "" for an API key, which has no sign-in.
+func (p *Principal) ACR() string {
+	if p.SessionID == "" {
+		return ""
+	}
+	return ACRFor(p.AMR)
 }
 
 // HasScope reports whether the credential carries scope for another

@@ -26,7 +26,7 @@ func (s *Service) AuthenticateAccessToken(ctx context.Context, raw string) (*Pri
 		return nil, errRevoked
 	}
 	user := *u // the cached user is shared; hand out a copy
-	p := &Principal{User: &user, SessionID: sess.ID, Via: "bearer", AuthTime: sess.AuthTime}
+	p := &Principal{User: &user, SessionID: sess.ID, Via: "bearer", AuthTime: sess.AuthTime, AMR: sess.AMR}
 	if claims.Scope != "" {
 		p.Scopes = splitScope(claims.Scope)
 	}

@@ -90,7 +90,7 @@ func TestSessionsListAndRevoke(t *testing.T) {
 	alice, idle := f.user(t, "alice@example.test")
 	f.clock.Advance(idleTimeout / 2)
 	toRevoke := f.session(t, alice)
-	_, live, err := f.svc.StartCookieSession(ctx, alice, auth.Meta{UserAgent: "kept"}, "")
+	_, live, err := f.svc.StartCookieSession(ctx, alice, auth.Meta{UserAgent: "kept"}, auth.SignIn{})
 	if err != nil {
 		t.Fatal(err)
 	}

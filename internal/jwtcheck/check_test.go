@@ -206,3 +206,27 @@ func TestEmailVerifiedClaim(t *testing.T) {
 		}
 	}
 }
+
+// TestAssuranceClaims: amr is an array of strings and acr a string, or the
+// claims are refused (MF-06: a verifier reads what latchkey wrote, nothing
+// a second parser could read differently).
+func TestAssuranceClaims(t *testing.T) {
+	var c Claims
+	if err := json.Unmarshal([]byte(`{"amr":["pwd","otp","mfa"],"acr":"aal2"}`), &c); err != nil ||
+		!slices.Equal(c.AMR, []string{"pwd", "otp", "mfa"}) || c.ACR != "aal2" {
+		t.Errorf("read %v %q, %v", c.AMR, c.ACR, err)
+	}
+	for _, in := range []string{`{"amr":"pwd"}`, `{"amr":null}`, `{"amr":[1]}`, `{"acr":2}`, `{"acr":null}`, `{"AMR":["mfa"]}`, `{"Acr":"aal2"}`} {
+		var c Claims
+		if err := json.Unmarshal([]byte(in), &c); err == nil {
+			t.Errorf("%s: accepted", in)
+		}
+	}
+	out, err := json.Marshal(Claims{AMR: []string{"pwd"}, ACR: "aal1"})
+	if err != nil || !strings.Contains(string(out), `"amr":["pwd"],"acr":"aal1"`) {
+		t.Errorf("wrote %s, %v", out, err)
+	}
+	if out, _ := json.Marshal(Claims{}); strings.Contains(string(out), "amr") || strings.Contains(string(out), "acr") {
+		t.Errorf("empty amr/acr written: %s", out)
+	}
+}

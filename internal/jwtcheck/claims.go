@@ -26,6 +26,11 @@ type Claims struct {
 	// EmailVerified says whether the user's address was proven when the
 	// token was issued (a boolean is not personal data).
 	EmailVerified bool `json:"email_verified"`
+	// AMR lists how the user authenticated in the session (RFC 8176
+	// values such as "pwd", "otp", "mfa"); ACR is the assurance level that
+	// follows ("aal1" or "aal2"). Both are left out when unknown.
+	AMR []string `json:"amr,omitempty"`
+	ACR string   `json:"acr,omitempty"`
 }
 
 // MaxNumericDate bounds exp, iat, nbf and auth_time (9999-12-31T23:59:59Z):
@@ -96,7 +101,7 @@ func (c *Claims) UnmarshalJSON(data []byte) error {
 }
 
 // claimNames are the claims latchkey reads; a case variant of one is refused.
-var claimNames = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid", "roles", "scope", "auth_time", "email_verified"}
+var claimNames = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid", "roles", "scope", "auth_time", "email_verified", "amr", "acr"}
 
 var errNotString = errors.New("must be a string")
 
@@ -116,6 +121,12 @@ func decodeClaims(data []byte) (c Claims, audArray bool, err error) {
 			c.SessionID, ok = jsonString(value)
 		case "scope":
 			c.Scope, ok = jsonString(value)
+		case "acr":
+			c.ACR, ok = jsonString(value)
+		case "amr":
+			if c.AMR, ok = jsonStrings(value); !ok {
+				return errors.New(`claim "amr" must be an array of strings`)
+			}
 		case "aud":
 			var s string
 			if s, ok = jsonString(value); ok {

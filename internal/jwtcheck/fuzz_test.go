@@ -108,6 +108,7 @@ func FuzzClaims(f *testing.F) {
 		`{"roles":["a",null]}`, `{"sub":"\u0061\u00e9"}`,
 		`{"email_verified":true}`, `{"email_verified":false}`, `{"email_verified":"true"}`, `{"email_verified":1}`,
 		`{"email_verified":null}`, `{"EMAIL_VERIFIED":true}`,
+		`{"amr":["pwd","otp","mfa"],"acr":"aal2"}`, `{"amr":"pwd"}`, `{"amr":[1]}`, `{"acr":2}`, `{"AMR":["pwd"]}`, `{"Acr":"aal2"}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -128,13 +129,15 @@ func FuzzClaims(f *testing.F) {
 			Nbf      *int64   `json:"nbf"`
 			AuthTime *int64   `json:"auth_time"`
 			Verified *bool    `json:"email_verified"`
+			AMR      []string `json:"amr"`
+			ACR      string   `json:"acr"`
 		}
 		if err := json.Unmarshal(data, &want); err != nil {
 			t.Fatalf("accepted %q, which encoding/json refuses: %v", data, err)
 		}
 		if want.Iss != c.Issuer || want.Sub != c.Subject || want.Jti != c.ID || want.Sid != c.SessionID ||
 			want.Scope != c.Scope || !slices.Equal(want.Roles, c.Roles) || (want.Verified != nil && *want.Verified != c.EmailVerified) ||
-			(want.Verified == nil && c.EmailVerified) {
+			(want.Verified == nil && c.EmailVerified) || !slices.Equal(want.AMR, c.AMR) || want.ACR != c.ACR {
 			t.Fatalf("%q: read %+v, encoding/json reads %+v", data, c, want)
 		}
 		same := func(want *int64, got *jwt.NumericDate) bool {

@@ -29,6 +29,8 @@ type introspectResponse struct {
 	Sid       string   `json:"sid,omitempty"`
 	Roles     []string `json:"roles,omitempty"`
 	APIKeyID  string   `json:"api_key_id,omitempty"`
+	AMR       []string `json:"amr,omitempty"`
+	ACR       string   `json:"acr,omitempty"`
 }
 
 // handleIntrospect answers POST /v1/introspect for a caller that
@@ -47,7 +49,7 @@ func (s *Server) handleIntrospect() handler {
 		out := introspectResponse{}
 		if in != nil {
 			out = introspectResponse{Active: true, Sub: in.Subject, Scope: in.Scope, TokenType: in.TokenType,
-				Sid: in.SessionID, Roles: in.Roles, APIKeyID: in.APIKeyID}
+				Sid: in.SessionID, Roles: in.Roles, APIKeyID: in.APIKeyID, AMR: in.AMR, ACR: in.ACR}
 			if out.Roles == nil {
 				out.Roles = []string{}
 			}

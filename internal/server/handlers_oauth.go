@@ -264,7 +264,7 @@ func (s *Server) accountIdentities(ctx context.Context, userID string, v *web.Ac
 // on latchkey's own origin, otherwise a one-time code in the redirect.
 func (s *Server) deliver(w http.ResponseWriter, r *http.Request, f oauth.Flow, u *latchkey.User) error {
 	if f.Mode == deliverCookie {
-		value, sess, err := s.auth.StartCookieSession(r.Context(), u, s.meta(r), "")
+		value, sess, err := s.auth.StartCookieSession(r.Context(), u, s.meta(r), auth.SignInFederated)
 		if err != nil {
 			return err
 		}

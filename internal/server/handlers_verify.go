@@ -18,12 +18,19 @@ const (
 	HeaderAuthAPIKeyID  = "X-Auth-Api-Key-Id"
 	HeaderAuthScopes    = "X-Auth-Scopes"
 	HeaderAuthIdentity  = "X-Auth-Identity"
+	// HeaderAuthACR and HeaderAuthAMR say how a session authenticated:
+	// its assurance level (aal1, aal2) and its RFC 8176 methods
+	// (comma-separated). An API key gets neither.
+	HeaderAuthACR = "X-Auth-Acr"
+	HeaderAuthAMR = "X-Auth-Amr"
 )
 
 // handleVerify is forward auth for nginx auth_request, Traefik ForwardAuth,
 // Caddy forward_auth and Envoy ext_authz: 200 with the identity headers
 // and an empty body, 401 without valid credentials, 403 when a ?role= or
-// ?scope= requirement (all of them must hold) is not met.
+// ?scope= requirement (all of them must hold) is not met, and 403
+// insufficient_authentication when the session's assurance is below an
+// ?acr= requirement (an API key meets none).
 //
 // CSRF: a browser's session cookie reaches this endpoint with the original
 // request's Origin and Sec-Fetch-Site. When the original method is unsafe
@@ -54,6 +61,10 @@ func (s *Server) handleVerify() handler {
 			h.Set(HeaderAuthAPIKeyID, p.APIKey.ID)
 		} else {
 			h.Set(HeaderAuthSessionID, p.SessionID)
+			h.Set(HeaderAuthACR, p.ACR())
+			if len(p.AMR) > 0 {
+				h.Set(HeaderAuthAMR, strings.Join(p.AMR, ","))
+			}
 		}
 		if p.Scopes != nil {
 			h.Set(HeaderAuthScopes, strings.Join(p.Scopes, ","))
@@ -93,7 +104,8 @@ func isSafeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }
 
-// meetsRequirements checks every ?role= and ?scope= of the verify request.
+// meetsRequirements checks every ?role=, ?scope= and ?acr= of the verify
+// request.
 // Under /v1/verify/ (Envoy's form) the path and query are the client's
 // own, so they are not looked at.
 func meetsRequirements(p *auth.Principal, r *http.Request) error {
@@ -111,8 +123,16 @@ func meetsRequirements(p *auth.Principal, r *http.Request) error {
 			return latchkey.Errorf(latchkey.EForbidden, "A required scope is missing.")
 		}
 	}
+	for _, acr := range q["acr"] {
+		if !auth.MeetsACR(p.ACR(), acr) {
+			return errInsufficientAuthentication
+		}
+	}
 	return nil
 }
+
+var errInsufficientAuthentication = latchkey.Errorf(latchkey.EInsufficientAuthentication,
+	"This needs a session that proved a second factor: verify one (POST /v1/auth/mfa/verify) and try again.")
 
 // handleIdentityJWKS publishes the X-Auth-Identity public key.
 func (s *Server) handleIdentityJWKS() handler {

@@ -79,7 +79,7 @@ func (s *Server) handleLoginForm() handler {
 				return err
 			}
 		}
-		value, sess, err := s.auth.StartCookieSession(r.Context(), u, s.meta(r), latchkey.AuditLoginSucceeded)
+		value, sess, err := s.auth.StartCookieSession(r.Context(), u, s.meta(r), auth.SignInPassword)
 		if err != nil {
 			return err
 		}

@@ -83,6 +83,8 @@ type identityClaims struct {
 	APIKeyID  string   `json:"api_key_id,omitempty"`
 	Roles     []string `json:"roles"`
 	Scope     string   `json:"scope,omitempty"`
+	AMR       []string `json:"amr,omitempty"`
+	ACR       string   `json:"acr,omitempty"`
 }
 
 // Sign returns a token for p, valid for IdentityTokenLifetime from now.
@@ -96,6 +98,8 @@ func (s *IdentitySigner) Sign(issuer string, p *auth.Principal, now time.Time) (
 		SessionID: p.SessionID,
 		Roles:     p.User.Roles,
 		Scope:     strings.Join(p.Scopes, " "),
+		AMR:       p.AMR,
+		ACR:       p.ACR(),
 	}
 	if c.Roles == nil {
 		c.Roles = []string{}

@@ -42,6 +42,11 @@ type Grant struct {
 	AuthTime time.Time
 	// EmailVerified: the user's address was proven (email_verified).
 	EmailVerified bool
+	// AMR is how the user authenticated in the session (RFC 8176), and ACR
+	// the assurance level that follows (auth.ACRFor); empty leaves the
+	// claim out.
+	AMR []string
+	ACR string
 }
 
 // Issue signs an access token for g. It returns the token and its expiry.
@@ -89,6 +94,8 @@ func (i *Issuer) Issue(g Grant) (string, time.Time, error) {
 		AuthTime:  authTime,
 
 		EmailVerified: g.EmailVerified,
+		AMR:           g.AMR,
+		ACR:           g.ACR,
 	}
 	t := &jwt.Token{
 		Header: map[string]any{"alg": kr.alg, "typ": TypeAccessToken, "kid": kr.kid},

@@ -101,9 +101,10 @@ func scanSigningKey(s sqlstore.Scanner) (*latchkey.SigningKey, error) {
 
 func scanSession(row sqlstore.Scanner) (*latchkey.Session, error) {
 	var x latchkey.Session
-	if err := row.Scan(&x.ID, &x.UserID, &x.CreatedAt, &x.LastUsedAt, &x.ExpiresAt, &x.RevokedAt, &x.AuthTime, &x.IP, &x.UserAgent, &x.CookieHash); err != nil {
+	if err := row.Scan(&x.ID, &x.UserID, &x.CreatedAt, &x.LastUsedAt, &x.ExpiresAt, &x.RevokedAt, &x.AuthTime, &x.IP, &x.UserAgent, &x.CookieHash, &x.AMR); err != nil {
 		return nil, err
 	}
+	x.AMR = unlist(x.AMR)
 	utc(&x.CreatedAt, &x.LastUsedAt, &x.ExpiresAt, &x.AuthTime)
 	utcp(&x.RevokedAt)
 	return &x, nil

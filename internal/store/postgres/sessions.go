@@ -16,8 +16,8 @@ func (q *queries) CreateSession(ctx context.Context, s *latchkey.Session) error 
 	if err := errs.NewSession(s); err != nil {
 		return err
 	}
-	return q.deferredExec(ctx, "create session", nil, `INSERT INTO sessions (`+sqlstore.SessionCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		s.ID, s.UserID, s.CreatedAt, s.LastUsedAt, s.ExpiresAt, s.RevokedAt, s.AuthTime, s.IP, s.UserAgent, nullBytes(s.CookieHash))
+	return q.deferredExec(ctx, "create session", nil, `INSERT INTO sessions (`+sqlstore.SessionCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		s.ID, s.UserID, s.CreatedAt, s.LastUsedAt, s.ExpiresAt, s.RevokedAt, s.AuthTime, s.IP, s.UserAgent, nullBytes(s.CookieHash), list(s.AMR))
 }
 
 func (q *queries) SessionByID(ctx context.Context, id string) (*latchkey.Session, error) {
@@ -42,11 +42,11 @@ func (q *queries) SetSessionCookieHash(ctx context.Context, id string, hash []by
 	return affected("set session cookie", "Session", tag, err)
 }
 
-// SetSessionAuthTime is sent at once, not held back like TouchSession: a
+// SetSessionAuth is sent at once, not held back like TouchSession: a
 // caller needs its not-found answer (a revoked session) before going on.
-func (q *queries) SetSessionAuthTime(ctx context.Context, id string, at time.Time) error {
-	tag, err := q.q.Exec(ctx, `UPDATE sessions SET auth_time = $1 WHERE id = $2 AND revoked_at IS NULL`, at, id)
-	return affected("set session auth time", "Session", tag, err)
+func (q *queries) SetSessionAuth(ctx context.Context, id string, at time.Time, amr []string) error {
+	tag, err := q.q.Exec(ctx, `UPDATE sessions SET auth_time = $1, amr = $2 WHERE id = $3 AND revoked_at IS NULL`, at, list(amr), id)
+	return affected("set session auth", "Session", tag, err)
 }
 
 func (q *queries) ListSessions(ctx context.Context, userID string, now time.Time) ([]latchkey.Session, error) {

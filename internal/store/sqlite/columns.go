@@ -128,7 +128,12 @@ func scanSession(s sqlstore.Scanner) (*latchkey.Session, error) {
 	var x latchkey.Session
 	var created, lastUsed, expires, authTime int64
 	var revoked sql.NullInt64
-	if err := s.Scan(&x.ID, &x.UserID, &created, &lastUsed, &expires, &revoked, &authTime, &x.IP, &x.UserAgent, &x.CookieHash); err != nil {
+	var amr string
+	if err := s.Scan(&x.ID, &x.UserID, &created, &lastUsed, &expires, &revoked, &authTime, &x.IP, &x.UserAgent, &x.CookieHash, &amr); err != nil {
+		return nil, err
+	}
+	var err error
+	if x.AMR, err = decodeList(amr); err != nil {
 		return nil, err
 	}
 	x.CreatedAt, x.LastUsedAt, x.ExpiresAt = fromMicro(created), fromMicro(lastUsed), fromMicro(expires)

@@ -12,9 +12,9 @@ func (q *queries) CreateSession(ctx context.Context, s *latchkey.Session) error 
 	if err := errs.NewSession(s); err != nil {
 		return err
 	}
-	_, err := q.w.exec(ctx, `INSERT INTO sessions (`+sqlstore.SessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := q.w.exec(ctx, `INSERT INTO sessions (`+sqlstore.SessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		s.ID, s.UserID, micro(s.CreatedAt), micro(s.LastUsedAt), micro(s.ExpiresAt), nullMicro(s.RevokedAt),
-		micro(s.AuthTime), s.IP, s.UserAgent, nullBytes(s.CookieHash))
+		micro(s.AuthTime), s.IP, s.UserAgent, nullBytes(s.CookieHash), encodeList(s.AMR))
 	return mapErr("create session", err)
 }
 
@@ -39,9 +39,9 @@ func (q *queries) SetSessionCookieHash(ctx context.Context, id string, hash []by
 	return affected("set session cookie", "Session", res, err)
 }
 
-func (q *queries) SetSessionAuthTime(ctx context.Context, id string, at time.Time) error {
-	res, err := q.w.exec(ctx, `UPDATE sessions SET auth_time = ? WHERE id = ? AND revoked_at IS NULL`, micro(at), id)
-	return affected("set session auth time", "Session", res, err)
+func (q *queries) SetSessionAuth(ctx context.Context, id string, at time.Time, amr []string) error {
+	res, err := q.w.exec(ctx, `UPDATE sessions SET auth_time = ?, amr = ? WHERE id = ? AND revoked_at IS NULL`, micro(at), encodeList(amr), id)
+	return affected("set session auth", "Session", res, err)
 }
 
 func (q *queries) ListSessions(ctx context.Context, userID string, now time.Time) ([]latchkey.Session, error) {

@@ -4,7 +4,7 @@ package sqlstore
 // which the stores write and scan them.
 const (
 	UserCols       = `id, email, name, roles, disabled, password_hash, email_verified_at, created_at, updated_at`
-	SessionCols    = `id, user_id, created_at, last_used_at, expires_at, revoked_at, auth_time, ip, user_agent, cookie_hash`
+	SessionCols    = `id, user_id, created_at, last_used_at, expires_at, revoked_at, auth_time, ip, user_agent, cookie_hash, amr`
 	RefreshCols    = `hash, session_id, user_id, created_at, expires_at, used_at, sealed_successor`
 	APIKeyCols     = `id, user_id, name, prefix, hash, scopes, created_at, expires_at, last_used_at, revoked_at`
 	IdentityCols   = `id, user_id, provider, subject, email, created_at`

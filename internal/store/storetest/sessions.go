@@ -59,7 +59,7 @@ func testSessions(t *testing.T, s latchkey.Store) {
 	mustCode(t, s.CreateSession(ctx(t), x), latchkey.EConflict)
 }
 
-func testSessionAuthTime(t *testing.T, s latchkey.Store) {
+func testSessionAuth(t *testing.T, s latchkey.Store) {
 	u := createUser(t, s, 1)
 	x := newSession(u, 1)
 	x.AuthTime = at(-time.Minute) // a session may carry an earlier proof
@@ -67,6 +67,7 @@ func testSessionAuthTime(t *testing.T, s latchkey.Store) {
 	got, err := s.SessionByID(ctx(t), x.ID)
 	must(t, err)
 	equal(t, "AuthTime round trip", got.AuthTime, at(-time.Minute))
+	equal(t, "AMR round trip", got.AMR, []string{"pwd"})
 
 	// The caller sets AuthTime (sign-in time at creation): the store
 	// refuses a session without one, and fills in nothing.
@@ -77,27 +78,34 @@ func testSessionAuthTime(t *testing.T, s latchkey.Store) {
 	_, err = s.SessionByID(ctx(t), y.ID)
 	mustCode(t, err, latchkey.ENotFound)
 	y.AuthTime = y.CreatedAt
+	y.AMR = nil // a session that says nothing of how it signed in reads back so
 	must(t, s.CreateSession(ctx(t), y))
+	got, err = s.SessionByID(ctx(t), y.ID)
+	must(t, err)
+	equal(t, "no AMR", got.AMR, []string(nil))
 
-	must(t, s.SetSessionAuthTime(ctx(t), x.ID, at(time.Hour)))
+	// A step-up sets both fields in one write, in the order given.
+	must(t, s.SetSessionAuth(ctx(t), x.ID, at(time.Hour), []string{"pwd", "otp", "mfa"}))
 	got, err = s.SessionByID(ctx(t), x.ID)
 	must(t, err)
-	x.AuthTime = at(time.Hour)
-	equal(t, "after SetSessionAuthTime", got, x)
+	x.AuthTime, x.AMR = at(time.Hour), []string{"pwd", "otp", "mfa"}
+	equal(t, "after SetSessionAuth", got, x)
 	live, err := s.ListSessions(ctx(t), u.ID, t0)
 	must(t, err)
 	equal(t, "listed", live[1].AuthTime, at(time.Hour))
+	equal(t, "listed AMR", live[1].AMR, x.AMR)
 
 	must(t, s.RevokeSession(ctx(t), x.ID, at(2*time.Hour)))
-	mustCode(t, s.SetSessionAuthTime(ctx(t), x.ID, at(3*time.Hour)), latchkey.ENotFound)
+	mustCode(t, s.SetSessionAuth(ctx(t), x.ID, at(3*time.Hour), []string{"pwd"}), latchkey.ENotFound)
 	got, err = s.SessionByID(ctx(t), x.ID)
 	must(t, err)
 	equal(t, "revoked session keeps its AuthTime", got.AuthTime, at(time.Hour))
-	mustCode(t, s.SetSessionAuthTime(ctx(t), "nope", t0), latchkey.ENotFound)
+	equal(t, "revoked session keeps its AMR", got.AMR, x.AMR)
+	mustCode(t, s.SetSessionAuth(ctx(t), "nope", t0, nil), latchkey.ENotFound)
 
 	// In a transaction too, and the write is there for the next read.
 	must(t, s.InTx(ctx(t), func(tx latchkey.Tx) error {
-		if err := tx.SetSessionAuthTime(ctx(t), y.ID, at(4*time.Hour)); err != nil {
+		if err := tx.SetSessionAuth(ctx(t), y.ID, at(4*time.Hour), []string{"otp"}); err != nil {
 			return err
 		}
 		got, err := tx.SessionByID(ctx(t), y.ID)
@@ -105,9 +113,10 @@ func testSessionAuthTime(t *testing.T, s latchkey.Store) {
 			return err
 		}
 		equal(t, "AuthTime in tx", got.AuthTime, at(4*time.Hour))
+		equal(t, "AMR in tx", got.AMR, []string{"otp"})
 		return nil
 	}))
-	err = s.InTx(ctx(t), func(tx latchkey.Tx) error { return tx.SetSessionAuthTime(ctx(t), x.ID, t0) })
+	err = s.InTx(ctx(t), func(tx latchkey.Tx) error { return tx.SetSessionAuth(ctx(t), x.ID, t0, nil) })
 	mustCode(t, err, latchkey.ENotFound)
 }
 

@@ -38,7 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		{"Sessions", testSessions},
 		{"ListSessions", testListSessions},
 		{"RevokeUserSessions", testRevokeUserSessions},
-		{"SessionAuthTime", testSessionAuthTime},
+		{"SessionAuth", testSessionAuth},
 		{"RefreshTokens", testRefreshTokens},
 		{"MarkRefreshTokenUsedConcurrent", testMarkRefreshTokenUsedConcurrent},
 		{"RefreshRotationInTxConcurrent", testRefreshRotationInTxConcurrent},
@@ -152,6 +152,7 @@ func newSession(u *latchkey.User, n int) *latchkey.Session {
 		LastUsedAt: created,
 		ExpiresAt:  created.Add(7 * 24 * time.Hour),
 		AuthTime:   created,
+		AMR:        []string{"pwd"},
 		IP:         "192.0.2.1",
 		UserAgent:  "test/1.0",
 	}
