@@ -101,3 +101,126 @@ type ClientStore interface {
 	// DeleteClient removes the client and everything issued to it.
 	DeleteClient(ctx context.Context, id string) error
 }
+
+// AuthParams are the parameters of an authorization request that the
+// provider keeps until the code is exchanged.
+type AuthParams struct {
+	RedirectURI   string   `json:"redirect_uri"`
+	Scopes        []string `json:"scopes"`
+	State         string   `json:"state,omitempty"`
+	Nonce         string   `json:"nonce,omitempty"`
+	ResponseMode  string   `json:"response_mode,omitempty"`
+	CodeChallenge string   `json:"code_challenge"` // S256 only
+	Prompt        []string `json:"prompt,omitempty"`
+	MaxAge        *uint    `json:"max_age,omitempty"`
+	LoginHint     string   `json:"login_hint,omitempty"`
+	UILocales     []string `json:"ui_locales,omitempty"`
+	ACRValues     []string `json:"acr_values,omitempty"`
+}
+
+// AuthRequest is an authorization request of a client on its way through
+// sign-in and consent to a code, and the code until it is exchanged (kept
+// after, so that a second exchange can be told apart from an unknown code).
+type AuthRequest struct {
+	ID        string
+	ClientID  string
+	Params    AuthParams
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	// Set when the signed-in user agreed (DoneAt): whose session answered.
+	UserID    string
+	SessionID string
+	AuthTime  *time.Time
+	AMR       []string
+	ACR       string
+	DoneAt    *time.Time
+	// The code: only its SHA-256, its expiry and when it was exchanged.
+	CodeHash      []byte
+	CodeExpiresAt *time.Time
+	CodeUsedAt    *time.Time
+}
+
+// AuthDone is what completing an authorization request records.
+type AuthDone struct {
+	UserID    string
+	SessionID string
+	AuthTime  time.Time
+	AMR       []string
+	ACR       string
+	At        time.Time
+}
+
+// Consent is a user's standing agreement that a third-party client may
+// have some scopes; it is asked for once and can be revoked from /account.
+type Consent struct {
+	UserID    string
+	ClientID  string
+	Scopes    []string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Grant is what one authorization produced for a client: the tokens of a
+// code exchange (and later their refreshes) point at it, so that revoking
+// it ends them all.
+type Grant struct {
+	ID        string
+	ClientID  string
+	UserID    string
+	SessionID string
+	Scopes    []string
+	Audience  []string
+	AuthTime  time.Time
+	AMR       []string
+	ACR       string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	RevokedAt *time.Time
+}
+
+// Live reports whether the grant can still be used at now.
+func (g *Grant) Live(now time.Time) bool { return g.RevokedAt == nil && now.Before(g.ExpiresAt) }
+
+// More audit event types of the provider.
+const (
+	AuditProviderConsent      = "provider.consent"
+	AuditProviderConsentGone  = "provider.consent_revoked"
+	AuditProviderCodeIssued   = "provider.code_issued"
+	AuditProviderTokenIssued  = "provider.token_issued"
+	AuditProviderCodeReuse    = "provider.code_reuse_detected"
+	AuditProviderGrantRevoked = "provider.grant_revoked"
+)
+
+// ProviderStore keeps what the provider's flows need between requests:
+// authorization requests and their codes, consents and grants.
+type ProviderStore interface {
+	CreateAuthRequest(ctx context.Context, r *AuthRequest) error
+	// AuthRequestByID returns a request (ENotFound if unknown).
+	AuthRequestByID(ctx context.Context, id string) (*AuthRequest, error)
+	// CompleteAuthRequest records who answered the request, only if no one
+	// has yet, atomically (ENotFound otherwise).
+	CompleteAuthRequest(ctx context.Context, id string, d AuthDone) error
+	// SetAuthCode stores the hash of the request's code, only on a
+	// completed request that has none yet, atomically (ENotFound otherwise).
+	SetAuthCode(ctx context.Context, id string, codeHash []byte, expiresAt time.Time) error
+	// UseAuthCode marks the code whose hash is codeHash exchanged at at,
+	// atomically, and returns its request; first reports whether this call
+	// used it (false: it was exchanged before). ENotFound for an unknown code.
+	UseAuthCode(ctx context.Context, codeHash []byte, at time.Time) (r *AuthRequest, first bool, err error)
+
+	// SaveConsent stores or replaces the user's consent to the client.
+	SaveConsent(ctx context.Context, c *Consent) error
+	ConsentByUserClient(ctx context.Context, userID, clientID string) (*Consent, error)
+	// ListConsents returns the user's consents, newest first.
+	ListConsents(ctx context.Context, userID string) ([]Consent, error)
+	DeleteConsent(ctx context.Context, userID, clientID string) error
+
+	CreateGrant(ctx context.Context, g *Grant) error // EConflict if the id exists
+	GrantByID(ctx context.Context, id string) (*Grant, error)
+	// RevokeGrant marks a grant revoked (ENotFound if unknown; revoking a
+	// revoked grant is not an error).
+	RevokeGrant(ctx context.Context, id string, at time.Time) error
+	// RevokeUserClientGrants revokes every live grant of the user to the
+	// client and returns their IDs.
+	RevokeUserClientGrants(ctx context.Context, userID, clientID string, at time.Time) ([]string, error)
+}

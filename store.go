@@ -212,6 +212,7 @@ type Tx interface {
 	SigningKeyStore
 	AuditStore
 	ClientStore
+	ProviderStore
 }
 
 // Store is a database. Its own methods run outside a transaction; InTx runs

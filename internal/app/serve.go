@@ -14,7 +14,6 @@ import (
 
 	"github.com/latchkey/latchkey/internal/clientip"
 	"github.com/latchkey/latchkey/internal/config"
-	"github.com/latchkey/latchkey/internal/provider"
 	"github.com/latchkey/latchkey/internal/ratelimit"
 	"github.com/latchkey/latchkey/internal/server"
 )
@@ -146,7 +145,7 @@ func (c *components) httpHandler(ctx context.Context, web httpSettings, social *
 	d := server.Deps{
 		Config: cfg, Store: c.store, Auth: c.auth, Keys: c.keys, Metrics: c.metrics, Logger: c.log, Clock: c.clock,
 		IPs: web.ips, Limits: c.limits.store, Rules: ratelimit.Defaults().Scaled(c.hooks.scale()), Ready: c.ready,
-		Sealer: c.sealer, Identity: web.identity, Devices: c.devices, Clients: provider.NewClients(c.store, c.clock),
+		Sealer: c.sealer, Identity: web.identity, Devices: c.devices, Provider: c.provider,
 	}
 	if social != nil {
 		d.OAuth, d.Redirects = social.registry(ctx, cfg, c.log), social.redirects

@@ -23,6 +23,9 @@ type Rules struct {
 	EmailSendIP, EmailSendAccount Rule
 	EmailConfirmIP                Rule
 	EmailChangeAccount            Rule
+	// The OpenID provider: its browser flow, its token endpoint and
+	// userinfo, per client address.
+	ProviderAuthorizeIP, ProviderTokenIP, ProviderUserinfoIP Rule
 }
 
 // Defaults returns the rules latchkey uses unless configured otherwise.
@@ -44,6 +47,9 @@ func Defaults() Rules {
 		EmailSendAccount:      Rule{"email-send-account", 1, time.Minute},
 		EmailConfirmIP:        Rule{"email-confirm-ip", 30, 10 * time.Minute},
 		EmailChangeAccount:    Rule{"email-change-account", 5, time.Hour},
+		ProviderAuthorizeIP:   Rule{"provider-authorize-ip", 60, 5 * time.Minute},
+		ProviderTokenIP:       Rule{"provider-token-ip", 600, time.Minute},
+		ProviderUserinfoIP:    Rule{"provider-userinfo-ip", 600, time.Minute},
 	}
 }
 
@@ -65,5 +71,6 @@ func (r *Rules) fields() []*Rule {
 		&r.OAuthCallbackIP, &r.CodeExchangeIP, &r.APIKeyFailurePrefix, &r.APIKeyFailureIP,
 		&r.APIKeyCreateAccount, &r.APIKeyRequestsKey,
 		&r.EmailSendIP, &r.EmailSendAccount, &r.EmailConfirmIP, &r.EmailChangeAccount,
+		&r.ProviderAuthorizeIP, &r.ProviderTokenIP, &r.ProviderUserinfoIP,
 	}
 }

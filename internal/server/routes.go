@@ -5,6 +5,7 @@ import (
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/provider"
 	"github.com/latchkey/latchkey/internal/ratelimit"
 	"github.com/latchkey/latchkey/internal/web"
 )
@@ -37,6 +38,9 @@ func emailConfirmIP(r ratelimit.Rules) ratelimit.Rule { return r.EmailConfirmIP 
 func emailChangeUser(r ratelimit.Rules) ratelimit.Rule {
 	return r.EmailChangeAccount
 }
+func providerAuthorizeIP(r ratelimit.Rules) ratelimit.Rule { return r.ProviderAuthorizeIP }
+func providerTokenIP(r ratelimit.Rules) ratelimit.Rule     { return r.ProviderTokenIP }
+func providerUserinfoIP(r ratelimit.Rules) ratelimit.Rule  { return r.ProviderUserinfoIP }
 
 // The policies most routes share.
 var (
@@ -175,6 +179,23 @@ func (s *Server) routes(mux router) {
 	route("POST /account/identities/{provider}/link", sensitivePage, s.handleLinkIdentityForm())
 	route("POST /account/identities/{id}/unlink", sensitivePage, s.handleUnlinkIdentityForm())
 	route("GET "+web.StylesheetPath, public, plain(web.Static()))
+
+	// latchkey as an OpenID provider. op (zitadel/oidc) serves the protocol
+	// endpoints, which authenticate their callers themselves (clients at the
+	// token endpoint, access tokens at userinfo); latchkey serves the pages
+	// between authorize and op's callback, with the session cookie.
+	oidcFlow := policy{Public: true, Page: true}.with(ip(providerAuthorizeIP))
+	opAuth := policy{Public: true, Note: "OAuth 2.1 / OpenID Connect (op): the client authenticates itself"}
+	route("GET "+provider.PathDiscovery, public, s.handleProvider())
+	route("GET "+provider.PathAuthorize, oidcFlow, s.handleProvider())
+	route("POST "+provider.PathAuthorize, oidcFlow, s.handleProvider())
+	route("GET "+provider.PathCallback, oidcFlow, s.handleProviderCallback())
+	route("GET "+provider.PathContinue, oidcFlow, s.handleProviderContinue())
+	route("POST "+provider.PathConsent, hostedPage.with(ip(providerAuthorizeIP)), s.handleProviderConsent())
+	route("POST "+provider.PathToken, opAuth.with(ip(providerTokenIP)), s.handleProvider())
+	route("GET "+provider.PathUserinfo, opAuth.with(ip(providerUserinfoIP)), s.handleProvider())
+	route("POST "+provider.PathUserinfo, opAuth.with(ip(providerUserinfoIP)), s.handleProvider())
+	route("POST /account/apps/{id}/revoke", hostedPage, s.handleRevokeAppForm())
 
 	// Protecting other services: forward auth for reverse proxies (any
 	// method: nginx and Envoy send the original one) and RFC 7662

@@ -56,6 +56,9 @@ type Deps struct {
 	// Clients are the OpenID provider's registered clients; nil: the
 	// server is no provider.
 	Clients *provider.Clients
+	// Provider is latchkey as an OpenID provider; nil serves none of its
+	// endpoints.
+	Provider *provider.Provider
 }
 
 // Pinger reports whether a dependency answers (latchkey.Store does).
@@ -92,6 +95,9 @@ type Server struct {
 	identity      *IdentitySigner
 	devices       *device.Cookies
 	clients       *provider.Clients
+	// The OpenID provider and op's handler.
+	provider        *provider.Provider
+	providerHandler http.Handler
 }
 
 // NewServer wires the routes and middleware.
@@ -111,6 +117,12 @@ func NewServer(d Deps) *Server {
 	s.selfRedirects, _ = redirect.NewAllowlist([]string{d.Config.Issuer + "/"}) // the issuer was validated by config
 	s.identity, s.devices = d.Identity, d.Devices
 	s.clients = d.Clients
+	if d.Provider != nil {
+		s.provider, s.providerHandler = d.Provider, d.Provider.Handler(s.providerErrorPage)
+		if s.clients == nil {
+			s.clients = d.Provider.Clients
+		}
+	}
 	s.csrf = http.NewCrossOriginProtection()
 	for _, o := range d.Config.CORSOrigins {
 		_ = s.csrf.AddTrustedOrigin(o) // validated by config

@@ -43,7 +43,7 @@ var funcs = template.FuncMap{
 // NewPages parses the embedded templates.
 func NewPages() (*Pages, error) {
 	p := &Pages{tmpl: map[string]*template.Template{}}
-	for _, name := range []string{"login", "account", "key_created", "error", "email_action", "email_request"} {
+	for _, name := range []string{"login", "account", "key_created", "error", "email_action", "email_request", "consent"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parsing the %s page: %w", name, err)
@@ -115,7 +115,7 @@ func (p *Pages) renderCSP(w http.ResponseWriter, status int, name string, view a
 
 // Login renders the sign-in page.
 func (p *Pages) Login(w http.ResponseWriter, status int, v LoginView) error {
-	return p.render(w, status, "login", v)
+	return p.renderCSP(w, status, "login", v, formTargetsCSP(v.FormTargets))
 }
 
 // Account renders the account page. Its forms may also lead to the
@@ -140,6 +140,11 @@ func (p *Pages) EmailRequest(w http.ResponseWriter, status int, v EmailRequestVi
 // KeyCreated renders the one page that ever shows a new API key.
 func (p *Pages) KeyCreated(w http.ResponseWriter, v KeyCreatedView) error {
 	return p.render(w, http.StatusCreated, "key_created", v)
+}
+
+// Consent renders the page that asks for consent to a client.
+func (p *Pages) Consent(w http.ResponseWriter, status int, v ConsentView) error {
+	return p.renderCSP(w, status, "consent", v, formTargetsCSP(v.FormTargets))
 }
 
 // Error renders an error page.

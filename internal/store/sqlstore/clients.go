@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"encoding/json"
 	"strings"
 
 	"github.com/latchkey/latchkey"
@@ -39,4 +40,26 @@ func ClientSet(a *Args, p latchkey.ClientPatch, enc Encoder) string {
 	}
 	col("updated_at", enc.Time(p.UpdatedAt))
 	return strings.Join(set, ", ")
+}
+
+// The columns of the provider's other tables.
+const (
+	AuthRequestCols = `id, client_id, params, created_at, expires_at, user_id, session_id, auth_time, amr, acr, done_at,
+	code_hash, code_expires_at, code_used_at`
+	ConsentCols = `user_id, client_id, scopes, created_at, updated_at`
+	GrantCols   = `id, client_id, user_id, session_id, scopes, audience, auth_time, amr, acr, created_at, expires_at, revoked_at`
+)
+
+// EncodeAuthParams writes a request's parameters as the JSON of the params
+// column.
+func EncodeAuthParams(p latchkey.AuthParams) (string, error) {
+	b, err := json.Marshal(p)
+	return string(b), err
+}
+
+// DecodeAuthParams reads the params column.
+func DecodeAuthParams(s string) (latchkey.AuthParams, error) {
+	var p latchkey.AuthParams
+	err := json.Unmarshal([]byte(s), &p)
+	return p, err
 }

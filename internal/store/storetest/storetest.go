@@ -73,6 +73,10 @@ func Run(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		{"Closed", testClosed},
 		{"Clients", testClients},
 		{"RotateClientSecret", testRotateClientSecret},
+		{"AuthRequests", testAuthRequests},
+		{"UseAuthCodeConcurrent", testUseAuthCodeConcurrent},
+		{"Consents", testConsents},
+		{"Grants", testGrants},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -21,5 +21,62 @@ CREATE TABLE IF NOT EXISTS oauth_clients (
     updated_at                 timestamptz NOT NULL
 );
 
+-- oauth_auth_requests: authorization requests on their way through
+-- sign-in and consent, then their code (only its SHA-256), kept after the
+-- exchange so that a second exchange is recognised. params holds the
+-- request's parameters as JSON.
+CREATE TABLE IF NOT EXISTS oauth_auth_requests (
+    id              text COLLATE "C" PRIMARY KEY,
+    client_id       text NOT NULL REFERENCES oauth_clients (id) ON DELETE CASCADE,
+    params          text NOT NULL,
+    created_at      timestamptz NOT NULL,
+    expires_at      timestamptz NOT NULL,
+    user_id         text REFERENCES users (id) ON DELETE CASCADE,
+    session_id      text NOT NULL DEFAULT '',
+    auth_time       timestamptz,
+    amr             text[] NOT NULL DEFAULT '{}',
+    acr             text NOT NULL DEFAULT '',
+    done_at         timestamptz,
+    code_hash       bytea,
+    code_expires_at timestamptz,
+    code_used_at    timestamptz
+);
+CREATE UNIQUE INDEX IF NOT EXISTS oauth_auth_requests_code ON oauth_auth_requests (code_hash) WHERE code_hash IS NOT NULL;
+CREATE INDEX IF NOT EXISTS oauth_auth_requests_expires_at ON oauth_auth_requests (expires_at);
+
+-- oauth_consents: a user's standing agreement to a third-party client.
+CREATE TABLE IF NOT EXISTS oauth_consents (
+    user_id    text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    client_id  text NOT NULL REFERENCES oauth_clients (id) ON DELETE CASCADE,
+    scopes     text[] NOT NULL DEFAULT '{}',
+    created_at timestamptz NOT NULL,
+    updated_at timestamptz NOT NULL,
+    PRIMARY KEY (user_id, client_id)
+);
+CREATE INDEX IF NOT EXISTS oauth_consents_client ON oauth_consents (client_id);
+
+-- oauth_grants: what one authorization produced for a client; its tokens
+-- point at it, so revoking it ends them all.
+CREATE TABLE IF NOT EXISTS oauth_grants (
+    id         text COLLATE "C" PRIMARY KEY,
+    client_id  text NOT NULL REFERENCES oauth_clients (id) ON DELETE CASCADE,
+    user_id    text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    session_id text NOT NULL DEFAULT '',
+    scopes     text[] NOT NULL DEFAULT '{}',
+    audience   text[] NOT NULL DEFAULT '{}',
+    auth_time  timestamptz NOT NULL,
+    amr        text[] NOT NULL DEFAULT '{}',
+    acr        text NOT NULL DEFAULT '',
+    created_at timestamptz NOT NULL,
+    expires_at timestamptz NOT NULL,
+    revoked_at timestamptz
+);
+CREATE INDEX IF NOT EXISTS oauth_grants_user_client ON oauth_grants (user_id, client_id);
+CREATE INDEX IF NOT EXISTS oauth_grants_client ON oauth_grants (client_id);
+CREATE INDEX IF NOT EXISTS oauth_grants_expires_at ON oauth_grants (expires_at);
+
 -- +goose Down
+DROP TABLE IF EXISTS oauth_grants;
+DROP TABLE IF EXISTS oauth_consents;
+DROP TABLE IF EXISTS oauth_auth_requests;
 DROP TABLE IF EXISTS oauth_clients;

@@ -21,5 +21,62 @@ CREATE TABLE IF NOT EXISTS oauth_clients (
     updated_at                 INTEGER NOT NULL
 );
 
+-- oauth_auth_requests: authorization requests on their way through
+-- sign-in and consent, then their code (only its SHA-256), kept after the
+-- exchange so that a second exchange is recognised. params holds the
+-- request's parameters as JSON.
+CREATE TABLE IF NOT EXISTS oauth_auth_requests (
+    id              TEXT PRIMARY KEY,
+    client_id       TEXT NOT NULL REFERENCES oauth_clients (id) ON DELETE CASCADE,
+    params          TEXT NOT NULL,
+    created_at      INTEGER NOT NULL,
+    expires_at      INTEGER NOT NULL,
+    user_id         TEXT REFERENCES users (id) ON DELETE CASCADE,
+    session_id      TEXT NOT NULL DEFAULT '',
+    auth_time       INTEGER,
+    amr             TEXT NOT NULL DEFAULT '[]',
+    acr             TEXT NOT NULL DEFAULT '',
+    done_at         INTEGER,
+    code_hash       BLOB,
+    code_expires_at INTEGER,
+    code_used_at    INTEGER
+);
+CREATE UNIQUE INDEX IF NOT EXISTS oauth_auth_requests_code ON oauth_auth_requests (code_hash) WHERE code_hash IS NOT NULL;
+CREATE INDEX IF NOT EXISTS oauth_auth_requests_expires_at ON oauth_auth_requests (expires_at);
+
+-- oauth_consents: a user's standing agreement to a third-party client.
+CREATE TABLE IF NOT EXISTS oauth_consents (
+    user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    client_id  TEXT NOT NULL REFERENCES oauth_clients (id) ON DELETE CASCADE,
+    scopes     TEXT NOT NULL DEFAULT '[]',
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (user_id, client_id)
+);
+CREATE INDEX IF NOT EXISTS oauth_consents_client ON oauth_consents (client_id);
+
+-- oauth_grants: what one authorization produced for a client; its tokens
+-- point at it, so revoking it ends them all.
+CREATE TABLE IF NOT EXISTS oauth_grants (
+    id         TEXT PRIMARY KEY,
+    client_id  TEXT NOT NULL REFERENCES oauth_clients (id) ON DELETE CASCADE,
+    user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    session_id TEXT NOT NULL DEFAULT '',
+    scopes     TEXT NOT NULL DEFAULT '[]',
+    audience   TEXT NOT NULL DEFAULT '[]',
+    auth_time  INTEGER NOT NULL,
+    amr        TEXT NOT NULL DEFAULT '[]',
+    acr        TEXT NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    revoked_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS oauth_grants_user_client ON oauth_grants (user_id, client_id);
+CREATE INDEX IF NOT EXISTS oauth_grants_client ON oauth_grants (client_id);
+CREATE INDEX IF NOT EXISTS oauth_grants_expires_at ON oauth_grants (expires_at);
+
 -- +goose Down
+DROP TABLE IF EXISTS oauth_grants;
+DROP TABLE IF EXISTS oauth_consents;
+DROP TABLE IF EXISTS oauth_auth_requests;
 DROP TABLE IF EXISTS oauth_clients;

@@ -1,0 +1,159 @@
+package provider
+
+import (
+	"bytes"
+	"encoding/json"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/latchkey/latchkey"
+)
+
+// ErrorPageFunc answers a request with an error page (status, a message
+// safe to show).
+type ErrorPageFunc func(w http.ResponseWriter, r *http.Request, status int, message string)
+
+// Handler serves op's endpoints with latchkey's additions: discovery says
+// what latchkey serves (and that authorization responses carry iss, RFC
+// 9207), authorization responses get iss, the token endpoint offers only
+// latchkey's grants and is never cached, and an authorization request that
+// cannot go back to its client gets an error page (errorPage), never a
+// redirect.
+func (p *Provider) Handler(errorPage ErrorPageFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case PathDiscovery:
+			p.serveDiscovery(w, r)
+		case PathToken:
+			noStore(w)
+			if err := r.ParseForm(); err == nil && !p.grantServed(r.PostForm.Get("grant_type")) {
+				writeOAuthError(w, http.StatusBadRequest, "unsupported_grant_type", "This grant type is not offered.")
+				return
+			}
+			p.op.ServeHTTP(w, r)
+		case PathAuthorize, PathCallback:
+			p.serveAuthorization(w, r, errorPage)
+		case PathUserinfo:
+			noStore(w)
+			rec := record(p.op, r)
+			if rec.status == http.StatusUnauthorized {
+				rec.header.Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+			}
+			rec.replay(w)
+		default:
+			p.op.ServeHTTP(w, r)
+		}
+	})
+}
+
+func noStore(w http.ResponseWriter) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+}
+
+func (p *Provider) grantServed(g string) bool {
+	for _, s := range p.servedGrants {
+		if g == s {
+			return true
+		}
+	}
+	return g == "" // op answers a missing grant_type itself
+}
+
+func writeOAuthError(w http.ResponseWriter, status int, code, description string) {
+	body, _ := json.Marshal(map[string]string{"error": code, "error_description": description})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// serveAuthorization runs op's authorize or callback endpoint and looks at
+// its answer: a redirect back to the client gets iss; an error op would
+// write as plain text (no client to send it to) becomes latchkey's page.
+func (p *Provider) serveAuthorization(w http.ResponseWriter, r *http.Request, errorPage ErrorPageFunc) {
+	rec := record(p.op, r)
+	if loc := rec.header.Get("Location"); loc != "" && rec.status >= 300 && rec.status < 400 {
+		if u, err := url.Parse(loc); err == nil && u.IsAbs() && (u.Query().Has("code") || u.Query().Has("error")) {
+			rec.header.Set("Location", p.withIss(loc))
+		}
+		rec.replay(w)
+		return
+	}
+	if mt, _, _ := mime.ParseMediaType(rec.header.Get("Content-Type")); rec.status >= 400 && mt == "text/plain" && errorPage != nil {
+		msg := strings.TrimSpace(rec.body.String())
+		if msg == "" || len(msg) > 300 {
+			msg = "The authorization request is invalid."
+		}
+		errorPage(w, r, rec.status, msg)
+		return
+	}
+	rec.replay(w)
+}
+
+// serveDiscovery is op's discovery document, said precisely: only what
+// latchkey serves, and the RFC 9207 flag.
+func (p *Provider) serveDiscovery(w http.ResponseWriter, r *http.Request) {
+	rec := record(p.op, r)
+	var doc map[string]any
+	if rec.status != http.StatusOK || json.Unmarshal(rec.body.Bytes(), &doc) != nil {
+		rec.replay(w)
+		return
+	}
+	for _, k := range []string{"check_session_iframe", "introspection_endpoint", "introspection_endpoint_auth_methods_supported",
+		"introspection_endpoint_auth_signing_alg_values_supported", "revocation_endpoint", "revocation_endpoint_auth_methods_supported",
+		"revocation_endpoint_auth_signing_alg_values_supported", "end_session_endpoint", "device_authorization_endpoint",
+		"request_object_signing_alg_values_supported", "token_endpoint_auth_signing_alg_values_supported"} {
+		delete(doc, k)
+	}
+	doc["authorization_response_iss_parameter_supported"] = true
+	doc["response_types_supported"] = []string{"code"}
+	doc["response_modes_supported"] = []string{"query"}
+	doc["code_challenge_methods_supported"] = []string{"S256"}
+	doc["grant_types_supported"] = p.servedGrants
+	doc["token_endpoint_auth_methods_supported"] = []string{latchkey.AuthMethodSecretBasic, latchkey.AuthMethodSecretPost, latchkey.AuthMethodNone}
+	doc["request_parameter_supported"] = false
+	doc["request_uri_parameter_supported"] = false
+	body, err := json.Marshal(doc)
+	if err != nil {
+		rec.replay(w)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}
+
+// recorder keeps op's answer so that it can be looked at before it goes out.
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func record(h http.Handler, r *http.Request) *recorder {
+	rec := &recorder{header: http.Header{}}
+	h.ServeHTTP(rec, r)
+	if rec.status == 0 {
+		rec.status = http.StatusOK
+	}
+	return rec
+}
+
+func (r *recorder) Header() http.Header         { return r.header }
+func (r *recorder) Write(b []byte) (int, error) { return r.body.Write(b) }
+func (r *recorder) WriteHeader(status int) {
+	if r.status == 0 {
+		r.status = status
+	}
+}
+
+func (r *recorder) replay(w http.ResponseWriter) {
+	for k, v := range r.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(r.status)
+	_, _ = w.Write(r.body.Bytes())
+}

@@ -1,0 +1,157 @@
+package storetest
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey"
+)
+
+func authRequestN(c *latchkey.Client, n int) *latchkey.AuthRequest {
+	created := at(time.Duration(n) * time.Millisecond)
+	return &latchkey.AuthRequest{ID: latchkey.NewID(created), ClientID: c.ID, CreatedAt: created, ExpiresAt: created.Add(30 * time.Minute),
+		Params: latchkey.AuthParams{RedirectURI: c.RedirectURIs[0], Scopes: []string{"openid", "email"}, State: "st", Nonce: "n",
+			CodeChallenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", Prompt: []string{"login"}, MaxAge: ptr(uint(60))}}
+}
+
+func testAuthRequests(t *testing.T, s latchkey.Store) {
+	u := createUser(t, s, 1)
+	c := clientN(t, 1)
+	must(t, s.CreateClient(ctx(t), c))
+	r := authRequestN(c, 1)
+	must(t, s.CreateAuthRequest(ctx(t), r))
+	got, err := s.AuthRequestByID(ctx(t), r.ID)
+	must(t, err)
+	equal(t, "stored request", got, r)
+	_, err = s.AuthRequestByID(ctx(t), "nope")
+	mustCode(t, err, latchkey.ENotFound)
+
+	// A code needs a completed request.
+	code := randBytes(t)
+	mustCode(t, s.SetAuthCode(ctx(t), r.ID, code, at(time.Minute)), latchkey.ENotFound)
+	done := latchkey.AuthDone{UserID: u.ID, SessionID: "sess", AuthTime: at(-time.Hour), AMR: []string{"pwd"}, ACR: "aal1", At: at(time.Second)}
+	must(t, s.CompleteAuthRequest(ctx(t), r.ID, done))
+	mustCode(t, s.CompleteAuthRequest(ctx(t), r.ID, done), latchkey.ENotFound)
+	mustCode(t, s.CompleteAuthRequest(ctx(t), "nope", done), latchkey.ENotFound)
+	must(t, s.SetAuthCode(ctx(t), r.ID, code, at(time.Minute)))
+	mustCode(t, s.SetAuthCode(ctx(t), r.ID, randBytes(t), at(time.Minute)), latchkey.ENotFound)
+	want := *r
+	want.UserID, want.SessionID, want.AuthTime, want.AMR, want.ACR, want.DoneAt = u.ID, "sess", ptr(at(-time.Hour)), []string{"pwd"}, "aal1", ptr(at(time.Second))
+	want.CodeHash, want.CodeExpiresAt = code, ptr(at(time.Minute))
+	got, err = s.AuthRequestByID(ctx(t), r.ID)
+	must(t, err)
+	equal(t, "completed request", got, &want)
+
+	used, first, err := s.UseAuthCode(ctx(t), code, at(2*time.Second))
+	must(t, err)
+	want.CodeUsedAt = ptr(at(2 * time.Second))
+	equal(t, "first use", first, true)
+	equal(t, "used request", used, &want)
+	used, first, err = s.UseAuthCode(ctx(t), code, at(3*time.Second))
+	must(t, err)
+	equal(t, "second use", first, false)
+	equal(t, "second use keeps the first time", used.CodeUsedAt, ptr(at(2*time.Second)))
+	_, _, err = s.UseAuthCode(ctx(t), randBytes(t), at(time.Second))
+	mustCode(t, err, latchkey.ENotFound)
+
+	// Deleting the client takes its requests.
+	must(t, s.DeleteClient(ctx(t), c.ID))
+	_, err = s.AuthRequestByID(ctx(t), r.ID)
+	mustCode(t, err, latchkey.ENotFound)
+}
+
+func testUseAuthCodeConcurrent(t *testing.T, s latchkey.Store) {
+	u := createUser(t, s, 1)
+	c := clientN(t, 1)
+	must(t, s.CreateClient(ctx(t), c))
+	r := authRequestN(c, 1)
+	must(t, s.CreateAuthRequest(ctx(t), r))
+	must(t, s.CompleteAuthRequest(ctx(t), r.ID, latchkey.AuthDone{UserID: u.ID, AuthTime: t0, At: t0}))
+	code := randBytes(t)
+	must(t, s.SetAuthCode(ctx(t), r.ID, code, at(time.Minute)))
+	var wg sync.WaitGroup
+	firsts := make(chan bool, 20)
+	for range 20 {
+		wg.Go(func() {
+			err := s.InTx(ctx(t), func(tx latchkey.Tx) error {
+				_, first, err := tx.UseAuthCode(ctx(t), code, t0)
+				firsts <- first
+				return err
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	close(firsts)
+	n := 0
+	for f := range firsts {
+		if f {
+			n++
+		}
+	}
+	equal(t, "exchanges that used the code first", n, 1)
+}
+
+func testConsents(t *testing.T, s latchkey.Store) {
+	u, v := createUser(t, s, 1), createUser(t, s, 2)
+	c, d := clientN(t, 1), clientN(t, 2)
+	must(t, s.CreateClient(ctx(t), c))
+	must(t, s.CreateClient(ctx(t), d))
+	_, err := s.ConsentByUserClient(ctx(t), u.ID, c.ID)
+	mustCode(t, err, latchkey.ENotFound)
+	first := &latchkey.Consent{UserID: u.ID, ClientID: c.ID, Scopes: []string{"openid"}, CreatedAt: t0, UpdatedAt: t0}
+	must(t, s.SaveConsent(ctx(t), first))
+	again := &latchkey.Consent{UserID: u.ID, ClientID: c.ID, Scopes: []string{"openid", "email"}, CreatedAt: at(time.Hour), UpdatedAt: at(time.Hour)}
+	must(t, s.SaveConsent(ctx(t), again))
+	got, err := s.ConsentByUserClient(ctx(t), u.ID, c.ID)
+	must(t, err)
+	equal(t, "replaced consent keeps its creation", got, &latchkey.Consent{UserID: u.ID, ClientID: c.ID, Scopes: []string{"openid", "email"},
+		CreatedAt: t0, UpdatedAt: at(time.Hour)})
+	must(t, s.SaveConsent(ctx(t), &latchkey.Consent{UserID: u.ID, ClientID: d.ID, CreatedAt: at(2 * time.Hour), UpdatedAt: at(2 * time.Hour)}))
+	must(t, s.SaveConsent(ctx(t), &latchkey.Consent{UserID: v.ID, ClientID: d.ID, CreatedAt: t0, UpdatedAt: t0}))
+	list, err := s.ListConsents(ctx(t), u.ID)
+	must(t, err)
+	equal(t, "consents newest first", []string{list[0].ClientID, list[1].ClientID}, []string{d.ID, c.ID})
+	must(t, s.DeleteConsent(ctx(t), u.ID, c.ID))
+	mustCode(t, s.DeleteConsent(ctx(t), u.ID, c.ID), latchkey.ENotFound)
+	list, err = s.ListConsents(ctx(t), u.ID)
+	must(t, err)
+	equal(t, "consents after delete", len(list), 1)
+	must(t, s.DeleteUser(ctx(t), v.ID))
+	_, err = s.ConsentByUserClient(ctx(t), v.ID, d.ID)
+	mustCode(t, err, latchkey.ENotFound)
+}
+
+func testGrants(t *testing.T, s latchkey.Store) {
+	u := createUser(t, s, 1)
+	c := clientN(t, 1)
+	must(t, s.CreateClient(ctx(t), c))
+	g := &latchkey.Grant{ID: latchkey.NewID(t0), ClientID: c.ID, UserID: u.ID, SessionID: "sess", Scopes: []string{"openid"},
+		Audience: []string{c.ID}, AuthTime: t0, AMR: []string{"pwd"}, ACR: "aal1", CreatedAt: t0, ExpiresAt: at(time.Hour)}
+	must(t, s.CreateGrant(ctx(t), g))
+	mustCode(t, s.CreateGrant(ctx(t), g), latchkey.EConflict)
+	got, err := s.GrantByID(ctx(t), g.ID)
+	must(t, err)
+	equal(t, "stored grant", got, g)
+	if !got.Live(at(time.Minute)) || got.Live(at(time.Hour)) {
+		t.Fatal("Live")
+	}
+	h := *g
+	h.ID, h.AMR, h.Audience = latchkey.NewID(at(time.Second)), nil, nil
+	must(t, s.CreateGrant(ctx(t), &h))
+	must(t, s.RevokeGrant(ctx(t), g.ID, at(time.Minute)))
+	must(t, s.RevokeGrant(ctx(t), g.ID, at(2*time.Minute)))
+	got, err = s.GrantByID(ctx(t), g.ID)
+	must(t, err)
+	equal(t, "first revocation time stays", got.RevokedAt, ptr(at(time.Minute)))
+	mustCode(t, s.RevokeGrant(ctx(t), "nope", t0), latchkey.ENotFound)
+	ids, err := s.RevokeUserClientGrants(ctx(t), u.ID, c.ID, at(time.Hour))
+	must(t, err)
+	equal(t, "revoked the live grant only", ids, []string{h.ID})
+	must(t, s.DeleteClient(ctx(t), c.ID))
+	_, err = s.GrantByID(ctx(t), h.ID)
+	mustCode(t, err, latchkey.ENotFound)
+}
