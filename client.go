@@ -189,6 +189,9 @@ const (
 	AuditProviderTokenIssued  = "provider.token_issued"
 	AuditProviderCodeReuse    = "provider.code_reuse_detected"
 	AuditProviderGrantRevoked = "provider.grant_revoked"
+	// AuditProviderClientAuthFailed: a client presented a wrong secret or
+	// a bad or replayed assertion.
+	AuditProviderClientAuthFailed = "provider.client_auth_failed"
 )
 
 // ProviderStore keeps what the provider's flows need between requests:
@@ -223,4 +226,30 @@ type ProviderStore interface {
 	// RevokeUserClientGrants revokes every live grant of the user to the
 	// client and returns their IDs.
 	RevokeUserClientGrants(ctx context.Context, userID, clientID string, at time.Time) ([]string, error)
+}
+
+// ClientRefreshToken is the stored half of a refresh token the provider
+// issued to a client: only its SHA-256, the grant it belongs to, and its
+// successor sealed under it (the same rotation as latchkey's own refresh
+// tokens: RefreshToken).
+type ClientRefreshToken struct {
+	Hash            []byte
+	GrantID         string
+	CreatedAt       time.Time
+	ExpiresAt       time.Time
+	UsedAt          *time.Time
+	SealedSuccessor []byte
+}
+
+// ClientTokenStore keeps the provider's refresh tokens and the jti of the
+// client assertions it accepted (private_key_jwt).
+type ClientTokenStore interface {
+	CreateClientRefreshToken(ctx context.Context, t *ClientRefreshToken) error
+	ClientRefreshTokenByHash(ctx context.Context, hash []byte) (*ClientRefreshToken, error)
+	// MarkClientRefreshTokenUsed sets UsedAt and SealedSuccessor only if
+	// the token is unused, atomically; it reports whether it did.
+	MarkClientRefreshTokenUsed(ctx context.Context, hash []byte, at time.Time, sealedSuccessor []byte) (bool, error)
+	// UseAssertionID records a client assertion's jti until expiresAt;
+	// EConflict if the client used it before (a replay).
+	UseAssertionID(ctx context.Context, clientID, jti string, expiresAt time.Time) error
 }

@@ -213,6 +213,7 @@ type Tx interface {
 	AuditStore
 	ClientStore
 	ProviderStore
+	ClientTokenStore
 }
 
 // Store is a database. Its own methods run outside a transaction; InTx runs

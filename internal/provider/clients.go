@@ -32,6 +32,9 @@ type Store interface {
 type Clients struct {
 	store Store
 	now   func() time.Time
+	// changed, when set, hears of every client that changed (to drop
+	// cached copies).
+	changed func(id string)
 }
 
 // NewClients returns the client use cases.
@@ -198,6 +201,7 @@ func (c *Clients) Update(ctx context.Context, id string, ch ClientChanges, a aut
 		}
 		return c.audit(ctx, tx, latchkey.AuditClientUpdated, "client "+id, a)
 	})
+	c.dropCached(id)
 	return out, err
 }
 
@@ -224,6 +228,7 @@ func (c *Clients) RotateSecret(ctx context.Context, id string, overlap time.Dura
 		}
 		return c.audit(ctx, tx, latchkey.AuditClientSecretRotated, fmt.Sprintf("client %s; the previous secret works for %s", id, overlap), a)
 	})
+	c.dropCached(id)
 	if err != nil {
 		return "", err
 	}
@@ -232,6 +237,7 @@ func (c *Clients) RotateSecret(ctx context.Context, id string, overlap time.Dura
 
 // Delete removes a client and everything issued to it.
 func (c *Clients) Delete(ctx context.Context, id string, a auth.Actor) error {
+	defer c.dropCached(id)
 	return c.store.InTx(ctx, func(tx latchkey.Tx) error {
 		if err := tx.DeleteClient(ctx, id); err != nil {
 			return notFoundClient(err)
@@ -252,6 +258,12 @@ func CheckSecret(cl *latchkey.Client, secret string, now time.Time) bool {
 	prev := len(cl.PreviousSecretHash) > 0 && subtle.ConstantTimeCompare(h, cl.PreviousSecretHash) == 1 &&
 		cl.PreviousSecretExpiresAt != nil && now.Before(*cl.PreviousSecretExpiresAt)
 	return ok || prev
+}
+
+func (c *Clients) dropCached(id string) {
+	if c.changed != nil {
+		c.changed(id)
+	}
 }
 
 func (c *Clients) audit(ctx context.Context, tx latchkey.Tx, typ, reason string, a auth.Actor) error {

@@ -2,11 +2,16 @@ package provider
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"mime"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/latchkey/latchkey"
 )
@@ -26,13 +31,21 @@ func (p *Provider) Handler(errorPage ErrorPageFunc) http.Handler {
 		switch r.URL.Path {
 		case PathDiscovery:
 			p.serveDiscovery(w, r)
-		case PathToken:
+		case PathToken, PathRevoke:
 			noStore(w)
-			if err := r.ParseForm(); err == nil && !p.grantServed(r.PostForm.Get("grant_type")) {
+			if err := r.ParseForm(); err != nil {
+				writeOAuthError(w, http.StatusBadRequest, "invalid_request", "The form could not be read.")
+				return
+			}
+			if r.URL.Path == PathToken && !p.grantServed(r.PostForm.Get("grant_type")) {
 				writeOAuthError(w, http.StatusBadRequest, "unsupported_grant_type", "This grant type is not offered.")
 				return
 			}
-			p.op.ServeHTTP(w, r)
+			ctx, ok := p.clientAuthentication(w, r)
+			if !ok {
+				return
+			}
+			p.op.ServeHTTP(w, r.WithContext(ctx))
 		case PathAuthorize, PathCallback:
 			p.serveAuthorization(w, r, errorPage)
 		case PathUserinfo:
@@ -102,9 +115,8 @@ func (p *Provider) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, k := range []string{"check_session_iframe", "introspection_endpoint", "introspection_endpoint_auth_methods_supported",
-		"introspection_endpoint_auth_signing_alg_values_supported", "revocation_endpoint", "revocation_endpoint_auth_methods_supported",
-		"revocation_endpoint_auth_signing_alg_values_supported", "end_session_endpoint", "device_authorization_endpoint",
-		"request_object_signing_alg_values_supported", "token_endpoint_auth_signing_alg_values_supported"} {
+		"introspection_endpoint_auth_signing_alg_values_supported", "end_session_endpoint", "device_authorization_endpoint",
+		"request_object_signing_alg_values_supported"} {
 		delete(doc, k)
 	}
 	doc["authorization_response_iss_parameter_supported"] = true
@@ -112,7 +124,11 @@ func (p *Provider) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 	doc["response_modes_supported"] = []string{"query"}
 	doc["code_challenge_methods_supported"] = []string{"S256"}
 	doc["grant_types_supported"] = p.servedGrants
-	doc["token_endpoint_auth_methods_supported"] = []string{latchkey.AuthMethodSecretBasic, latchkey.AuthMethodSecretPost, latchkey.AuthMethodNone}
+	methods := []string{latchkey.AuthMethodSecretBasic, latchkey.AuthMethodSecretPost, latchkey.AuthMethodPrivateKeyJWT, latchkey.AuthMethodNone}
+	doc["token_endpoint_auth_methods_supported"] = methods
+	doc["revocation_endpoint_auth_methods_supported"] = methods
+	doc["token_endpoint_auth_signing_alg_values_supported"] = assertionAlgs
+	doc["revocation_endpoint_auth_signing_alg_values_supported"] = assertionAlgs
 	doc["request_parameter_supported"] = false
 	doc["request_uri_parameter_supported"] = false
 	body, err := json.Marshal(doc)
@@ -125,6 +141,9 @@ func (p *Provider) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
 }
+
+// assertionAlgs are the algorithms op accepts for client assertions.
+var assertionAlgs = []string{"RS256", "ES256", "PS256"}
 
 // recorder keeps op's answer so that it can be looked at before it goes out.
 type recorder struct {
@@ -156,4 +175,64 @@ func (r *recorder) replay(w http.ResponseWriter) {
 	}
 	w.WriteHeader(r.status)
 	_, _ = w.Write(r.body.Bytes())
+}
+
+// assertedKey carries the client a verified private_key_jwt assertion
+// authenticated.
+type assertedKey struct{}
+
+func assertedClient(ctx context.Context) string {
+	id, _ := ctx.Value(assertedKey{}).(string)
+	return id
+}
+
+// maxAssertionLifetime: a client assertion must expire within this much
+// of now (RFC 7523 §3: short-lived), and its jti is remembered that long.
+const maxAssertionLifetime = 5 * time.Minute
+
+// clientAuthentication notes which client a token or revocation request
+// names, and for a private_key_jwt assertion verifies it with op's JWT
+// profile verifier and refuses it if its jti was seen before (a replay;
+// op does not keep jti).
+func (p *Provider) clientAuthentication(w http.ResponseWriter, r *http.Request) (context.Context, bool) {
+	ctx := r.Context()
+	clientID := r.PostForm.Get("client_id")
+	if id, _, ok := r.BasicAuth(); ok {
+		clientID, _ = url.QueryUnescape(id)
+	}
+	assertion := r.PostForm.Get("client_assertion")
+	if assertion == "" {
+		return withClient(ctx, clientID), true
+	}
+	if r.PostForm.Get("client_assertion_type") != oidc.ClientAssertionTypeJWTAssertion || len(assertion) > 16<<10 {
+		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "Unsupported client assertion.")
+		return ctx, false
+	}
+	v := op.NewJWTProfileVerifier(storage{p}, p.cfg.Issuer, maxAssertionLifetime, time.Second)
+	req, err := op.VerifyJWTAssertion(ctx, assertion, v)
+	now := p.now()
+	switch {
+	case err != nil:
+		p.clientAuthFailed(ctx, limit(clientID, 64))
+		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "The client assertion is invalid.")
+		return ctx, false
+	case req.JWTID == "" || len(req.JWTID) > 256 || req.ExpiresAt.AsTime().After(now.Add(maxAssertionLifetime)):
+		p.clientAuthFailed(ctx, req.Issuer)
+		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "The client assertion needs a jti and must expire within 5 minutes.")
+		return ctx, false
+	}
+	err = p.store.UseAssertionID(ctx, req.Issuer, req.JWTID, req.ExpiresAt.AsTime().Add(time.Second))
+	if latchkey.IsCode(err, latchkey.EConflict) {
+		p.clientAuthFailed(ctx, req.Issuer)
+		p.log.WarnContext(ctx, "client assertion replayed", "client_id", req.Issuer)
+		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "The client assertion was used before.")
+		return ctx, false
+	}
+	if err != nil {
+		p.log.ErrorContext(ctx, "recording a client assertion", "err", err)
+		writeOAuthError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "Try again.")
+		return ctx, false
+	}
+	ctx = context.WithValue(ctx, assertedKey{}, req.Issuer)
+	return withClient(ctx, req.Issuer), true
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/crypt"
 	"github.com/latchkey/latchkey/internal/token"
 )
 
@@ -27,6 +28,7 @@ const (
 	PathCallback  = "/oauth2/authorize/callback"
 	PathToken     = "/oauth2/token"
 	PathUserinfo  = "/oauth2/userinfo"
+	PathRevoke    = "/oauth2/revoke"
 	PathJWKS      = "/.well-known/jwks.json"
 	// PathContinue is latchkey's own page between op's authorize and its
 	// callback: sign-in with the session cookie, then consent.
@@ -45,12 +47,16 @@ type Config struct {
 	AuthRequestTTL time.Duration
 	// GrantTTL bounds everything a code exchange issues.
 	GrantTTL time.Duration
+	// RefreshReuseGrace: a refresh token presented again this soon after
+	// its use gets the same successor (a retry), not a reuse alarm.
+	RefreshReuseGrace time.Duration
 }
 
 // ProviderStore is the database the provider works on.
 type ProviderStore interface {
 	Store
 	latchkey.ProviderStore
+	latchkey.ClientTokenStore
 	Ping(ctx context.Context) error
 }
 
@@ -75,6 +81,7 @@ type Provider struct {
 	tokens       *tokenSigner
 	op           *op.Provider
 	servedGrants []string
+	clients      *clientCache
 	Clients      *Clients
 }
 
@@ -96,17 +103,21 @@ func New(cfg Config, d Deps) (*Provider, error) {
 		cfg.IDTokenTTL = cfg.AccessTokenTTL
 	}
 	p := &Provider{cfg: cfg, store: d.Store, pinger: d.Store, keys: d.Keys, now: d.Clock, log: d.Logger,
-		servedGrants: []string{latchkey.GrantAuthorizationCode}, Clients: NewClients(d.Store, d.Clock)}
+		servedGrants: []string{latchkey.GrantAuthorizationCode, latchkey.GrantRefreshToken, latchkey.GrantClientCredentials}, Clients: NewClients(d.Store, d.Clock)}
+	p.clients = &clientCache{ttl: clientCacheTTL}
+	p.Clients.changed = p.clients.drop
 	p.tokens = &tokenSigner{keys: d.Keys, issuer: cfg.Issuer, ttl: cfg.AccessTokenTTL, now: d.Clock}
 	var key [32]byte
 	if _, err := rand.Read(key[:]); err != nil {
 		return nil, err
 	}
 	opCfg := &op.Config{
-		CryptoKey:       key, // unused: WithCrypto replaces op's own
-		CodeMethodS256:  true,
-		AuthMethodPost:  true,
-		SupportedScopes: []string{ScopeOpenID, ScopeProfile, ScopeEmail},
+		CryptoKey:               key, // unused: WithCrypto replaces op's own
+		CodeMethodS256:          true,
+		AuthMethodPost:          true,
+		AuthMethodPrivateKeyJWT: true,
+		GrantTypeRefreshToken:   true,
+		SupportedScopes:         []string{ScopeOpenID, ScopeProfile, ScopeEmail, ScopeOfflineAccess},
 		SupportedClaims: []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "at_hash", "azp",
 			"email", "email_verified", "name"},
 	}
@@ -115,6 +126,7 @@ func New(cfg Config, d Deps) (*Provider, error) {
 		op.WithCustomAuthEndpoint(op.NewEndpoint(PathAuthorize)),
 		op.WithCustomTokenEndpoint(op.NewEndpoint(PathToken)),
 		op.WithCustomUserinfoEndpoint(op.NewEndpoint(PathUserinfo)),
+		op.WithCustomRevocationEndpoint(op.NewEndpoint(PathRevoke)),
 		op.WithCustomKeysEndpoint(op.NewEndpoint(PathJWKS)),
 		op.WithCORSOptions(nil),
 		op.WithLogger(d.Logger),
@@ -145,14 +157,16 @@ func (p *Provider) audit(ctx context.Context, tx latchkey.Tx, typ, outcome, reas
 }
 
 // grantFromCode turns an exchanged code into a grant, if the user and the
-// session that agreed are still there.
-func (p *Provider) grantFromCode(ctx context.Context, r *latchkey.AuthRequest) (*latchkey.Grant, error) {
+// session that agreed are still there; with refresh, the grant's first
+// refresh token too (returned).
+func (p *Provider) grantFromCode(ctx context.Context, r *latchkey.AuthRequest, refresh bool) (*latchkey.Grant, string, error) {
 	now := p.now().UTC()
 	g := &latchkey.Grant{ID: r.ID, ClientID: r.ClientID, UserID: r.UserID, SessionID: r.SessionID, Scopes: r.Params.Scopes,
 		Audience: []string{r.ClientID}, AMR: r.AMR, ACR: r.ACR, CreatedAt: now, ExpiresAt: now.Add(p.cfg.GrantTTL)}
 	if r.AuthTime != nil {
 		g.AuthTime = *r.AuthTime
 	}
+	var next string
 	err := p.store.InTx(ctx, func(tx latchkey.Tx) error {
 		if why, err := p.sessionLive(ctx, tx, r.UserID, r.SessionID); err != nil || why != "" {
 			if err == nil {
@@ -163,9 +177,16 @@ func (p *Provider) grantFromCode(ctx context.Context, r *latchkey.AuthRequest) (
 		if err := tx.CreateGrant(ctx, g); err != nil {
 			return err
 		}
+		if refresh {
+			next = crypt.RandomToken(32)
+			if err := tx.CreateClientRefreshToken(ctx, &latchkey.ClientRefreshToken{Hash: crypt.Hash(next), GrantID: g.ID,
+				CreatedAt: now, ExpiresAt: g.ExpiresAt}); err != nil {
+				return err
+			}
+		}
 		return p.audit(ctx, tx, latchkey.AuditProviderTokenIssued, latchkey.OutcomeSuccess, "client "+r.ClientID+": authorization code", r.UserID, r.SessionID)
 	})
-	return g, err
+	return g, next, err
 }
 
 // sessionLive says why a user's session cannot back a client's tokens
@@ -202,6 +223,9 @@ func grantAccess(g *latchkey.Grant) accessGrant {
 		GrantID: g.ID, AuthTime: g.AuthTime, ACR: g.ACR, AMR: g.AMR}
 }
 
+// errGone: what a token stands on has ended.
+var errGone = errors.New("provider: the token's grant, session or user has ended")
+
 // liveToken checks an access token of this provider and that what it
 // stands on (grant, session, user) still stands.
 func (p *Provider) liveToken(ctx context.Context, raw string) (*accessClaims, error) {
@@ -217,12 +241,12 @@ func (p *Provider) liveToken(ctx context.Context, raw string) (*accessClaims, er
 		return nil, err
 	}
 	if !g.Live(p.now()) || g.ClientID != c.ClientID || g.UserID != c.Subject {
-		return nil, errors.New("provider: the grant was revoked")
+		return nil, fmt.Errorf("%w: the grant was revoked", errGone)
 	}
 	err = p.store.InTx(ctx, func(tx latchkey.Tx) error {
 		why, err := p.sessionLive(ctx, tx, g.UserID, g.SessionID)
 		if err == nil && why != "" {
-			err = errors.New("provider: " + why)
+			err = fmt.Errorf("%w: %s", errGone, why)
 		}
 		return err
 	})
@@ -503,4 +527,77 @@ func (p *Provider) RedirectOrigin(ctx context.Context, id string) (origin, host 
 		return "", ""
 	}
 	return u.Scheme + "://" + u.Host, u.Host
+}
+
+// Introspection describes a live token the provider issued to a client.
+type Introspection struct {
+	TokenType string // access_token or refresh_token
+	Subject   string
+	ClientID  string
+	Audience  []string
+	Scope     string
+	SessionID string
+	IssuedAt  time.Time
+	ExpiresAt time.Time
+	AMR       []string
+	ACR       string
+}
+
+// Introspect tells whether raw is a live access or refresh token of a
+// client (RFC 7662); nil when it is not (or not the provider's), an error
+// only when the answer cannot be known. A refresh token is only looked at.
+func (p *Provider) Introspect(ctx context.Context, raw string) (*Introspection, error) {
+	if raw == "" || len(raw) > token.MaxTokenLength {
+		return nil, nil
+	}
+	if strings.Count(raw, ".") == 2 {
+		c, err := p.liveToken(ctx, raw)
+		if err != nil {
+			if errors.Is(err, errNotOurs) || isGone(err) {
+				return nil, nil
+			}
+			return nil, err
+		}
+		in := &Introspection{TokenType: "access_token", Subject: c.Subject, ClientID: c.ClientID, Audience: c.Audience, Scope: c.Scope,
+			SessionID: c.SessionID, IssuedAt: c.IssuedAt.Time, ExpiresAt: c.ExpiresAt.Time, AMR: c.AMR, ACR: c.ACR}
+		return in, nil
+	}
+	if len(raw) > 128 {
+		return nil, nil
+	}
+	rt, err := p.store.ClientRefreshTokenByHash(ctx, crypt.Hash(raw))
+	if latchkey.IsCode(err, latchkey.ENotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	g, err := p.store.GrantByID(ctx, rt.GrantID)
+	if latchkey.IsCode(err, latchkey.ENotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := p.now()
+	if rt.UsedAt != nil || !now.Before(rt.ExpiresAt) || !g.Live(now) {
+		return nil, nil
+	}
+	var why string
+	if err := p.store.InTx(ctx, func(tx latchkey.Tx) error {
+		why, err = p.sessionLive(ctx, tx, g.UserID, g.SessionID)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	if why != "" {
+		return nil, nil
+	}
+	return &Introspection{TokenType: "refresh_token", Subject: g.UserID, ClientID: g.ClientID, Audience: g.Audience,
+		Scope: strings.Join(g.Scopes, " "), SessionID: g.SessionID, IssuedAt: rt.CreatedAt, ExpiresAt: rt.ExpiresAt, AMR: g.AMR, ACR: g.ACR}, nil
+}
+
+// isGone: the token's grant, session or user has ended.
+func isGone(err error) bool {
+	return errors.Is(err, errGone) || latchkey.IsCode(err, latchkey.ENotFound)
 }

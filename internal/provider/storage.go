@@ -136,33 +136,21 @@ func (s storage) DeleteAuthRequest(context.Context, string) error { return nil }
 func (s storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
 	switch r := req.(type) {
 	case *authRequest:
-		g, err := s.p.grantFromCode(ctx, r.AuthRequest)
+		g, _, err := s.p.grantFromCode(ctx, r.AuthRequest, false)
 		if err != nil {
 			return "", time.Time{}, err
 		}
 		return s.p.tokens.sign(grantAccess(g))
+	case *credentialsRequest:
+		return s.p.tokens.sign(accessGrant{Subject: r.clientID, ClientID: r.clientID, Audience: r.audience, Scopes: r.scopes})
 	}
 	return "", time.Time{}, oidc.ErrUnsupportedGrantType()
 }
 
-func (s storage) CreateAccessAndRefreshTokens(context.Context, op.TokenRequest, string) (string, string, time.Time, error) {
-	return "", "", time.Time{}, oidc.ErrUnsupportedGrantType().WithDescription("refresh tokens are not issued")
-}
-
-func (s storage) TokenRequestByRefreshToken(context.Context, string) (op.RefreshTokenRequest, error) {
-	return nil, op.ErrInvalidRefreshToken
-}
-
+// TerminateSession: RP-initiated logout is not served (op's end_session
+// endpoint is not routed), so op never calls this.
 func (s storage) TerminateSession(context.Context, string, string) error {
 	return oidc.ErrServerError().WithDescription("logout is not served")
-}
-
-func (s storage) RevokeToken(context.Context, string, string, string) *oidc.Error {
-	return &oidc.Error{ErrorType: "unsupported_token_type"}
-}
-
-func (s storage) GetRefreshTokenInfo(context.Context, string, string) (string, string, error) {
-	return "", "", op.ErrInvalidRefreshToken
 }
 
 // SigningKey is latchkey's current signing key: ID tokens are signed with
@@ -200,13 +188,7 @@ func (s storage) KeySet(context.Context) ([]op.Key, error) {
 }
 
 func (s storage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
-	if id == "" || len(id) > 64 {
-		return nil, errClientUnknown
-	}
-	cl, err := s.p.store.ClientByID(ctx, id)
-	if latchkey.IsCode(err, latchkey.ENotFound) {
-		return nil, errClientUnknown
-	}
+	cl, err := s.p.clientByID(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -217,20 +199,14 @@ var errClientUnknown = oidc.ErrInvalidClient().WithDescription("unknown client")
 
 // AuthorizeClientIDSecret checks a client secret: SHA-256 and a
 // constant-time comparison with the current and, during a rotation, the
-// previous secret.
+// previous secret. A failure is audited.
 func (s storage) AuthorizeClientIDSecret(ctx context.Context, id, secret string) error {
-	if id == "" || len(id) > 64 {
-		return errClientUnknown
-	}
-	cl, err := s.p.store.ClientByID(ctx, id)
-	if latchkey.IsCode(err, latchkey.ENotFound) {
-		CheckSecret(&latchkey.Client{AuthMethod: latchkey.AuthMethodSecretBasic, SecretHash: make([]byte, 32)}, secret, s.p.now())
-		return errClientUnknown
-	}
+	cl, err := s.p.clientByID(ctx, id)
 	if err != nil {
 		return err
 	}
 	if !CheckSecret(cl, secret, s.p.now()) {
+		s.p.clientAuthFailed(ctx, cl.ID)
 		return oidc.ErrInvalidClient().WithDescription("client authentication failed")
 	}
 	return nil

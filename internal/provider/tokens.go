@@ -3,9 +3,11 @@ package provider
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -63,6 +65,43 @@ type tokenSigner struct {
 	issuer string
 	ttl    time.Duration
 	now    func() time.Time
+	cache  verifiedCache
+}
+
+// verifiedCache remembers tokens that verified (as token.Cache does for
+// latchkey's own), so that a token presented again, to introspection or
+// userinfo, skips the signature check. An entry is used only while its
+// token's exp has not passed and the keyring is the one it was checked
+// against; failures are never cached. Bounded: when full it starts afresh.
+type verifiedCache struct {
+	mu      sync.RWMutex
+	entries map[string]verifiedEntry
+}
+
+type verifiedEntry struct {
+	c  *accessClaims
+	kr *token.Keyring
+}
+
+const verifiedCacheSize = token.DefaultCacheSize
+
+func (v *verifiedCache) get(raw string, kr *token.Keyring, now time.Time) (*accessClaims, bool) {
+	v.mu.RLock()
+	e, ok := v.entries[raw]
+	v.mu.RUnlock()
+	if !ok || e.kr != kr || !now.Before(e.c.ExpiresAt.Time) {
+		return nil, false
+	}
+	return e.c, true
+}
+
+func (v *verifiedCache) put(raw string, kr *token.Keyring, c *accessClaims) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.entries == nil || len(v.entries) >= verifiedCacheSize {
+		v.entries = make(map[string]verifiedEntry, 64)
+	}
+	v.entries[raw] = verifiedEntry{c: c, kr: kr}
 }
 
 // sign returns an access token for g and its expiry.
@@ -116,6 +155,9 @@ func (s *tokenSigner) verify(raw string) (*accessClaims, error) {
 	if kr == nil {
 		return nil, errNotOurs
 	}
+	if c, ok := s.cache.get(raw, kr, s.now()); ok {
+		return c, nil
+	}
 	c := &accessClaims{}
 	parser := jwt.NewParser(jwt.WithValidMethods([]string{token.ES256, token.EdDSA, token.RS256}), jwt.WithIssuer(s.issuer),
 		jwt.WithExpirationRequired(), jwt.WithIssuedAt(), jwt.WithLeeway(token.ClockSkew), jwt.WithTimeFunc(s.now))
@@ -144,6 +186,7 @@ func (s *tokenSigner) verify(raw string) (*accessClaims, error) {
 	if c.ClientID == "" || c.Subject == "" || c.ID == "" {
 		return nil, errNotOurs
 	}
+	s.cache.put(raw, kr, c)
 	return c, nil
 }
 
@@ -161,11 +204,41 @@ func (c opCrypto) Encrypt(s string) (string, error) {
 	if !isToken {
 		return crypt.RandomToken(32), nil // a code for the request s
 	}
-	claims, err := c.tokens.verify(tokenID)
-	if err != nil || claims.Subject != subject {
+	// The token id is the token CreateAccessToken just signed; a second
+	// signature check would only cost time. Its subject must be op's.
+	if claims, ok := unverifiedClaims(tokenID); !ok || claims.Subject != subject || claims.ClientID == "" {
 		return "", errors.New("provider: the token id is not a token this provider signed")
 	}
 	return tokenID, nil
+}
+
+// unverifiedClaims reads a JWT's payload without checking anything: only
+// for a token this process just made, or to route one to the right check.
+func unverifiedClaims(raw string) (*accessClaims, bool) {
+	if len(raw) > token.MaxTokenLength {
+		return nil, false
+	}
+	parts := strings.Split(raw, ".")
+	if len(parts) != 3 {
+		return nil, false
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return nil, false
+	}
+	var c accessClaims
+	if json.Unmarshal(payload, &c) != nil {
+		return nil, false
+	}
+	return &c, true
+}
+
+// IsClientToken reports whether raw looks like an access token of a client
+// (it names one), so that a caller can check it here first. It checks
+// nothing: Introspect does.
+func IsClientToken(raw string) bool {
+	c, ok := unverifiedClaims(raw)
+	return ok && c.ClientID != ""
 }
 
 func (c opCrypto) Decrypt(s string) (string, error) {

@@ -193,6 +193,7 @@ func (s *Server) routes(mux router) {
 	route("GET "+provider.PathContinue, oidcFlow, s.handleProviderContinue())
 	route("POST "+provider.PathConsent, hostedPage.with(ip(providerAuthorizeIP)), s.handleProviderConsent())
 	route("POST "+provider.PathToken, opAuth.with(ip(providerTokenIP)), s.handleProvider())
+	route("POST "+provider.PathRevoke, opAuth.with(ip(providerTokenIP)), s.handleProvider())
 	route("GET "+provider.PathUserinfo, opAuth.with(ip(providerUserinfoIP)), s.handleProvider())
 	route("POST "+provider.PathUserinfo, opAuth.with(ip(providerUserinfoIP)), s.handleProvider())
 	route("POST /account/apps/{id}/revoke", hostedPage, s.handleRevokeAppForm())

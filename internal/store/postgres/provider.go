@@ -141,3 +141,40 @@ func scanGrant(row sqlstore.Scanner) (*latchkey.Grant, error) {
 	utcp(&g.RevokedAt)
 	return &g, nil
 }
+
+func (q *queries) CreateClientRefreshToken(ctx context.Context, t *latchkey.ClientRefreshToken) error {
+	_, err := q.q.Exec(ctx, `INSERT INTO oauth_refresh_tokens (`+sqlstore.ClientRefreshCols+`) VALUES ($1, $2, $3, $4, $5, $6)`,
+		t.Hash, t.GrantID, t.CreatedAt, t.ExpiresAt, t.UsedAt, nullBytes(t.SealedSuccessor))
+	return mapErr("create client refresh token", err)
+}
+
+func (q *queries) ClientRefreshTokenByHash(ctx context.Context, hash []byte) (*latchkey.ClientRefreshToken, error) {
+	return sqlstore.One(errs, "client refresh token", "Refresh token", q.q.QueryRow(ctx, `SELECT `+sqlstore.ClientRefreshCols+`
+		FROM oauth_refresh_tokens WHERE hash = $1`, hash), scanClientRefresh)
+}
+
+// MarkClientRefreshTokenUsed: the row lock re-checks used_at, so of
+// concurrent calls exactly one matches.
+func (q *queries) MarkClientRefreshTokenUsed(ctx context.Context, hash []byte, at time.Time, sealed []byte) (bool, error) {
+	tag, err := q.q.Exec(ctx, `UPDATE oauth_refresh_tokens SET used_at = $1, sealed_successor = $2 WHERE hash = $3 AND used_at IS NULL`,
+		at, nullBytes(sealed), hash)
+	if err != nil {
+		return false, mapErr("use client refresh token", err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+func (q *queries) UseAssertionID(ctx context.Context, clientID, jti string, expiresAt time.Time) error {
+	_, err := q.q.Exec(ctx, `INSERT INTO oauth_assertion_ids (client_id, jti, expires_at) VALUES ($1, $2, $3)`, clientID, jti, expiresAt)
+	return mapErr("use assertion id", err)
+}
+
+func scanClientRefresh(row sqlstore.Scanner) (*latchkey.ClientRefreshToken, error) {
+	var t latchkey.ClientRefreshToken
+	if err := row.Scan(&t.Hash, &t.GrantID, &t.CreatedAt, &t.ExpiresAt, &t.UsedAt, &t.SealedSuccessor); err != nil {
+		return nil, err
+	}
+	utc(&t.CreatedAt, &t.ExpiresAt)
+	utcp(&t.UsedAt)
+	return &t, nil
+}

@@ -159,3 +159,40 @@ func scanGrant(s sqlstore.Scanner) (*latchkey.Grant, error) {
 	g.AuthTime, g.CreatedAt, g.ExpiresAt, g.RevokedAt = fromMicro(authTime), fromMicro(created), fromMicro(expires), fromNullMicro(revoked)
 	return &g, nil
 }
+
+func (q *queries) CreateClientRefreshToken(ctx context.Context, t *latchkey.ClientRefreshToken) error {
+	_, err := q.w.exec(ctx, `INSERT INTO oauth_refresh_tokens (`+sqlstore.ClientRefreshCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
+		t.Hash, t.GrantID, micro(t.CreatedAt), micro(t.ExpiresAt), nullMicro(t.UsedAt), nullBytes(t.SealedSuccessor))
+	return mapErr("create client refresh token", err)
+}
+
+func (q *queries) ClientRefreshTokenByHash(ctx context.Context, hash []byte) (*latchkey.ClientRefreshToken, error) {
+	return sqlstore.One(errs, "client refresh token", "Refresh token", q.r.queryRow(ctx, `SELECT `+sqlstore.ClientRefreshCols+`
+		FROM oauth_refresh_tokens WHERE hash = ?`, hash), scanClientRefresh)
+}
+
+func (q *queries) MarkClientRefreshTokenUsed(ctx context.Context, hash []byte, at time.Time, sealed []byte) (bool, error) {
+	res, err := q.w.exec(ctx, `UPDATE oauth_refresh_tokens SET used_at = ?, sealed_successor = ? WHERE hash = ? AND used_at IS NULL`,
+		micro(at), nullBytes(sealed), hash)
+	if err != nil {
+		return false, mapErr("use client refresh token", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, mapErr("use client refresh token", err)
+}
+
+func (q *queries) UseAssertionID(ctx context.Context, clientID, jti string, expiresAt time.Time) error {
+	_, err := q.w.exec(ctx, `INSERT INTO oauth_assertion_ids (client_id, jti, expires_at) VALUES (?, ?, ?)`, clientID, jti, micro(expiresAt))
+	return mapErr("use assertion id", err)
+}
+
+func scanClientRefresh(s sqlstore.Scanner) (*latchkey.ClientRefreshToken, error) {
+	var t latchkey.ClientRefreshToken
+	var created, expires int64
+	var used sql.NullInt64
+	if err := s.Scan(&t.Hash, &t.GrantID, &created, &expires, &used, &t.SealedSuccessor); err != nil {
+		return nil, err
+	}
+	t.CreatedAt, t.ExpiresAt, t.UsedAt = fromMicro(created), fromMicro(expires), fromNullMicro(used)
+	return &t, nil
+}

@@ -63,3 +63,6 @@ func DecodeAuthParams(s string) (latchkey.AuthParams, error) {
 	err := json.Unmarshal([]byte(s), &p)
 	return p, err
 }
+
+// ClientRefreshCols are the columns of oauth_refresh_tokens.
+const ClientRefreshCols = `hash, grant_id, created_at, expires_at, used_at, sealed_successor`

@@ -155,3 +155,63 @@ func testGrants(t *testing.T, s latchkey.Store) {
 	_, err = s.GrantByID(ctx(t), h.ID)
 	mustCode(t, err, latchkey.ENotFound)
 }
+
+func testClientRefreshTokens(t *testing.T, s latchkey.Store) {
+	u := createUser(t, s, 1)
+	c := clientN(t, 1)
+	must(t, s.CreateClient(ctx(t), c))
+	g := &latchkey.Grant{ID: latchkey.NewID(t0), ClientID: c.ID, UserID: u.ID, AuthTime: t0, CreatedAt: t0, ExpiresAt: at(time.Hour)}
+	must(t, s.CreateGrant(ctx(t), g))
+	rt := &latchkey.ClientRefreshToken{Hash: randBytes(t), GrantID: g.ID, CreatedAt: t0, ExpiresAt: at(time.Hour)}
+	must(t, s.CreateClientRefreshToken(ctx(t), rt))
+	got, err := s.ClientRefreshTokenByHash(ctx(t), rt.Hash)
+	must(t, err)
+	equal(t, "stored token", got, rt)
+	_, err = s.ClientRefreshTokenByHash(ctx(t), randBytes(t))
+	mustCode(t, err, latchkey.ENotFound)
+	sealed := []byte("sealed successor")
+	var wg sync.WaitGroup
+	wins := make(chan bool, 10)
+	for range 10 {
+		wg.Go(func() {
+			var won bool
+			err := s.InTx(ctx(t), func(tx latchkey.Tx) error {
+				var err error
+				won, err = tx.MarkClientRefreshTokenUsed(ctx(t), rt.Hash, at(time.Second), sealed)
+				return err
+			})
+			if err != nil {
+				t.Error(err)
+			}
+			wins <- won
+		})
+	}
+	wg.Wait()
+	close(wins)
+	n := 0
+	for w := range wins {
+		if w {
+			n++
+		}
+	}
+	equal(t, "concurrent uses that won", n, 1)
+	got, err = s.ClientRefreshTokenByHash(ctx(t), rt.Hash)
+	must(t, err)
+	equal(t, "used at", got.UsedAt, ptr(at(time.Second)))
+	equal(t, "sealed successor", got.SealedSuccessor, sealed)
+	// The grant's tokens go with it.
+	must(t, s.DeleteClient(ctx(t), c.ID))
+	_, err = s.ClientRefreshTokenByHash(ctx(t), rt.Hash)
+	mustCode(t, err, latchkey.ENotFound)
+}
+
+func testAssertionIDs(t *testing.T, s latchkey.Store) {
+	must(t, s.UseAssertionID(ctx(t), "client-a", "jti-1", at(time.Minute)))
+	mustCode(t, s.UseAssertionID(ctx(t), "client-a", "jti-1", at(time.Minute)), latchkey.EConflict)
+	must(t, s.UseAssertionID(ctx(t), "client-b", "jti-1", at(time.Minute)))
+	// Expired ids are removed by the janitor, after which they could be
+	// stored again (their assertions have expired too).
+	_, err := s.DeleteExpired(ctx(t), at(2*time.Minute), t0)
+	must(t, err)
+	must(t, s.UseAssertionID(ctx(t), "client-a", "jti-1", at(3*time.Minute)))
+}

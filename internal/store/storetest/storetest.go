@@ -77,6 +77,8 @@ func Run(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		{"UseAuthCodeConcurrent", testUseAuthCodeConcurrent},
 		{"Consents", testConsents},
 		{"Grants", testGrants},
+		{"ClientRefreshTokens", testClientRefreshTokens},
+		{"AssertionIDs", testAssertionIDs},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

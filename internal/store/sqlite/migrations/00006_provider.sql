@@ -75,7 +75,32 @@ CREATE INDEX IF NOT EXISTS oauth_grants_user_client ON oauth_grants (user_id, cl
 CREATE INDEX IF NOT EXISTS oauth_grants_client ON oauth_grants (client_id);
 CREATE INDEX IF NOT EXISTS oauth_grants_expires_at ON oauth_grants (expires_at);
 
+-- oauth_refresh_tokens: the provider's refresh tokens (SHA-256 only), in
+-- families: a grant's tokens go with it.
+CREATE TABLE IF NOT EXISTS oauth_refresh_tokens (
+    hash             BLOB PRIMARY KEY,
+    grant_id         TEXT NOT NULL REFERENCES oauth_grants (id) ON DELETE CASCADE,
+    created_at       INTEGER NOT NULL,
+    expires_at       INTEGER NOT NULL,
+    used_at          INTEGER,
+    sealed_successor BLOB
+);
+CREATE INDEX IF NOT EXISTS oauth_refresh_tokens_grant ON oauth_refresh_tokens (grant_id);
+CREATE INDEX IF NOT EXISTS oauth_refresh_tokens_expires_at ON oauth_refresh_tokens (expires_at);
+
+-- oauth_assertion_ids: the jti of every client assertion accepted, until
+-- it expires, so that none is accepted twice (private_key_jwt).
+CREATE TABLE IF NOT EXISTS oauth_assertion_ids (
+    client_id  TEXT NOT NULL,
+    jti        TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (client_id, jti)
+);
+CREATE INDEX IF NOT EXISTS oauth_assertion_ids_expires_at ON oauth_assertion_ids (expires_at);
+
 -- +goose Down
+DROP TABLE IF EXISTS oauth_assertion_ids;
+DROP TABLE IF EXISTS oauth_refresh_tokens;
 DROP TABLE IF EXISTS oauth_grants;
 DROP TABLE IF EXISTS oauth_consents;
 DROP TABLE IF EXISTS oauth_auth_requests;
