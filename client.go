@@ -253,3 +253,46 @@ type ClientTokenStore interface {
 	// EConflict if the client used it before (a replay).
 	UseAssertionID(ctx context.Context, clientID, jti string, expiresAt time.Time) error
 }
+
+// DeviceAuthorization is a device's request to sign in (RFC 8628): the
+// device polls with the device code while the user, on another screen,
+// enters the user code and agrees. Only the codes' hashes are stored.
+type DeviceAuthorization struct {
+	ID             string
+	ClientID       string
+	DeviceCodeHash []byte
+	UserCodeHash   []byte
+	Scopes         []string
+	CreatedAt      time.Time
+	ExpiresAt      time.Time
+	LastPolledAt   *time.Time
+	// Set when the user answered: who agreed (ApprovedAt), or that they
+	// refused (DeniedAt).
+	UserID     string
+	SessionID  string
+	AuthTime   *time.Time
+	AMR        []string
+	ACR        string
+	ApprovedAt *time.Time
+	DeniedAt   *time.Time
+	// ConsumedAt: the device got its tokens (a device code works once).
+	ConsumedAt *time.Time
+}
+
+// DeviceStore keeps device authorizations.
+type DeviceStore interface {
+	CreateDeviceAuthorization(ctx context.Context, d *DeviceAuthorization) error // EConflict on a user code in use
+	DeviceAuthorizationByDeviceCode(ctx context.Context, hash []byte) (*DeviceAuthorization, error)
+	DeviceAuthorizationByUserCode(ctx context.Context, hash []byte) (*DeviceAuthorization, error)
+	// PollDeviceAuthorization records a poll at at, atomically, unless the
+	// previous one was less than interval before: then it reports tooFast
+	// and records nothing. ENotFound for an unknown id.
+	PollDeviceAuthorization(ctx context.Context, id string, at time.Time, interval time.Duration) (tooFast bool, err error)
+	// AnswerDeviceAuthorization records the user's answer (d.At is the
+	// time; approved false: refused), only if there was none, atomically
+	// (ENotFound otherwise).
+	AnswerDeviceAuthorization(ctx context.Context, id string, d AuthDone, approved bool) error
+	// ConsumeDeviceAuthorization marks an approved authorization used,
+	// only once, atomically (ENotFound otherwise).
+	ConsumeDeviceAuthorization(ctx context.Context, id string, at time.Time) error
+}

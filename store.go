@@ -214,6 +214,7 @@ type Tx interface {
 	ClientStore
 	ProviderStore
 	ClientTokenStore
+	DeviceStore
 }
 
 // Store is a database. Its own methods run outside a transaction; InTx runs

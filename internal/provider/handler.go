@@ -45,7 +45,10 @@ func (p *Provider) Handler(errorPage ErrorPageFunc) http.Handler {
 			if !ok {
 				return
 			}
-			p.op.ServeHTTP(w, r.WithContext(ctx))
+			p.op.ServeHTTP(w, r.WithContext(withDeviceGrant(ctx)))
+		case PathDeviceAuthorization:
+			noStore(w)
+			p.op.ServeHTTP(w, r)
 		case PathAuthorize, PathCallback:
 			p.serveAuthorization(w, r, errorPage)
 		case PathUserinfo:
@@ -115,7 +118,7 @@ func (p *Provider) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, k := range []string{"check_session_iframe", "introspection_endpoint", "introspection_endpoint_auth_methods_supported",
-		"introspection_endpoint_auth_signing_alg_values_supported", "end_session_endpoint", "device_authorization_endpoint",
+		"introspection_endpoint_auth_signing_alg_values_supported", "end_session_endpoint",
 		"request_object_signing_alg_values_supported"} {
 		delete(doc, k)
 	}

@@ -57,6 +57,7 @@ type ProviderStore interface {
 	Store
 	latchkey.ProviderStore
 	latchkey.ClientTokenStore
+	latchkey.DeviceStore
 	Ping(ctx context.Context) error
 }
 
@@ -103,7 +104,8 @@ func New(cfg Config, d Deps) (*Provider, error) {
 		cfg.IDTokenTTL = cfg.AccessTokenTTL
 	}
 	p := &Provider{cfg: cfg, store: d.Store, pinger: d.Store, keys: d.Keys, now: d.Clock, log: d.Logger,
-		servedGrants: []string{latchkey.GrantAuthorizationCode, latchkey.GrantRefreshToken, latchkey.GrantClientCredentials}, Clients: NewClients(d.Store, d.Clock)}
+		servedGrants: []string{latchkey.GrantAuthorizationCode, latchkey.GrantRefreshToken, latchkey.GrantClientCredentials,
+			latchkey.GrantDeviceCode}, Clients: NewClients(d.Store, d.Clock)}
 	p.clients = &clientCache{ttl: clientCacheTTL}
 	p.Clients.changed = p.clients.drop
 	p.tokens = &tokenSigner{keys: d.Keys, issuer: cfg.Issuer, ttl: cfg.AccessTokenTTL, now: d.Clock}
@@ -118,6 +120,7 @@ func New(cfg Config, d Deps) (*Provider, error) {
 		AuthMethodPrivateKeyJWT: true,
 		GrantTypeRefreshToken:   true,
 		SupportedScopes:         []string{ScopeOpenID, ScopeProfile, ScopeEmail, ScopeOfflineAccess},
+		DeviceAuthorization:     deviceConfig,
 		SupportedClaims: []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "at_hash", "azp",
 			"email", "email_verified", "name"},
 	}
@@ -127,6 +130,7 @@ func New(cfg Config, d Deps) (*Provider, error) {
 		op.WithCustomTokenEndpoint(op.NewEndpoint(PathToken)),
 		op.WithCustomUserinfoEndpoint(op.NewEndpoint(PathUserinfo)),
 		op.WithCustomRevocationEndpoint(op.NewEndpoint(PathRevoke)),
+		op.WithCustomDeviceAuthorizationEndpoint(op.NewEndpoint(PathDeviceAuthorization)),
 		op.WithCustomKeysEndpoint(op.NewEndpoint(PathJWKS)),
 		op.WithCORSOptions(nil),
 		op.WithLogger(d.Logger),

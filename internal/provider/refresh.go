@@ -128,6 +128,18 @@ func (s storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenR
 		}
 		at, exp, err := s.p.tokens.sign(grantAccess(g))
 		return at, next, exp, err
+	case *op.DeviceAuthorizationState:
+		g := grantOfDevice(ctx)
+		if g == nil {
+			return "", "", time.Time{}, oidc.ErrServerError().WithDescription("no grant for the device code")
+		}
+		next := crypt.RandomToken(32)
+		if err := s.p.store.CreateClientRefreshToken(ctx, &latchkey.ClientRefreshToken{Hash: crypt.Hash(next), GrantID: g.ID,
+			CreatedAt: s.p.now().UTC(), ExpiresAt: g.ExpiresAt}); err != nil {
+			return "", "", time.Time{}, err
+		}
+		at, exp, err := s.p.tokens.sign(grantAccess(g))
+		return at, next, exp, err
 	case *refreshRequest:
 		next, err := s.p.rotate(ctx, r, current)
 		if err != nil {

@@ -143,6 +143,12 @@ func (s storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (st
 		return s.p.tokens.sign(grantAccess(g))
 	case *credentialsRequest:
 		return s.p.tokens.sign(accessGrant{Subject: r.clientID, ClientID: r.clientID, Audience: r.audience, Scopes: r.scopes})
+	case *op.DeviceAuthorizationState:
+		a, err := deviceAccess(ctx)
+		if err != nil {
+			return "", time.Time{}, err
+		}
+		return s.p.tokens.sign(a)
 	}
 	return "", time.Time{}, oidc.ErrUnsupportedGrantType()
 }

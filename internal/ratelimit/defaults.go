@@ -26,6 +26,9 @@ type Rules struct {
 	// The OpenID provider: its browser flow, its token endpoint and
 	// userinfo, per client address.
 	ProviderAuthorizeIP, ProviderTokenIP, ProviderUserinfoIP Rule
+	// Entering device user codes, per client address and per user: a
+	// user code has about 34 bits.
+	ProviderDeviceIP, ProviderDeviceAccount Rule
 }
 
 // Defaults returns the rules latchkey uses unless configured otherwise.
@@ -50,6 +53,8 @@ func Defaults() Rules {
 		ProviderAuthorizeIP:   Rule{"provider-authorize-ip", 60, 5 * time.Minute},
 		ProviderTokenIP:       Rule{"provider-token-ip", 600, time.Minute},
 		ProviderUserinfoIP:    Rule{"provider-userinfo-ip", 600, time.Minute},
+		ProviderDeviceIP:      Rule{"provider-device-ip", 20, 10 * time.Minute},
+		ProviderDeviceAccount: Rule{"provider-device-account", 10, 10 * time.Minute},
 	}
 }
 
@@ -72,5 +77,6 @@ func (r *Rules) fields() []*Rule {
 		&r.APIKeyCreateAccount, &r.APIKeyRequestsKey,
 		&r.EmailSendIP, &r.EmailSendAccount, &r.EmailConfirmIP, &r.EmailChangeAccount,
 		&r.ProviderAuthorizeIP, &r.ProviderTokenIP, &r.ProviderUserinfoIP,
+		&r.ProviderDeviceIP, &r.ProviderDeviceAccount,
 	}
 }

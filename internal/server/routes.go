@@ -41,6 +41,8 @@ func emailChangeUser(r ratelimit.Rules) ratelimit.Rule {
 func providerAuthorizeIP(r ratelimit.Rules) ratelimit.Rule { return r.ProviderAuthorizeIP }
 func providerTokenIP(r ratelimit.Rules) ratelimit.Rule     { return r.ProviderTokenIP }
 func providerUserinfoIP(r ratelimit.Rules) ratelimit.Rule  { return r.ProviderUserinfoIP }
+func providerDeviceIP(r ratelimit.Rules) ratelimit.Rule    { return r.ProviderDeviceIP }
+func providerDeviceUser(r ratelimit.Rules) ratelimit.Rule  { return r.ProviderDeviceAccount }
 
 // The policies most routes share.
 var (
@@ -194,6 +196,10 @@ func (s *Server) routes(mux router) {
 	route("POST "+provider.PathConsent, hostedPage.with(ip(providerAuthorizeIP)), s.handleProviderConsent())
 	route("POST "+provider.PathToken, opAuth.with(ip(providerTokenIP)), s.handleProvider())
 	route("POST "+provider.PathRevoke, opAuth.with(ip(providerTokenIP)), s.handleProvider())
+	route("POST "+provider.PathDeviceAuthorization, opAuth.with(ip(providerTokenIP)), s.handleProvider())
+	route("GET "+provider.PathDevice, hostedPage, s.handleDevicePage())
+	route("POST "+provider.PathDevice, hostedPage.with(ip(providerDeviceIP), user(providerDeviceUser)), s.handleDeviceForm())
+	route("POST /device/approve", hostedPage.with(ip(providerDeviceIP), user(providerDeviceUser)), s.handleDeviceApprove())
 	route("GET "+provider.PathUserinfo, opAuth.with(ip(providerUserinfoIP)), s.handleProvider())
 	route("POST "+provider.PathUserinfo, opAuth.with(ip(providerUserinfoIP)), s.handleProvider())
 	route("POST /account/apps/{id}/revoke", hostedPage, s.handleRevokeAppForm())

@@ -43,7 +43,7 @@ var funcs = template.FuncMap{
 // NewPages parses the embedded templates.
 func NewPages() (*Pages, error) {
 	p := &Pages{tmpl: map[string]*template.Template{}}
-	for _, name := range []string{"login", "account", "key_created", "error", "email_action", "email_request", "consent"} {
+	for _, name := range []string{"login", "account", "key_created", "error", "email_action", "email_request", "consent", "device"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parsing the %s page: %w", name, err)
@@ -145,6 +145,11 @@ func (p *Pages) KeyCreated(w http.ResponseWriter, v KeyCreatedView) error {
 // Consent renders the page that asks for consent to a client.
 func (p *Pages) Consent(w http.ResponseWriter, status int, v ConsentView) error {
 	return p.renderCSP(w, status, "consent", v, formTargetsCSP(v.FormTargets))
+}
+
+// Device renders the page where a user signs a device in (RFC 8628).
+func (p *Pages) Device(w http.ResponseWriter, status int, v DeviceView) error {
+	return p.render(w, status, "device", v)
 }
 
 // Error renders an error page.

@@ -204,3 +204,15 @@ type ScopeView struct {
 	Name        string
 	Description string
 }
+
+// DeviceView is the /device page: enter a code, confirm the device, or
+// the outcome.
+type DeviceView struct {
+	UserCode   string
+	Error      string
+	ClientName string // set once a code was found: the confirmation
+	Email      string
+	Scopes     []ScopeView
+	Done       bool
+	Approved   bool
+}

@@ -157,6 +157,7 @@ func (d *DB) DeleteExpired(ctx context.Context, before, auditBefore time.Time) (
 		{`DELETE FROM oauth_auth_requests WHERE expires_at < $1`, []any{before}},
 		{`DELETE FROM oauth_refresh_tokens WHERE expires_at < $1`, []any{before}},
 		{`DELETE FROM oauth_assertion_ids WHERE expires_at < $1`, []any{before}},
+		{`DELETE FROM oauth_device_codes WHERE expires_at < $1`, []any{before}},
 		{`DELETE FROM oauth_grants WHERE expires_at < $1 OR revoked_at < $1`, []any{before}},
 		{`DELETE FROM audit_events WHERE occurred_at < $1`, []any{auditBefore}},
 	}

@@ -66,3 +66,7 @@ func DecodeAuthParams(s string) (latchkey.AuthParams, error) {
 
 // ClientRefreshCols are the columns of oauth_refresh_tokens.
 const ClientRefreshCols = `hash, grant_id, created_at, expires_at, used_at, sealed_successor`
+
+// DeviceCols are the columns of oauth_device_codes.
+const DeviceCols = `id, client_id, device_code_hash, user_code_hash, scopes, created_at, expires_at, last_polled_at, user_id, session_id,
+	auth_time, amr, acr, approved_at, denied_at, consumed_at`

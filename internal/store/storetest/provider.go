@@ -215,3 +215,60 @@ func testAssertionIDs(t *testing.T, s latchkey.Store) {
 	must(t, err)
 	must(t, s.UseAssertionID(ctx(t), "client-a", "jti-1", at(3*time.Minute)))
 }
+
+func testDeviceAuthorizations(t *testing.T, s latchkey.Store) {
+	u := createUser(t, s, 1)
+	c := clientN(t, 1)
+	must(t, s.CreateClient(ctx(t), c))
+	d := &latchkey.DeviceAuthorization{ID: latchkey.NewID(t0), ClientID: c.ID, DeviceCodeHash: randBytes(t), UserCodeHash: randBytes(t),
+		Scopes: []string{"openid"}, CreatedAt: t0, ExpiresAt: at(10 * time.Minute)}
+	must(t, s.CreateDeviceAuthorization(ctx(t), d))
+	dup := *d
+	dup.ID, dup.DeviceCodeHash = latchkey.NewID(at(time.Second)), randBytes(t)
+	mustCode(t, s.CreateDeviceAuthorization(ctx(t), &dup), latchkey.EConflict) // the same user code
+	got, err := s.DeviceAuthorizationByDeviceCode(ctx(t), d.DeviceCodeHash)
+	must(t, err)
+	equal(t, "by device code", got, d)
+	got, err = s.DeviceAuthorizationByUserCode(ctx(t), d.UserCodeHash)
+	must(t, err)
+	equal(t, "by user code", got, d)
+	_, err = s.DeviceAuthorizationByUserCode(ctx(t), randBytes(t))
+	mustCode(t, err, latchkey.ENotFound)
+
+	// Polls: one per interval.
+	tooFast, err := s.PollDeviceAuthorization(ctx(t), d.ID, at(time.Second), 5*time.Second)
+	must(t, err)
+	equal(t, "first poll", tooFast, false)
+	tooFast, err = s.PollDeviceAuthorization(ctx(t), d.ID, at(3*time.Second), 5*time.Second)
+	must(t, err)
+	equal(t, "poll too soon", tooFast, true)
+	tooFast, err = s.PollDeviceAuthorization(ctx(t), d.ID, at(6*time.Second), 5*time.Second)
+	must(t, err)
+	equal(t, "poll after the interval", tooFast, false)
+	_, err = s.PollDeviceAuthorization(ctx(t), "nope", t0, time.Second)
+	mustCode(t, err, latchkey.ENotFound)
+
+	mustCode(t, s.ConsumeDeviceAuthorization(ctx(t), d.ID, t0), latchkey.ENotFound) // not approved yet
+	done := latchkey.AuthDone{UserID: u.ID, SessionID: "sess", AuthTime: t0, AMR: []string{"pwd"}, ACR: "aal1", At: at(time.Minute)}
+	must(t, s.AnswerDeviceAuthorization(ctx(t), d.ID, done, true))
+	mustCode(t, s.AnswerDeviceAuthorization(ctx(t), d.ID, done, false), latchkey.ENotFound)
+	must(t, s.ConsumeDeviceAuthorization(ctx(t), d.ID, at(2*time.Minute)))
+	mustCode(t, s.ConsumeDeviceAuthorization(ctx(t), d.ID, at(2*time.Minute)), latchkey.ENotFound)
+	got, err = s.DeviceAuthorizationByDeviceCode(ctx(t), d.DeviceCodeHash)
+	must(t, err)
+	want := *d
+	want.LastPolledAt, want.UserID, want.SessionID, want.AuthTime, want.AMR, want.ACR = ptr(at(6*time.Second)), u.ID, "sess", ptr(t0), []string{"pwd"}, "aal1"
+	want.ApprovedAt, want.ConsumedAt = ptr(at(time.Minute)), ptr(at(2*time.Minute))
+	equal(t, "answered and consumed", got, &want)
+
+	e := &latchkey.DeviceAuthorization{ID: latchkey.NewID(at(time.Second)), ClientID: c.ID, DeviceCodeHash: randBytes(t), UserCodeHash: randBytes(t),
+		CreatedAt: t0, ExpiresAt: at(10 * time.Minute)}
+	must(t, s.CreateDeviceAuthorization(ctx(t), e))
+	must(t, s.AnswerDeviceAuthorization(ctx(t), e.ID, latchkey.AuthDone{UserID: u.ID, AuthTime: t0, At: t0}, false))
+	got, err = s.DeviceAuthorizationByUserCode(ctx(t), e.UserCodeHash)
+	must(t, err)
+	if got.DeniedAt == nil || got.ApprovedAt != nil {
+		t.Fatalf("denied: %+v", got)
+	}
+	mustCode(t, s.ConsumeDeviceAuthorization(ctx(t), e.ID, t0), latchkey.ENotFound)
+}

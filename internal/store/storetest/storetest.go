@@ -79,6 +79,7 @@ func Run(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		{"Grants", testGrants},
 		{"ClientRefreshTokens", testClientRefreshTokens},
 		{"AssertionIDs", testAssertionIDs},
+		{"DeviceAuthorizations", testDeviceAuthorizations},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

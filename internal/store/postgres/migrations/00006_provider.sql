@@ -98,7 +98,30 @@ CREATE TABLE IF NOT EXISTS oauth_assertion_ids (
 );
 CREATE INDEX IF NOT EXISTS oauth_assertion_ids_expires_at ON oauth_assertion_ids (expires_at);
 
+-- oauth_device_codes: device authorizations (RFC 8628); the device code
+-- and the user code are stored only as SHA-256 hashes.
+CREATE TABLE IF NOT EXISTS oauth_device_codes (
+    id               text COLLATE "C" PRIMARY KEY,
+    client_id        text NOT NULL REFERENCES oauth_clients (id) ON DELETE CASCADE,
+    device_code_hash bytea NOT NULL UNIQUE,
+    user_code_hash   bytea NOT NULL UNIQUE,
+    scopes           text[] NOT NULL DEFAULT '{}',
+    created_at       timestamptz NOT NULL,
+    expires_at       timestamptz NOT NULL,
+    last_polled_at   timestamptz,
+    user_id          text REFERENCES users (id) ON DELETE CASCADE,
+    session_id       text NOT NULL DEFAULT '',
+    auth_time        timestamptz,
+    amr              text[] NOT NULL DEFAULT '{}',
+    acr              text NOT NULL DEFAULT '',
+    approved_at      timestamptz,
+    denied_at        timestamptz,
+    consumed_at      timestamptz
+);
+CREATE INDEX IF NOT EXISTS oauth_device_codes_expires_at ON oauth_device_codes (expires_at);
+
 -- +goose Down
+DROP TABLE IF EXISTS oauth_device_codes;
 DROP TABLE IF EXISTS oauth_assertion_ids;
 DROP TABLE IF EXISTS oauth_refresh_tokens;
 DROP TABLE IF EXISTS oauth_grants;

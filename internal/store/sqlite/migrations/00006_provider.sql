@@ -98,7 +98,30 @@ CREATE TABLE IF NOT EXISTS oauth_assertion_ids (
 );
 CREATE INDEX IF NOT EXISTS oauth_assertion_ids_expires_at ON oauth_assertion_ids (expires_at);
 
+-- oauth_device_codes: device authorizations (RFC 8628); the device code
+-- and the user code are stored only as SHA-256 hashes.
+CREATE TABLE IF NOT EXISTS oauth_device_codes (
+    id               TEXT PRIMARY KEY,
+    client_id        TEXT NOT NULL REFERENCES oauth_clients (id) ON DELETE CASCADE,
+    device_code_hash BLOB NOT NULL UNIQUE,
+    user_code_hash   BLOB NOT NULL UNIQUE,
+    scopes           TEXT NOT NULL DEFAULT '[]',
+    created_at       INTEGER NOT NULL,
+    expires_at       INTEGER NOT NULL,
+    last_polled_at   INTEGER,
+    user_id          TEXT REFERENCES users (id) ON DELETE CASCADE,
+    session_id       TEXT NOT NULL DEFAULT '',
+    auth_time        INTEGER,
+    amr              TEXT NOT NULL DEFAULT '[]',
+    acr              TEXT NOT NULL DEFAULT '',
+    approved_at      INTEGER,
+    denied_at        INTEGER,
+    consumed_at      INTEGER
+);
+CREATE INDEX IF NOT EXISTS oauth_device_codes_expires_at ON oauth_device_codes (expires_at);
+
 -- +goose Down
+DROP TABLE IF EXISTS oauth_device_codes;
 DROP TABLE IF EXISTS oauth_assertion_ids;
 DROP TABLE IF EXISTS oauth_refresh_tokens;
 DROP TABLE IF EXISTS oauth_grants;
