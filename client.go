@@ -49,6 +49,9 @@ type Client struct {
 	PostLogoutRedirectURIs []string // matched exactly
 	GrantTypes             []string
 	Scopes                 []string // the scopes it may ask for
+	// Resources are the resource servers (their identifiers) it may ask
+	// tokens for (RFC 8707 resource); its tokens' aud.
+	Resources []string
 	// FirstParty clients belong to the operator: their users are not asked
 	// for consent.
 	FirstParty bool
@@ -71,6 +74,7 @@ type ClientPatch struct {
 	PostLogoutRedirectURIs *[]string
 	GrantTypes             *[]string
 	Scopes                 *[]string
+	Resources              *[]string
 	FirstParty             *bool
 	JWKS                   *string
 	UpdatedAt              time.Time
@@ -116,6 +120,8 @@ type AuthParams struct {
 	LoginHint     string   `json:"login_hint,omitempty"`
 	UILocales     []string `json:"ui_locales,omitempty"`
 	ACRValues     []string `json:"acr_values,omitempty"`
+	// Resources are the resource servers asked for (RFC 8707).
+	Resources []string `json:"resource,omitempty"`
 }
 
 // AuthRequest is an authorization request of a client on its way through
@@ -192,6 +198,10 @@ const (
 	// AuditProviderClientAuthFailed: a client presented a wrong secret or
 	// a bad or replayed assertion.
 	AuditProviderClientAuthFailed = "provider.client_auth_failed"
+	AuditResourceCreated          = "resource.created"
+	AuditResourceDeleted          = "resource.deleted"
+	// AuditAPIKeyAudiences: an API key was bound to services (or freed).
+	AuditAPIKeyAudiences = "apikey.audiences_set"
 )
 
 // ProviderStore keeps what the provider's flows need between requests:
@@ -295,4 +305,24 @@ type DeviceStore interface {
 	// ConsumeDeviceAuthorization marks an approved authorization used,
 	// only once, atomically (ENotFound otherwise).
 	ConsumeDeviceAuthorization(ctx context.Context, id string, at time.Time) error
+}
+
+// Resource is a resource server (an API) registered with the provider:
+// clients ask for tokens for it by its identifier (RFC 8707), which
+// becomes the tokens' aud.
+type Resource struct {
+	ID        string // the identifier: an absolute URI, e.g. https://api.example.com
+	Name      string
+	CreatedAt time.Time
+}
+
+// ResourceStore keeps resource servers and the audiences of API keys.
+type ResourceStore interface {
+	CreateResource(ctx context.Context, r *Resource) error // EConflict if it exists
+	ResourceByID(ctx context.Context, id string) (*Resource, error)
+	ListResources(ctx context.Context) ([]Resource, error)
+	DeleteResource(ctx context.Context, id string) error
+	// SetAPIKeyAudiences replaces the audiences of the user's live key
+	// (ENotFound for another user's, a revoked or an unknown key).
+	SetAPIKeyAudiences(ctx context.Context, id, userID string, audiences []string) error
 }

@@ -215,6 +215,7 @@ type Tx interface {
 	ProviderStore
 	ClientTokenStore
 	DeviceStore
+	ResourceStore
 }
 
 // Store is a database. Its own methods run outside a transaction; InTx runs

@@ -197,7 +197,8 @@ func (c *components) init(master []byte) error {
 		MailQueued: c.sender.Nudge,
 	})
 	if c.provider, err = provider.New(provider.Config{Issuer: cfg.Issuer, AccessTokenTTL: cfg.AccessTokenTTL,
-		GrantTTL: cfg.RefreshTokenTTL, RefreshReuseGrace: cfg.RefreshReuseGrace}, provider.Deps{Store: c.store, Keys: c.keys.Keyring, Clock: c.clock, Logger: c.log}); err != nil {
+		GrantTTL: cfg.RefreshTokenTTL, RefreshReuseGrace: cfg.RefreshReuseGrace}, provider.Deps{Store: c.store, Keys: c.keys.Keyring, Clock: c.clock, Logger: c.log,
+		APIKeysChanged: events{metrics: c.metrics, rev: c.rev}.APIKeysRevoked}); err != nil {
 		return err
 	}
 	if err := c.buildLimits(); err != nil {

@@ -251,6 +251,9 @@ var auditTypes = []string{
 	latchkey.AuditEmailChangeRequested, latchkey.AuditEmailChanged, latchkey.AuditEmailChangeCancelled, latchkey.AuditEmailSignIn,
 	// The OpenID provider's (client.go).
 	latchkey.AuditClientCreated, latchkey.AuditClientUpdated, latchkey.AuditClientDeleted, latchkey.AuditClientSecretRotated,
+	latchkey.AuditProviderConsent, latchkey.AuditProviderConsentGone, latchkey.AuditProviderCodeIssued, latchkey.AuditProviderTokenIssued,
+	latchkey.AuditProviderCodeReuse, latchkey.AuditProviderGrantRevoked, latchkey.AuditProviderClientAuthFailed,
+	latchkey.AuditResourceCreated, latchkey.AuditResourceDeleted, latchkey.AuditAPIKeyAudiences,
 }
 
 // checkAuditType refuses a type no event has (which would print nothing,

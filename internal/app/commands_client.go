@@ -16,7 +16,7 @@ import (
 
 const clientUsage = `usage:
   latchkey client create --name N [--type confidential|public] [--auth-method M] [--redirect-uri U]...
-                         [--post-logout-redirect-uri U]... [--grant G]... [--scope S]... [--first-party] [--jwks-file F]
+                         [--post-logout-redirect-uri U]... [--grant G]... [--scope S]... [--resource R]... [--first-party] [--jwks-file F]
   latchkey client list
   latchkey client rotate-secret ID [--overlap 24h]
   latchkey client delete ID
@@ -84,17 +84,18 @@ func clientCreate(ctx context.Context, fs *flag.FlagSet, args []string, env Env)
 	method := fs.String("auth-method", "", "client_secret_basic (default), client_secret_post or private_key_jwt; none for a public client")
 	firstParty := fs.Bool("first-party", false, "the operator's own app: its users are not asked for consent")
 	jwksFile := fs.String("jwks-file", "", "a file holding the client's public keys (JWKS), for private_key_jwt")
-	var redirects, logouts, grants, scopes stringList
+	var redirects, logouts, grants, scopes, resources stringList
 	fs.Var(&redirects, "redirect-uri", "a redirect URI, matched exactly; repeat or separate with commas")
 	fs.Var(&logouts, "post-logout-redirect-uri", "where the client may send users after logout; repeat or separate with commas")
 	fs.Var(&grants, "grant", "a grant type: authorization_code, refresh_token, client_credentials, device_code (default: the first two)")
 	fs.Var(&scopes, "scope", "a scope the client may ask for (default: openid profile email offline_access)")
+	fs.Var(&resources, "resource", "a registered resource server (its identifier) the client may ask tokens for")
 	return adminCommand(ctx, "client create", fs, args, env, func(a *admin, _ *auth.Service, pos []string) error {
 		if len(pos) > 0 {
 			return usageError{clientUsage}
 		}
 		in := provider.ClientInput{Name: *name, Type: *typ, AuthMethod: *method, RedirectURIs: redirects, PostLogoutRedirectURIs: logouts,
-			Scopes: scopes, FirstParty: *firstParty}
+			Scopes: scopes, Resources: resources, FirstParty: *firstParty}
 		for _, g := range grants {
 			if g == "device_code" {
 				g = latchkey.GrantDeviceCode

@@ -24,6 +24,7 @@ type Store interface {
 	latchkey.UserStore
 	latchkey.SessionStore
 	latchkey.AuditStore
+	latchkey.ResourceStore
 	InTx(ctx context.Context, fn func(tx latchkey.Tx) error) error
 }
 
@@ -35,6 +36,9 @@ type Clients struct {
 	// changed, when set, hears of every client that changed (to drop
 	// cached copies).
 	changed func(id string)
+	// keysChanged, when set, hears of API keys whose audiences changed:
+	// every instance must drop its cached copy.
+	keysChanged func(ids []string)
 }
 
 // NewClients returns the client use cases.
@@ -76,6 +80,7 @@ type ClientInput struct {
 	PostLogoutRedirectURIs []string
 	GrantTypes             []string // default: authorization_code and refresh_token
 	Scopes                 []string // default: openid profile email offline_access
+	Resources              []string // registered resources it may ask tokens for
 	FirstParty             bool
 	JWKS                   string // for private_key_jwt
 }
@@ -87,6 +92,7 @@ type ClientChanges struct {
 	PostLogoutRedirectURIs *[]string
 	GrantTypes             *[]string
 	Scopes                 *[]string
+	Resources              *[]string
 	FirstParty             *bool
 	JWKS                   *string
 }
@@ -101,7 +107,7 @@ func (c *Clients) Create(ctx context.Context, in ClientInput, a auth.Actor) (*la
 	now := c.now().UTC()
 	cl := &latchkey.Client{ID: latchkey.NewID(now), Name: strings.TrimSpace(in.Name), Type: in.Type, AuthMethod: in.AuthMethod,
 		RedirectURIs: in.RedirectURIs, PostLogoutRedirectURIs: in.PostLogoutRedirectURIs, GrantTypes: in.GrantTypes,
-		Scopes: in.Scopes, FirstParty: in.FirstParty, JWKS: strings.TrimSpace(in.JWKS), CreatedAt: now, UpdatedAt: now}
+		Scopes: in.Scopes, Resources: in.Resources, FirstParty: in.FirstParty, JWKS: strings.TrimSpace(in.JWKS), CreatedAt: now, UpdatedAt: now}
 	if cl.Type == "" {
 		cl.Type = latchkey.ClientConfidential
 	}
@@ -126,6 +132,9 @@ func (c *Clients) Create(ctx context.Context, in ClientInput, a auth.Actor) (*la
 		cl.SecretHash = crypt.Hash(secret.Reveal())
 	}
 	err := c.store.InTx(ctx, func(tx latchkey.Tx) error {
+		if err := checkResources(ctx, tx, cl.Resources); err != nil {
+			return err
+		}
 		if err := tx.CreateClient(ctx, cl); err != nil {
 			return err
 		}
@@ -172,7 +181,7 @@ func (c *Clients) Update(ctx context.Context, id string, ch ClientChanges, a aut
 		}
 		next := *cl
 		p := latchkey.ClientPatch{RedirectURIs: ch.RedirectURIs, PostLogoutRedirectURIs: ch.PostLogoutRedirectURIs,
-			GrantTypes: ch.GrantTypes, Scopes: ch.Scopes, FirstParty: ch.FirstParty, UpdatedAt: c.now().UTC()}
+			GrantTypes: ch.GrantTypes, Scopes: ch.Scopes, Resources: ch.Resources, FirstParty: ch.FirstParty, UpdatedAt: c.now().UTC()}
 		if ch.Name != nil {
 			name := strings.TrimSpace(*ch.Name)
 			next.Name, p.Name = name, &name
@@ -185,7 +194,7 @@ func (c *Clients) Update(ctx context.Context, id string, ch ClientChanges, a aut
 			v   *[]string
 			dst *[]string
 		}{{ch.RedirectURIs, &next.RedirectURIs}, {ch.PostLogoutRedirectURIs, &next.PostLogoutRedirectURIs},
-			{ch.GrantTypes, &next.GrantTypes}, {ch.Scopes, &next.Scopes}} {
+			{ch.GrantTypes, &next.GrantTypes}, {ch.Scopes, &next.Scopes}, {ch.Resources, &next.Resources}} {
 			if f.v != nil {
 				*f.dst = *f.v
 			}
@@ -195,6 +204,11 @@ func (c *Clients) Update(ctx context.Context, id string, ch ClientChanges, a aut
 		}
 		if err := validateClient(&next); err != nil {
 			return err
+		}
+		if ch.Resources != nil {
+			if err := checkResources(ctx, tx, next.Resources); err != nil {
+				return err
+			}
 		}
 		if out, err = tx.UpdateClient(ctx, id, p); err != nil {
 			return notFoundClient(err)

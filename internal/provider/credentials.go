@@ -78,7 +78,11 @@ func (s storage) ClientCredentialsTokenRequest(ctx context.Context, clientID str
 			}
 		}
 	}
-	return &credentialsRequest{clientID: cl.ID, scopes: granted, audience: []string{cl.ID}}, nil
+	aud, err := audienceFor(cl, resourcesOf(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return &credentialsRequest{clientID: cl.ID, scopes: granted, audience: aud}, nil
 }
 
 // isUserScope: the OpenID scopes are about a user, which a service's own

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/latchkey/latchkey"
@@ -229,13 +228,4 @@ func (p *Provider) AnswerDevice(ctx context.Context, typed string, who *auth.Pri
 		return p.audit(ctx, tx, latchkey.AuditProviderConsent, outcome, reason, who.User.ID, who.SessionID)
 	})
 	return err
-}
-
-// deviceAccess is what a device's tokens state.
-func deviceAccess(ctx context.Context) (accessGrant, error) {
-	g := grantOfDevice(ctx)
-	if g == nil {
-		return accessGrant{}, oidc.ErrServerError().WithDescription("no grant for the device code")
-	}
-	return grantAccess(g), nil
 }

@@ -45,7 +45,8 @@ func (p *Provider) Handler(errorPage ErrorPageFunc) http.Handler {
 			if !ok {
 				return
 			}
-			p.op.ServeHTTP(w, r.WithContext(withDeviceGrant(ctx)))
+			ctx = withResources(withDeviceGrant(ctx), r.PostForm["resource"])
+			p.op.ServeHTTP(w, r.WithContext(ctx))
 		case PathDeviceAuthorization:
 			noStore(w)
 			p.op.ServeHTTP(w, r)
@@ -89,6 +90,11 @@ func writeOAuthError(w http.ResponseWriter, status int, code, description string
 // its answer: a redirect back to the client gets iss; an error op would
 // write as plain text (no client to send it to) becomes latchkey's page.
 func (p *Provider) serveAuthorization(w http.ResponseWriter, r *http.Request, errorPage ErrorPageFunc) {
+	if r.URL.Path == PathAuthorize {
+		if err := r.ParseForm(); err == nil {
+			r = r.WithContext(withResources(r.Context(), r.Form["resource"]))
+		}
+	}
 	rec := record(p.op, r)
 	if loc := rec.header.Get("Location"); loc != "" && rec.status >= 300 && rec.status < 400 {
 		if u, err := url.Parse(loc); err == nil && u.IsAbs() && (u.Query().Has("code") || u.Query().Has("error")) {

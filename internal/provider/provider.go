@@ -58,6 +58,7 @@ type ProviderStore interface {
 	latchkey.ProviderStore
 	latchkey.ClientTokenStore
 	latchkey.DeviceStore
+	latchkey.APIKeyStore
 	Ping(ctx context.Context) error
 }
 
@@ -69,6 +70,9 @@ type Deps struct {
 	Keys   func() *token.Keyring
 	Clock  func() time.Time
 	Logger *slog.Logger
+	// APIKeysChanged is told of API keys whose audiences changed, so that
+	// every instance drops its cached copy (the revocation channel).
+	APIKeysChanged func(ids []string)
 }
 
 // Provider is latchkey as an OpenID provider.
@@ -108,6 +112,7 @@ func New(cfg Config, d Deps) (*Provider, error) {
 			latchkey.GrantDeviceCode}, Clients: NewClients(d.Store, d.Clock)}
 	p.clients = &clientCache{ttl: clientCacheTTL}
 	p.Clients.changed = p.clients.drop
+	p.Clients.keysChanged = d.APIKeysChanged
 	p.tokens = &tokenSigner{keys: d.Keys, issuer: cfg.Issuer, ttl: cfg.AccessTokenTTL, now: d.Clock}
 	var key [32]byte
 	if _, err := rand.Read(key[:]); err != nil {
@@ -166,7 +171,10 @@ func (p *Provider) audit(ctx context.Context, tx latchkey.Tx, typ, outcome, reas
 func (p *Provider) grantFromCode(ctx context.Context, r *latchkey.AuthRequest, refresh bool) (*latchkey.Grant, string, error) {
 	now := p.now().UTC()
 	g := &latchkey.Grant{ID: r.ID, ClientID: r.ClientID, UserID: r.UserID, SessionID: r.SessionID, Scopes: r.Params.Scopes,
-		Audience: []string{r.ClientID}, AMR: r.AMR, ACR: r.ACR, CreatedAt: now, ExpiresAt: now.Add(p.cfg.GrantTTL)}
+		Audience: r.Params.Resources, AMR: r.AMR, ACR: r.ACR, CreatedAt: now, ExpiresAt: now.Add(p.cfg.GrantTTL)}
+	if len(g.Audience) == 0 {
+		g.Audience = []string{r.ClientID}
+	}
 	if r.AuthTime != nil {
 		g.AuthTime = *r.AuthTime
 	}
@@ -220,6 +228,18 @@ func (p *Provider) sessionLive(ctx context.Context, tx latchkey.Tx, userID, sess
 		return "session_ended", nil
 	}
 	return "", nil
+}
+
+// signFor signs the access token of a grant, for the resources the token
+// request asks for (a subset of the grant's, RFC 8707 §2.2).
+func (p *Provider) signFor(ctx context.Context, g *latchkey.Grant) (string, time.Time, error) {
+	a := grantAccess(g)
+	aud, err := narrowAudience(g.Audience, resourcesOf(ctx))
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	a.Audience = aud
+	return p.tokens.sign(a)
 }
 
 func grantAccess(g *latchkey.Grant) accessGrant {

@@ -126,7 +126,7 @@ func (s storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenR
 		if err != nil {
 			return "", "", time.Time{}, err
 		}
-		at, exp, err := s.p.tokens.sign(grantAccess(g))
+		at, exp, err := s.p.signFor(ctx, g)
 		return at, next, exp, err
 	case *op.DeviceAuthorizationState:
 		g := grantOfDevice(ctx)
@@ -138,7 +138,7 @@ func (s storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenR
 			CreatedAt: s.p.now().UTC(), ExpiresAt: g.ExpiresAt}); err != nil {
 			return "", "", time.Time{}, err
 		}
-		at, exp, err := s.p.tokens.sign(grantAccess(g))
+		at, exp, err := s.p.signFor(ctx, g)
 		return at, next, exp, err
 	case *refreshRequest:
 		next, err := s.p.rotate(ctx, r, current)
@@ -147,6 +147,9 @@ func (s storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenR
 		}
 		a := grantAccess(r.grant)
 		a.Scopes = r.scopes
+		if a.Audience, err = narrowAudience(r.grant.Audience, resourcesOf(ctx)); err != nil {
+			return "", "", time.Time{}, err
+		}
 		at, exp, err := s.p.tokens.sign(a)
 		return at, next, exp, err
 	}

@@ -59,11 +59,17 @@ func (s storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _
 	if len(scopes) == 0 {
 		return nil, oidc.ErrInvalidScope().WithDescription("None of the requested scopes is allowed for this client.")
 	}
+	var resources []string
+	if asked := resourcesOf(ctx); len(asked) > 0 {
+		if resources, err = audienceFor(cl, asked); err != nil {
+			return nil, err
+		}
+	}
 	now := s.p.now().UTC()
 	r := &latchkey.AuthRequest{ID: latchkey.NewID(now), ClientID: cl.ID, CreatedAt: now, ExpiresAt: now.Add(s.p.cfg.AuthRequestTTL),
 		Params: latchkey.AuthParams{RedirectURI: req.RedirectURI, Scopes: scopes, State: req.State, Nonce: req.Nonce,
 			ResponseMode: string(req.ResponseMode), CodeChallenge: req.CodeChallenge, Prompt: req.Prompt, MaxAge: req.MaxAge,
-			LoginHint: req.LoginHint, ACRValues: req.ACRValues}}
+			LoginHint: req.LoginHint, ACRValues: req.ACRValues, Resources: resources}}
 	for _, l := range req.UILocales {
 		r.Params.UILocales = append(r.Params.UILocales, l.String())
 	}
@@ -140,15 +146,15 @@ func (s storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (st
 		if err != nil {
 			return "", time.Time{}, err
 		}
-		return s.p.tokens.sign(grantAccess(g))
+		return s.p.signFor(ctx, g)
 	case *credentialsRequest:
 		return s.p.tokens.sign(accessGrant{Subject: r.clientID, ClientID: r.clientID, Audience: r.audience, Scopes: r.scopes})
 	case *op.DeviceAuthorizationState:
-		a, err := deviceAccess(ctx)
-		if err != nil {
-			return "", time.Time{}, err
+		g := grantOfDevice(ctx)
+		if g == nil {
+			return "", time.Time{}, oidc.ErrServerError().WithDescription("no grant for the device code")
 		}
-		return s.p.tokens.sign(a)
+		return s.p.signFor(ctx, g)
 	}
 	return "", time.Time{}, oidc.ErrUnsupportedGrantType()
 }

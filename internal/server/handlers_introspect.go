@@ -57,7 +57,7 @@ func (s *Server) handleIntrospect() handler {
 			if err != nil {
 				return err
 			}
-			if ci != nil {
+			if ci != nil && s.introspectionAllowed(p, ci.Audience) {
 				writeJSON(w, http.StatusOK, introspectResponse{Active: true, Sub: ci.Subject, Scope: ci.Scope, TokenType: ci.TokenType,
 					Sid: ci.SessionID, ClientID: ci.ClientID, Aud: ci.Audience, Exp: ci.ExpiresAt.Unix(), Iat: ci.IssuedAt.Unix(),
 					AMR: ci.AMR, ACR: ci.ACR})
@@ -65,9 +65,15 @@ func (s *Server) handleIntrospect() handler {
 			}
 		}
 		out := introspectResponse{}
+		var aud []string
 		if in != nil {
+			if aud, err = s.introspectedAudience(r, in); err != nil {
+				return err
+			}
+		}
+		if in != nil && s.introspectionAllowed(p, aud) {
 			out = introspectResponse{Active: true, Sub: in.Subject, Scope: in.Scope, TokenType: in.TokenType,
-				Sid: in.SessionID, Roles: in.Roles, APIKeyID: in.APIKeyID, AMR: in.AMR, ACR: in.ACR}
+				Sid: in.SessionID, Roles: in.Roles, APIKeyID: in.APIKeyID, AMR: in.AMR, ACR: in.ACR, Aud: aud}
 			if out.Roles == nil {
 				out.Roles = []string{}
 			}

@@ -20,6 +20,7 @@ type clientJSON struct {
 	PostLogoutRedirectURIs []string   `json:"post_logout_redirect_uris"`
 	GrantTypes             []string   `json:"grant_types"`
 	Scopes                 []string   `json:"scopes"`
+	Resources              []string   `json:"resources"`
 	FirstParty             bool       `json:"first_party"`
 	JWKS                   string     `json:"jwks,omitempty"`
 	PreviousSecretExpires  *time.Time `json:"previous_secret_expires_at,omitempty"`
@@ -30,7 +31,7 @@ type clientJSON struct {
 func toClientJSON(c *latchkey.Client, now time.Time) clientJSON {
 	out := clientJSON{ID: c.ID, Name: c.Name, Type: c.Type, TokenEndpointAuth: c.AuthMethod, RedirectURIs: nonNil(c.RedirectURIs),
 		PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs), GrantTypes: nonNil(c.GrantTypes), Scopes: nonNil(c.Scopes),
-		FirstParty: c.FirstParty, JWKS: c.JWKS, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+		Resources: nonNil(c.Resources), FirstParty: c.FirstParty, JWKS: c.JWKS, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 	if c.PreviousSecretExpiresAt != nil && now.Before(*c.PreviousSecretExpiresAt) {
 		out.PreviousSecretExpires = c.PreviousSecretExpiresAt
 	}
@@ -52,6 +53,7 @@ type createClientRequest struct {
 	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
 	GrantTypes             []string `json:"grant_types"`
 	Scopes                 []string `json:"scopes"`
+	Resources              []string `json:"resources"`
 	FirstParty             bool     `json:"first_party"`
 	JWKS                   string   `json:"jwks"`
 }
@@ -62,6 +64,7 @@ type updateClientRequest struct {
 	PostLogoutRedirectURIs *[]string `json:"post_logout_redirect_uris"`
 	GrantTypes             *[]string `json:"grant_types"`
 	Scopes                 *[]string `json:"scopes"`
+	Resources              *[]string `json:"resources"`
 	FirstParty             *bool     `json:"first_party"`
 	JWKS                   *string   `json:"jwks"`
 }
@@ -112,7 +115,7 @@ func (s *Server) handleAdminCreateClient() handler {
 		}
 		c, secret, err := clients.Create(r.Context(), provider.ClientInput{Name: req.Name, Type: req.Type, AuthMethod: req.TokenEndpointAuth,
 			RedirectURIs: req.RedirectURIs, PostLogoutRedirectURIs: req.PostLogoutRedirectURIs, GrantTypes: req.GrantTypes,
-			Scopes: req.Scopes, FirstParty: req.FirstParty, JWKS: req.JWKS}, actor(p, s.meta(r)))
+			Scopes: req.Scopes, Resources: req.Resources, FirstParty: req.FirstParty, JWKS: req.JWKS}, actor(p, s.meta(r)))
 		if err != nil {
 			return err
 		}
@@ -154,7 +157,7 @@ func (s *Server) handleAdminUpdateClient() handler {
 			return err
 		}
 		c, err := clients.Update(r.Context(), r.PathValue("id"), provider.ClientChanges{Name: req.Name, RedirectURIs: req.RedirectURIs,
-			PostLogoutRedirectURIs: req.PostLogoutRedirectURIs, GrantTypes: req.GrantTypes, Scopes: req.Scopes,
+			PostLogoutRedirectURIs: req.PostLogoutRedirectURIs, GrantTypes: req.GrantTypes, Scopes: req.Scopes, Resources: req.Resources,
 			FirstParty: req.FirstParty, JWKS: req.JWKS}, actor(p, s.meta(r)))
 		if err != nil {
 			return err

@@ -124,6 +124,9 @@ func (s *Server) routes(mux router) {
 	route("POST /v1/api-keys", policy{Accepts: credAny, Scope: auth.ScopeAPIKeysWrite, Fresh: true}.with(user(apiKeyCreateUser)), s.handleCreateAPIKey())
 	route("GET /v1/api-keys", keyManagement, s.handleListAPIKeys())
 	route("DELETE /v1/api-keys/{id}", keyManagement, s.handleRevokeAPIKey())
+	// Binding a key to services narrows it; unbinding widens it: a fresh
+	// session, as for creating one.
+	route("PUT /v1/api-keys/{id}/audiences", sensitive, s.handleSetAPIKeyAudiences())
 
 	// Administration: users, audit log, signing keys.
 	route("GET /v1/admin/users", admin, s.handleAdminListUsers())
@@ -143,6 +146,9 @@ func (s *Server) routes(mux router) {
 	route("PATCH /v1/admin/clients/{id}", admin, s.handleAdminUpdateClient())
 	route("DELETE /v1/admin/clients/{id}", admin, s.handleAdminDeleteClient())
 	route("POST /v1/admin/clients/{id}/rotate-secret", adminMinting, s.handleAdminRotateClientSecret())
+	route("GET /v1/admin/resources", admin, s.handleAdminListResources())
+	route("POST /v1/admin/resources", admin, s.handleAdminCreateResource())
+	route("DELETE /v1/admin/resources", admin, s.handleAdminDeleteResource())
 
 	// Social login (OAuth 2.0 / OpenID Connect). Unlinking changes how the
 	// account signs in.

@@ -10,10 +10,10 @@ import (
 
 func (q *queries) CreateClient(ctx context.Context, c *latchkey.Client) error {
 	return q.insert(ctx, "create client", c.ID, `INSERT INTO oauth_clients (`+sqlstore.ClientCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 		c.ID, c.Name, c.Type, c.AuthMethod, nullBytes(c.SecretHash), nullBytes(c.PreviousSecretHash), c.PreviousSecretExpiresAt,
 		c.JWKS, list(c.RedirectURIs), list(c.PostLogoutRedirectURIs), list(c.GrantTypes), list(c.Scopes),
-		c.FirstParty, c.CreatedAt, c.UpdatedAt)
+		c.FirstParty, c.CreatedAt, c.UpdatedAt, list(c.Resources))
 }
 
 func (q *queries) ClientByID(ctx context.Context, id string) (*latchkey.Client, error) {
@@ -56,11 +56,11 @@ func (q *queries) DeleteClient(ctx context.Context, id string) error {
 func scanClient(row sqlstore.Scanner) (*latchkey.Client, error) {
 	var c latchkey.Client
 	if err := row.Scan(&c.ID, &c.Name, &c.Type, &c.AuthMethod, &c.SecretHash, &c.PreviousSecretHash, &c.PreviousSecretExpiresAt, &c.JWKS,
-		&c.RedirectURIs, &c.PostLogoutRedirectURIs, &c.GrantTypes, &c.Scopes, &c.FirstParty, &c.CreatedAt, &c.UpdatedAt); err != nil {
+		&c.RedirectURIs, &c.PostLogoutRedirectURIs, &c.GrantTypes, &c.Scopes, &c.FirstParty, &c.CreatedAt, &c.UpdatedAt, &c.Resources); err != nil {
 		return nil, err
 	}
 	c.RedirectURIs, c.PostLogoutRedirectURIs = unlist(c.RedirectURIs), unlist(c.PostLogoutRedirectURIs)
-	c.GrantTypes, c.Scopes = unlist(c.GrantTypes), unlist(c.Scopes)
+	c.GrantTypes, c.Scopes, c.Resources = unlist(c.GrantTypes), unlist(c.Scopes), unlist(c.Resources)
 	utc(&c.CreatedAt, &c.UpdatedAt)
 	utcp(&c.PreviousSecretExpiresAt)
 	return &c, nil

@@ -11,10 +11,10 @@ import (
 
 func (q *queries) CreateClient(ctx context.Context, c *latchkey.Client) error {
 	return q.insert(ctx, "create client", c.ID, `INSERT INTO oauth_clients (`+sqlstore.ClientCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.Name, c.Type, c.AuthMethod, nullBytes(c.SecretHash), nullBytes(c.PreviousSecretHash), nullMicro(c.PreviousSecretExpiresAt),
 		c.JWKS, encodeList(c.RedirectURIs), encodeList(c.PostLogoutRedirectURIs), encodeList(c.GrantTypes), encodeList(c.Scopes),
-		boolInt(c.FirstParty), micro(c.CreatedAt), micro(c.UpdatedAt))
+		boolInt(c.FirstParty), micro(c.CreatedAt), micro(c.UpdatedAt), encodeList(c.Resources))
 }
 
 func (q *queries) ClientByID(ctx context.Context, id string) (*latchkey.Client, error) {
@@ -56,17 +56,17 @@ func (q *queries) DeleteClient(ctx context.Context, id string) error {
 
 func scanClient(s sqlstore.Scanner) (*latchkey.Client, error) {
 	var c latchkey.Client
-	var redirects, logouts, grants, scopes string
+	var redirects, logouts, grants, scopes, resources string
 	var prevExpires sql.NullInt64
 	var created, updated int64
 	if err := s.Scan(&c.ID, &c.Name, &c.Type, &c.AuthMethod, &c.SecretHash, &c.PreviousSecretHash, &prevExpires, &c.JWKS,
-		&redirects, &logouts, &grants, &scopes, &c.FirstParty, &created, &updated); err != nil {
+		&redirects, &logouts, &grants, &scopes, &c.FirstParty, &created, &updated, &resources); err != nil {
 		return nil, err
 	}
 	for _, l := range []struct {
 		s   string
 		dst *[]string
-	}{{redirects, &c.RedirectURIs}, {logouts, &c.PostLogoutRedirectURIs}, {grants, &c.GrantTypes}, {scopes, &c.Scopes}} {
+	}{{redirects, &c.RedirectURIs}, {logouts, &c.PostLogoutRedirectURIs}, {grants, &c.GrantTypes}, {scopes, &c.Scopes}, {resources, &c.Resources}} {
 		v, err := decodeList(l.s)
 		if err != nil {
 			return nil, err

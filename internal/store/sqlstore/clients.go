@@ -10,7 +10,7 @@ import (
 // ClientCols are the columns of oauth_clients, in the order the stores
 // write and scan them.
 const ClientCols = `id, name, type, auth_method, secret_hash, previous_secret_hash, previous_secret_expires_at, jwks,
-	redirect_uris, post_logout_redirect_uris, grant_types, scopes, first_party, created_at, updated_at`
+	redirect_uris, post_logout_redirect_uris, grant_types, scopes, first_party, created_at, updated_at, resources`
 
 // ClientSet is the SET list of an UPDATE of oauth_clients that writes the
 // columns p sets, and updated_at, and nothing else.
@@ -31,6 +31,9 @@ func ClientSet(a *Args, p latchkey.ClientPatch, enc Encoder) string {
 	}
 	if p.Scopes != nil {
 		col("scopes", enc.List(*p.Scopes))
+	}
+	if p.Resources != nil {
+		col("resources", enc.List(*p.Resources))
 	}
 	if p.FirstParty != nil {
 		col("first_party", enc.Bool(*p.FirstParty))

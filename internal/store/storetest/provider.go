@@ -272,3 +272,51 @@ func testDeviceAuthorizations(t *testing.T, s latchkey.Store) {
 	}
 	mustCode(t, s.ConsumeDeviceAuthorization(ctx(t), e.ID, t0), latchkey.ENotFound)
 }
+
+func testResources(t *testing.T, s latchkey.Store) {
+	r := &latchkey.Resource{ID: "https://api.example.com", Name: "Orders API", CreatedAt: t0}
+	must(t, s.CreateResource(ctx(t), r))
+	mustCode(t, s.CreateResource(ctx(t), r), latchkey.EConflict)
+	got, err := s.ResourceByID(ctx(t), r.ID)
+	must(t, err)
+	equal(t, "resource", got, r)
+	must(t, s.CreateResource(ctx(t), &latchkey.Resource{ID: "https://a.example.com", Name: "A", CreatedAt: t0}))
+	list, err := s.ListResources(ctx(t))
+	must(t, err)
+	equal(t, "resources by id", []string{list[0].ID, list[1].ID}, []string{"https://a.example.com", r.ID})
+	must(t, s.DeleteResource(ctx(t), r.ID))
+	mustCode(t, s.DeleteResource(ctx(t), r.ID), latchkey.ENotFound)
+	_, err = s.ResourceByID(ctx(t), r.ID)
+	mustCode(t, err, latchkey.ENotFound)
+
+	// A client's resources and an API key's audiences.
+	c := clientN(t, 1)
+	c.Resources = []string{"https://a.example.com"}
+	must(t, s.CreateClient(ctx(t), c))
+	gotC, err := s.ClientByID(ctx(t), c.ID)
+	must(t, err)
+	equal(t, "client resources", gotC.Resources, c.Resources)
+	res := []string{"https://a.example.com", "https://b.example.com"}
+	gotC, err = s.UpdateClient(ctx(t), c.ID, latchkey.ClientPatch{Resources: &res, UpdatedAt: t0})
+	must(t, err)
+	equal(t, "updated client resources", gotC.Resources, res)
+
+	u, v := createUser(t, s, 1), createUser(t, s, 2)
+	k := &latchkey.APIKey{ID: latchkey.NewID(t0), UserID: u.ID, Name: "k", Prefix: "lk_abcd", Hash: randBytes(t), CreatedAt: t0,
+		Audiences: []string{"https://a.example.com"}}
+	must(t, s.CreateAPIKey(ctx(t), k))
+	gotK, err := s.APIKeyByID(ctx(t), k.ID)
+	must(t, err)
+	equal(t, "key audiences", gotK.Audiences, k.Audiences)
+	mustCode(t, s.SetAPIKeyAudiences(ctx(t), k.ID, v.ID, nil), latchkey.ENotFound) // another user's key
+	must(t, s.SetAPIKeyAudiences(ctx(t), k.ID, u.ID, res))
+	gotK, err = s.APIKeyByHash(ctx(t), k.Hash)
+	must(t, err)
+	equal(t, "key audiences after set", gotK.Audiences, res)
+	must(t, s.SetAPIKeyAudiences(ctx(t), k.ID, u.ID, nil))
+	gotK, err = s.APIKeyByID(ctx(t), k.ID)
+	must(t, err)
+	equal(t, "key audiences cleared", gotK.Audiences, []string(nil))
+	must(t, s.RevokeAPIKey(ctx(t), k.ID, t0))
+	mustCode(t, s.SetAPIKeyAudiences(ctx(t), k.ID, u.ID, res), latchkey.ENotFound)
+}

@@ -80,6 +80,7 @@ func Run(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		{"ClientRefreshTokens", testClientRefreshTokens},
 		{"AssertionIDs", testAssertionIDs},
 		{"DeviceAuthorizations", testDeviceAuthorizations},
+		{"Resources", testResources},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -120,7 +120,20 @@ CREATE TABLE IF NOT EXISTS oauth_device_codes (
 );
 CREATE INDEX IF NOT EXISTS oauth_device_codes_expires_at ON oauth_device_codes (expires_at);
 
+-- oauth_resources: the resource servers (APIs) clients ask tokens for
+-- (RFC 8707); a client lists those it may ask for (resources); an API key
+-- may be bound to some (audiences) and is refused by every other service.
+CREATE TABLE IF NOT EXISTS oauth_resources (
+    id         text COLLATE "C" PRIMARY KEY,
+    name       text NOT NULL,
+    created_at timestamptz NOT NULL
+);
+ALTER TABLE oauth_clients ADD COLUMN IF NOT EXISTS resources text[] NOT NULL DEFAULT '{}';
+ALTER TABLE api_keys ADD COLUMN IF NOT EXISTS audiences text[] NOT NULL DEFAULT '{}';
+
 -- +goose Down
+ALTER TABLE api_keys DROP COLUMN IF EXISTS audiences;
+DROP TABLE IF EXISTS oauth_resources;
 DROP TABLE IF EXISTS oauth_device_codes;
 DROP TABLE IF EXISTS oauth_assertion_ids;
 DROP TABLE IF EXISTS oauth_refresh_tokens;

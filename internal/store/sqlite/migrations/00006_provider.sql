@@ -120,7 +120,20 @@ CREATE TABLE IF NOT EXISTS oauth_device_codes (
 );
 CREATE INDEX IF NOT EXISTS oauth_device_codes_expires_at ON oauth_device_codes (expires_at);
 
+-- oauth_resources: the resource servers (APIs) clients ask tokens for
+-- (RFC 8707); a client lists those it may ask for (resources); an API key
+-- may be bound to some (audiences) and is refused by every other service.
+CREATE TABLE IF NOT EXISTS oauth_resources (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+ALTER TABLE oauth_clients ADD COLUMN resources TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE api_keys ADD COLUMN audiences TEXT NOT NULL DEFAULT '[]';
+
 -- +goose Down
+ALTER TABLE api_keys DROP COLUMN audiences;
+DROP TABLE IF EXISTS oauth_resources;
 DROP TABLE IF EXISTS oauth_device_codes;
 DROP TABLE IF EXISTS oauth_assertion_ids;
 DROP TABLE IF EXISTS oauth_refresh_tokens;
