@@ -50,7 +50,7 @@ func (p *Provider) Handler(errorPage ErrorPageFunc) http.Handler {
 		case PathDeviceAuthorization:
 			noStore(w)
 			p.op.ServeHTTP(w, r)
-		case PathAuthorize, PathCallback:
+		case PathAuthorize, PathCallback, PathEndSession:
 			p.serveAuthorization(w, r, errorPage)
 		case PathUserinfo:
 			noStore(w)
@@ -124,7 +124,7 @@ func (p *Provider) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, k := range []string{"check_session_iframe", "introspection_endpoint", "introspection_endpoint_auth_methods_supported",
-		"introspection_endpoint_auth_signing_alg_values_supported", "end_session_endpoint",
+		"introspection_endpoint_auth_signing_alg_values_supported",
 		"request_object_signing_alg_values_supported"} {
 		delete(doc, k)
 	}

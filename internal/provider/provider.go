@@ -119,13 +119,14 @@ func New(cfg Config, d Deps) (*Provider, error) {
 		return nil, err
 	}
 	opCfg := &op.Config{
-		CryptoKey:               key, // unused: WithCrypto replaces op's own
-		CodeMethodS256:          true,
-		AuthMethodPost:          true,
-		AuthMethodPrivateKeyJWT: true,
-		GrantTypeRefreshToken:   true,
-		SupportedScopes:         []string{ScopeOpenID, ScopeProfile, ScopeEmail, ScopeOfflineAccess},
-		DeviceAuthorization:     deviceConfig,
+		CryptoKey:                key, // unused: WithCrypto replaces op's own
+		CodeMethodS256:           true,
+		AuthMethodPost:           true,
+		AuthMethodPrivateKeyJWT:  true,
+		GrantTypeRefreshToken:    true,
+		SupportedScopes:          []string{ScopeOpenID, ScopeProfile, ScopeEmail, ScopeOfflineAccess},
+		DeviceAuthorization:      deviceConfig,
+		DefaultLogoutRedirectURI: cfg.Issuer + "/login",
 		SupportedClaims: []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "at_hash", "azp",
 			"email", "email_verified", "name"},
 	}
@@ -136,6 +137,7 @@ func New(cfg Config, d Deps) (*Provider, error) {
 		op.WithCustomUserinfoEndpoint(op.NewEndpoint(PathUserinfo)),
 		op.WithCustomRevocationEndpoint(op.NewEndpoint(PathRevoke)),
 		op.WithCustomDeviceAuthorizationEndpoint(op.NewEndpoint(PathDeviceAuthorization)),
+		op.WithCustomEndSessionEndpoint(op.NewEndpoint(PathEndSession)),
 		op.WithCustomKeysEndpoint(op.NewEndpoint(PathJWKS)),
 		op.WithCORSOptions(nil),
 		op.WithLogger(d.Logger),

@@ -159,12 +159,6 @@ func (s storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (st
 	return "", time.Time{}, oidc.ErrUnsupportedGrantType()
 }
 
-// TerminateSession: RP-initiated logout is not served (op's end_session
-// endpoint is not routed), so op never calls this.
-func (s storage) TerminateSession(context.Context, string, string) error {
-	return oidc.ErrServerError().WithDescription("logout is not served")
-}
-
 // SigningKey is latchkey's current signing key: ID tokens are signed with
 // the key that signs latchkey's access tokens, published in the one JWKS.
 func (s storage) SigningKey(context.Context) (op.SigningKey, error) {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -202,4 +203,33 @@ func (s *Server) accountApps(r *http.Request, userID string, v *web.AccountView)
 		v.Apps = append(v.Apps, web.AppView{ClientID: c.ClientID, Name: c.ClientName, Scopes: c.Scopes, Updated: c.Updated})
 	}
 	return nil
+}
+
+// handleProviderEndSession is RP-initiated logout: op checks the request
+// (id_token_hint, the client's post-logout URI); latchkey ends the
+// browser's session when it is the hint's user, clears the cookie, and
+// every client's tokens on that session stop.
+func (s *Server) handleProviderEndSession() handler {
+	return func(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
+		if s.provider == nil {
+			return errNoSuchEndpoint
+		}
+		who, err := s.signedIn(w, r)
+		if err != nil {
+			return err
+		}
+		logout := func(ctx context.Context, userID string) error {
+			if who == nil || who.User.ID != userID {
+				return nil // nothing of this user's to end in this browser
+			}
+			if err := s.auth.Logout(ctx, who, auth.LogoutLocal, s.meta(r)); err != nil {
+				return err
+			}
+			s.clearSessionCookie(w)
+			return nil
+		}
+		ctx := provider.WithLogout(provider.WithMeta(r.Context(), s.meta(r)), logout)
+		s.providerHandler.ServeHTTP(w, r.WithContext(ctx))
+		return nil
+	}
 }

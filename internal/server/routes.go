@@ -208,6 +208,8 @@ func (s *Server) routes(mux router) {
 	route("POST /device/approve", hostedPage.with(ip(providerDeviceIP), user(providerDeviceUser)), s.handleDeviceApprove())
 	route("GET "+provider.PathUserinfo, opAuth.with(ip(providerUserinfoIP)), s.handleProvider())
 	route("POST "+provider.PathUserinfo, opAuth.with(ip(providerUserinfoIP)), s.handleProvider())
+	route("GET "+provider.PathEndSession, oidcFlow, s.handleProviderEndSession())
+	route("POST "+provider.PathEndSession, oidcFlow, s.handleProviderEndSession())
 	route("POST /account/apps/{id}/revoke", hostedPage, s.handleRevokeAppForm())
 
 	// Protecting other services: forward auth for reverse proxies (any
