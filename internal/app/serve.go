@@ -33,6 +33,10 @@ func serve(ctx context.Context, args []string, env Env) error {
 	}
 	logger := newLogger(cfg, env.Stderr)
 	redisLogger.to.Store(logger)
+	// The OpenID provider's protocol library (zitadel/oidc op) logs refused
+	// requests through slog's default logger: make it latchkey's, so those
+	// lines carry the request id and go where every other line goes.
+	slog.SetDefault(logger)
 	// Everything that can be checked without touching the data directory
 	// or the database is checked first, so that a mistake leaves nothing
 	// behind.
