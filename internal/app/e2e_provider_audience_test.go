@@ -123,6 +123,14 @@ func TestProviderAudiences(t *testing.T) {
 		t.Fatalf("binding to an unregistered audience: %d", r.Status)
 	}
 
+	// Deleting the client ends its tokens at once (within the 2 s client cache).
+	if r := srv.Do(t, "DELETE", "/v1/admin/clients/"+id, nil, admin...); r.Status != 204 {
+		t.Fatalf("delete client: %d", r.Status)
+	}
+	if introspect(keyA, tok.AccessToken) {
+		t.Fatal("a deleted client's token is still active")
+	}
+
 	// The code flow: the access token for the resource, the ID token for the client.
 	web, webSecret := providerClient(t, srv, root["access_token"], map[string]any{"name": "Orders UI", "first_party": true,
 		"redirect_uris": []string{rpRedirect}, "resources": []string{resA}})

@@ -260,7 +260,15 @@ func (p *Provider) liveToken(ctx context.Context, raw string) (*accessClaims, er
 		return nil, err
 	}
 	if c.GrantID == "" {
-		return c, nil // client credentials: no user behind it
+		// Client credentials: no user behind it, only the client, which
+		// must still exist (a deleted client's tokens stop at once).
+		if _, err := p.clientByID(ctx, c.ClientID); err != nil {
+			if errors.Is(err, errClientUnknown) {
+				return nil, fmt.Errorf("%w: the client was deleted", errGone)
+			}
+			return nil, err
+		}
+		return c, nil
 	}
 	g, err := p.store.GrantByID(ctx, c.GrantID)
 	if err != nil {
