@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -90,6 +91,15 @@ func TestProviderNodeOpenIDClient(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A post-logout URI one character off is refused with a page, and
+	// signs nobody out.
+	off := strings.Replace(done["logout"].(string), url.QueryEscape(bye), url.QueryEscape(bye+"x"), 1)
+	if resp, page := br.visit("GET", off, nil); resp.StatusCode != 400 || resp.Header.Get("Location") != "" || !strings.Contains(page, "post_logout_redirect_uri") {
+		t.Fatalf("a post-logout URI off by one character: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if _, err := op.UserInfo(ctx, oauth2.StaticTokenSource(token)); err != nil {
+		t.Fatalf("the refused logout signed out: %v", err)
+	}
 	// RP-initiated logout: back to the registered URI, the session ended.
 	resp, _ = br.visit("GET", done["logout"].(string), nil)
 	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || loc != bye+"?state=bye" {

@@ -3,6 +3,7 @@ package provider
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"mime"
 	"net/http"
@@ -93,6 +94,12 @@ func (p *Provider) serveAuthorization(w http.ResponseWriter, r *http.Request, er
 	if r.URL.Path == PathAuthorize {
 		if err := r.ParseForm(); err == nil {
 			r = r.WithContext(withResources(r.Context(), r.Form["resource"]))
+		}
+	}
+	if r.URL.Path == PathEndSession {
+		if msg := p.postLogoutMismatch(r); msg != "" && errorPage != nil {
+			errorPage(w, r, http.StatusBadRequest, msg)
+			return
 		}
 	}
 	rec := record(p.op, r)
@@ -244,4 +251,67 @@ func (p *Provider) clientAuthentication(w http.ResponseWriter, r *http.Request) 
 	}
 	ctx = context.WithValue(ctx, assertedKey{}, req.Issuer)
 	return withClient(ctx, req.Issuer), true
+}
+
+// postLogoutMismatch holds a post-logout redirect URI to the same rule as
+// redirect URIs: equal to one the client registered, character for
+// character (op lets a native app's loopback port vary). The client is
+// client_id, or the one the ID token hint names (op then verifies the
+// hint; this check can only refuse more). It returns what is wrong, or "".
+func (p *Provider) postLogoutMismatch(r *http.Request) string {
+	if err := r.ParseForm(); err != nil {
+		return "The logout request could not be read."
+	}
+	target := r.Form.Get("post_logout_redirect_uri")
+	if target == "" {
+		return ""
+	}
+	clientID := r.Form.Get("client_id")
+	if clientID == "" {
+		if c, ok := unverifiedIDTokenClient(r.Form.Get("id_token_hint")); ok {
+			clientID = c
+		}
+	}
+	cl, err := p.clientByID(r.Context(), clientID)
+	if err != nil {
+		return "The logout request names no known client."
+	}
+	for _, u := range cl.PostLogoutRedirectURIs {
+		if u == target {
+			return ""
+		}
+	}
+	return "The post_logout_redirect_uri is not registered for this client."
+}
+
+// unverifiedIDTokenClient reads the client an ID token was issued to (azp,
+// else its one aud) without checking it.
+func unverifiedIDTokenClient(raw string) (string, bool) {
+	parts := strings.Split(raw, ".")
+	if len(parts) != 3 || len(raw) > 16<<10 {
+		return "", false
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return "", false
+	}
+	var c struct {
+		AZP string          `json:"azp"`
+		Aud json.RawMessage `json:"aud"`
+	}
+	if json.Unmarshal(payload, &c) != nil {
+		return "", false
+	}
+	if c.AZP != "" {
+		return c.AZP, true
+	}
+	var one string
+	if json.Unmarshal(c.Aud, &one) == nil {
+		return one, one != ""
+	}
+	var many []string
+	if json.Unmarshal(c.Aud, &many) == nil && len(many) == 1 {
+		return many[0], true
+	}
+	return "", false
 }
