@@ -320,3 +320,41 @@ func testResources(t *testing.T, s latchkey.Store) {
 	must(t, s.RevokeAPIKey(ctx(t), k.ID, t0))
 	mustCode(t, s.SetAPIKeyAudiences(ctx(t), k.ID, u.ID, res), latchkey.ENotFound)
 }
+
+func testDeleteExpiredProvider(t *testing.T, s latchkey.Store) {
+	u := createUser(t, s, 1)
+	c := clientN(t, 1)
+	must(t, s.CreateClient(ctx(t), c))
+	old, live := authRequestN(c, 1), authRequestN(c, 2)
+	old.ExpiresAt = at(time.Minute)
+	live.ExpiresAt = at(time.Hour)
+	must(t, s.CreateAuthRequest(ctx(t), old))
+	must(t, s.CreateAuthRequest(ctx(t), live))
+	grant := func(n int, expires time.Time) *latchkey.Grant {
+		g := &latchkey.Grant{ID: latchkey.NewID(at(time.Duration(n) * time.Millisecond)), ClientID: c.ID, UserID: u.ID, AuthTime: t0,
+			CreatedAt: t0, ExpiresAt: expires}
+		must(t, s.CreateGrant(ctx(t), g))
+		must(t, s.CreateClientRefreshToken(ctx(t), &latchkey.ClientRefreshToken{Hash: randBytes(t), GrantID: g.ID, CreatedAt: t0, ExpiresAt: expires}))
+		return g
+	}
+	expired, revoked, kept := grant(1, at(time.Minute)), grant(2, at(time.Hour)), grant(3, at(time.Hour))
+	must(t, s.RevokeGrant(ctx(t), revoked.ID, at(time.Minute)))
+	dev := &latchkey.DeviceAuthorization{ID: latchkey.NewID(t0), ClientID: c.ID, DeviceCodeHash: randBytes(t), UserCodeHash: randBytes(t),
+		CreatedAt: t0, ExpiresAt: at(time.Minute)}
+	must(t, s.CreateDeviceAuthorization(ctx(t), dev))
+
+	_, err := s.DeleteExpired(ctx(t), at(10*time.Minute), t0)
+	must(t, err)
+	_, err = s.AuthRequestByID(ctx(t), old.ID)
+	mustCode(t, err, latchkey.ENotFound)
+	_, err = s.AuthRequestByID(ctx(t), live.ID)
+	must(t, err)
+	for _, g := range []*latchkey.Grant{expired, revoked} {
+		_, err = s.GrantByID(ctx(t), g.ID)
+		mustCode(t, err, latchkey.ENotFound)
+	}
+	_, err = s.GrantByID(ctx(t), kept.ID)
+	must(t, err)
+	_, err = s.DeviceAuthorizationByDeviceCode(ctx(t), dev.DeviceCodeHash)
+	mustCode(t, err, latchkey.ENotFound)
+}

@@ -81,6 +81,7 @@ func Run(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		{"AssertionIDs", testAssertionIDs},
 		{"DeviceAuthorizations", testDeviceAuthorizations},
 		{"Resources", testResources},
+		{"DeleteExpiredProvider", testDeleteExpiredProvider},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
