@@ -9,6 +9,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/latchkey/latchkey/internal/apptest"
 	"github.com/latchkey/latchkey/verify"
 )
 
@@ -151,5 +152,27 @@ func TestProviderAudiences(t *testing.T) {
 	resp, _ = br.visit("GET", conf.AuthCodeURL("s", oauth2.S256ChallengeOption(pkce), oauth2.SetAuthURLParam("resource", resB)), nil)
 	if q := backAtApp(t, resp, ""); q.Get("error") != "invalid_target" {
 		t.Fatalf("an authorization request for another resource: %v", q)
+	}
+}
+
+// TestProviderCORS: a single-page app on a --cors-origins origin may call
+// the provider's token, userinfo, revocation, discovery and key endpoints
+// from the browser; any other origin gets no CORS headers.
+func TestProviderCORS(t *testing.T) {
+	srv := apptest.Start(t, "--cors-origins", "https://spa.example.com")
+	for _, path := range []string{"/oauth2/token", "/oauth2/userinfo", "/oauth2/revoke", "/.well-known/openid-configuration", "/.well-known/jwks.json"} {
+		r := srv.Do(t, "OPTIONS", path, nil, "Origin", "https://spa.example.com", "Access-Control-Request-Method", "POST",
+			"Access-Control-Request-Headers", "content-type")
+		if r.Status != 204 || r.Header.Get("Access-Control-Allow-Origin") != "https://spa.example.com" {
+			t.Errorf("preflight %s: %d %v", path, r.Status, r.Header)
+		}
+		r = srv.Do(t, "OPTIONS", path, nil, "Origin", "https://evil.example", "Access-Control-Request-Method", "POST")
+		if r.Header.Get("Access-Control-Allow-Origin") != "" {
+			t.Errorf("%s answered CORS to another origin", path)
+		}
+	}
+	r := srv.Do(t, "GET", "/.well-known/openid-configuration", nil, "Origin", "https://spa.example.com")
+	if r.Status != 200 || r.Header.Get("Access-Control-Allow-Origin") != "https://spa.example.com" {
+		t.Fatalf("discovery from the SPA: %d %v", r.Status, r.Header)
 	}
 }

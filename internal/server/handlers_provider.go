@@ -233,3 +233,16 @@ func (s *Server) handleProviderEndSession() handler {
 		return nil
 	}
 }
+
+// providerCORSPath reports the OpenID provider's endpoints that a
+// single-page app calls from the browser (discovery, keys, token,
+// userinfo, revocation): they answer CORS for --cors-origins as the JSON
+// API does. The pages (authorize, consent, device, logout) are navigated
+// to, never fetched.
+func providerCORSPath(path string) bool {
+	switch path {
+	case provider.PathDiscovery, provider.PathJWKS, provider.PathToken, provider.PathUserinfo, provider.PathRevoke:
+		return true
+	}
+	return false
+}
