@@ -353,3 +353,24 @@ func isOAuthError(err error, code string) bool {
 	}
 	return json.Unmarshal(re.Body, &body) == nil && body.Error == code
 }
+
+// TestProviderRedirectURIExact: a redirect URI is the registered one,
+// character for character (OP-02): not another loopback port (fosite's
+// CVE-2020-15233), not another case (CVE-2020-15234), nothing added.
+func TestProviderRedirectURIExact(t *testing.T) {
+	srv, _ := startWithAdmin(t, nil)
+	root := loginJSON(t, srv, "root@example.com", adminPassword)
+	id, _ := providerClient(t, srv, root["access_token"], map[string]any{"name": "Native", "type": "public",
+		"redirect_uris": []string{"http://127.0.0.1:9/callback"}})
+	pkce := oauth2.GenerateVerifier()
+	br := newBrowser(t, srv)
+	for _, uri := range []string{"http://127.0.0.1:10/callback", "http://localhost:9/callback", "HTTP://127.0.0.1:9/callback",
+		"http://127.0.0.1:9/Callback", "http://127.0.0.1:9/callback/", "http://127.0.0.1:9/callback?x=1", "http://127.0.0.1:9/callback#x"} {
+		conf := &oauth2.Config{ClientID: id, RedirectURL: uri, Scopes: []string{"openid"},
+			Endpoint: oauth2.Endpoint{AuthURL: srv.URL + "/oauth2/authorize"}}
+		resp, page := br.visit("GET", conf.AuthCodeURL("s", oauth2.S256ChallengeOption(pkce)), nil)
+		if resp.StatusCode != 400 || resp.Header.Get("Location") != "" || !strings.Contains(page, "redirect_uri") {
+			t.Errorf("%s: %d %s", uri, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+}
