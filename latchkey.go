@@ -107,12 +107,15 @@ type RefreshToken struct {
 
 // APIKey is the stored half of an API key: only its SHA-256 is kept.
 type APIKey struct {
-	ID         string
-	UserID     string
-	Name       string
-	Prefix     string // the first characters of the key, shown in lists
-	Hash       []byte
-	Scopes     []string
+	ID     string
+	UserID string
+	Name   string
+	Prefix string // the first characters of the key, shown in lists
+	Hash   []byte
+	Scopes []string
+	// Audiences, when set, are the only services (resource identifiers)
+	// the key is good for: any other refuses it. Empty: every service.
+	Audiences  []string
 	CreatedAt  time.Time
 	ExpiresAt  *time.Time
 	LastUsedAt *time.Time

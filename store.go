@@ -264,6 +264,11 @@ type Tx interface {
 	PasskeyStore
 	SigningKeyStore
 	AuditStore
+	ClientStore
+	ProviderStore
+	ClientTokenStore
+	DeviceStore
+	ResourceStore
 }
 
 // Store is a database. Its own methods run outside a transaction; InTx runs

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -50,6 +51,8 @@ type introspection struct {
 	TokenType string   `json:"token_type"`
 	Roles     []string `json:"roles"`
 	APIKeyID  string   `json:"api_key_id"`
+	// Aud, for a key bound to services, lists them: any other refuses it.
+	Aud []string `json:"aud"`
 }
 
 // verifyAPIKey asks the issuer about key, reusing an answer (positive or
@@ -76,7 +79,8 @@ func (v *Verifier) verifyAPIKey(ctx context.Context, key string) (*Identity, err
 	}
 	var e apiKeyEntry
 	until := now.Add(v.cfg.APIKeyCacheTTL)
-	if ans.Active && ans.TokenType == "api_key" && ans.Sub != "" && (ans.Exp == 0 || now.Before(time.Unix(ans.Exp, 0))) {
+	forUs := len(ans.Aud) == 0 || slices.Contains(ans.Aud, v.cfg.Audience)
+	if ans.Active && ans.TokenType == "api_key" && ans.Sub != "" && forUs && (ans.Exp == 0 || now.Before(time.Unix(ans.Exp, 0))) {
 		e.id = &Identity{
 			Kind:     KindAPIKey,
 			UserID:   ans.Sub,

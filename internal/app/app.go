@@ -92,6 +92,7 @@ Usage:
   latchkey audit tail [--user ID] [--type T] [--limit N] [--follow]
   latchkey keys rotate | keys list             signing-key rotation and listing
   latchkey apikey create --user E --name N [--scope S]... | apikey list --user E | apikey revoke ID
+  latchkey client create --name N [--type T] [--redirect-uri U]... | client list | client rotate-secret ID | client delete ID
   latchkey mail status [ID]                    the mail outbox: counts, oldest due; one mail's attempts and last error
   latchkey version                             version, commit and Go version
 
@@ -160,6 +161,8 @@ func runCommand(ctx context.Context, cmd string, rest []string, env Env) error {
 		return keysCommand(ctx, rest, env)
 	case "apikey":
 		return apikeyCommand(ctx, rest, env)
+	case "client":
+		return clientCommand(ctx, rest, env)
 	case "audit":
 		return auditCommand(ctx, rest, env)
 	case "mail":

@@ -17,6 +17,7 @@ import (
 	"github.com/latchkey/latchkey/internal/device"
 	"github.com/latchkey/latchkey/internal/mail"
 	"github.com/latchkey/latchkey/internal/password"
+	"github.com/latchkey/latchkey/internal/provider"
 	"github.com/latchkey/latchkey/internal/server"
 	"github.com/latchkey/latchkey/internal/store"
 	"github.com/latchkey/latchkey/internal/token"
@@ -41,6 +42,8 @@ type components struct {
 	// just committed).
 	mailer *mail.Renderer
 	sender *mail.Sender
+	// provider is latchkey as an OpenID provider.
+	provider *provider.Provider
 }
 
 func (c *components) Close() error {
@@ -197,6 +200,11 @@ func (c *components) init(master []byte) error {
 		// The sender delivers at once what a committed transaction queued.
 		MailQueued: c.sender.Nudge,
 	})
+	if c.provider, err = provider.New(provider.Config{Issuer: cfg.Issuer, AccessTokenTTL: cfg.AccessTokenTTL,
+		GrantTTL: cfg.RefreshTokenTTL, RefreshReuseGrace: cfg.RefreshReuseGrace}, provider.Deps{Store: c.store, Keys: c.keys.Keyring, Clock: c.clock, Logger: c.log,
+		APIKeysChanged: events{metrics: c.metrics, rev: c.rev}.APIKeysRevoked}); err != nil {
+		return err
+	}
 	if err := c.buildLimits(); err != nil {
 		return err
 	}

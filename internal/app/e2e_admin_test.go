@@ -31,6 +31,12 @@ var adminRoutes = []struct{ method, path string }{
 	{"GET", "/v1/admin/audit"},
 	{"GET", "/v1/admin/keys"},
 	{"POST", "/v1/admin/keys/rotate"},
+	{"GET", "/v1/admin/clients"},
+	{"POST", "/v1/admin/clients"},
+	{"GET", "/v1/admin/clients/%s"},
+	{"PATCH", "/v1/admin/clients/%s"},
+	{"DELETE", "/v1/admin/clients/%s"},
+	{"POST", "/v1/admin/clients/%s/rotate-secret"},
 }
 
 // secrets collects every password and token a test handled, to prove none

@@ -33,6 +33,10 @@ func serve(ctx context.Context, args []string, env Env) error {
 	}
 	logger := newLogger(cfg, env.Stderr)
 	redisLogger.to.Store(logger)
+	// The OpenID provider's protocol library (zitadel/oidc op) logs refused
+	// requests through slog's default logger: make it latchkey's, so those
+	// lines carry the request id and go where every other line goes.
+	slog.SetDefault(logger)
 	// Everything that can be checked without touching the data directory
 	// or the database is checked first, so that a mistake leaves nothing
 	// behind.
@@ -150,7 +154,7 @@ func (c *components) httpHandler(ctx context.Context, web httpSettings, social *
 	d := server.Deps{
 		Config: cfg, Store: c.store, Auth: c.auth, Keys: c.keys, Metrics: c.metrics, Logger: c.log, Clock: c.clock,
 		IPs: web.ips, Limits: c.limits.store, Rules: ratelimit.Defaults().Scaled(c.hooks.scale()), Ready: c.ready,
-		Sealer: c.sealer, Identity: web.identity, Devices: c.devices,
+		Sealer: c.sealer, Identity: web.identity, Devices: c.devices, Provider: c.provider,
 	}
 	if social != nil {
 		d.OAuth, d.Redirects = social.registry(ctx, cfg, c.log), social.redirects

@@ -17,4 +17,9 @@ var AuditTypes = []string{
 	latchkey.AuditPasskeyFlagsChanged, latchkey.AuditPasskeyCloneSuspected,
 	latchkey.AuditMFAChallenged, latchkey.AuditMFAVerified, latchkey.AuditMFAFailed, latchkey.AuditTOTPAdded, latchkey.AuditTOTPRemoved,
 	latchkey.AuditRecoveryCodes, latchkey.AuditRecoveryUsed, latchkey.AuditMFAResetByAdmin,
+	// The OpenID provider's (client.go).
+	latchkey.AuditClientCreated, latchkey.AuditClientUpdated, latchkey.AuditClientDeleted, latchkey.AuditClientSecretRotated,
+	latchkey.AuditProviderConsent, latchkey.AuditProviderConsentGone, latchkey.AuditProviderCodeIssued, latchkey.AuditProviderTokenIssued,
+	latchkey.AuditProviderCodeReuse, latchkey.AuditProviderGrantRevoked, latchkey.AuditProviderClientAuthFailed,
+	latchkey.AuditResourceCreated, latchkey.AuditResourceDeleted, latchkey.AuditAPIKeyAudiences,
 }

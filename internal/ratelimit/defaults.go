@@ -30,6 +30,12 @@ type Rules struct {
 	// Passkeys: ceremonies per client (sign-in needs no account), and
 	// registrations begun per user.
 	PasskeyIP, PasskeyRegisterAccount Rule
+	// The OpenID provider: its browser flow, its token endpoint and
+	// userinfo, per client address.
+	ProviderAuthorizeIP, ProviderTokenIP, ProviderUserinfoIP Rule
+	// Entering device user codes, per client address and per user: a
+	// user code has about 34 bits.
+	ProviderDeviceIP, ProviderDeviceAccount Rule
 }
 
 // Defaults returns the rules latchkey uses unless configured otherwise.
@@ -56,6 +62,11 @@ func Defaults() Rules {
 		MFAChangeAccount:       Rule{"mfa-change-account", 10, 15 * time.Minute},
 		PasskeyIP:              Rule{"passkey-ip", 60, 10 * time.Minute},
 		PasskeyRegisterAccount: Rule{"passkey-register-account", 10, time.Hour},
+		ProviderAuthorizeIP:    Rule{"provider-authorize-ip", 60, 5 * time.Minute},
+		ProviderTokenIP:        Rule{"provider-token-ip", 600, time.Minute},
+		ProviderUserinfoIP:     Rule{"provider-userinfo-ip", 600, time.Minute},
+		ProviderDeviceIP:       Rule{"provider-device-ip", 20, 10 * time.Minute},
+		ProviderDeviceAccount:  Rule{"provider-device-account", 10, 10 * time.Minute},
 	}
 }
 
@@ -79,5 +90,7 @@ func (r *Rules) fields() []*Rule {
 		&r.EmailSendIP, &r.EmailSendAccount, &r.EmailConfirmIP, &r.EmailChangeAccount,
 		&r.MFAVerifyIP, &r.MFAVerifyAccount, &r.MFAChangeAccount,
 		&r.PasskeyIP, &r.PasskeyRegisterAccount,
+		&r.ProviderAuthorizeIP, &r.ProviderTokenIP, &r.ProviderUserinfoIP,
+		&r.ProviderDeviceIP, &r.ProviderDeviceAccount,
 	}
 }

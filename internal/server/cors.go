@@ -25,7 +25,7 @@ func corsOriginSet(origins []string) map[string]bool {
 
 func (s *Server) cors(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !strings.HasPrefix(r.URL.Path, "/v1/") {
+		if !strings.HasPrefix(r.URL.Path, "/v1/") && !providerCORSPath(r.URL.Path) {
 			next.ServeHTTP(w, r)
 			return
 		}

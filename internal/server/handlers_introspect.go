@@ -8,6 +8,7 @@ import (
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/jsonx"
+	"github.com/latchkey/latchkey/internal/provider"
 )
 
 // introspectRequest is an RFC 7662 request; token_type_hint is accepted
@@ -29,6 +30,8 @@ type introspectResponse struct {
 	Sid       string   `json:"sid,omitempty"`
 	Roles     []string `json:"roles,omitempty"`
 	APIKeyID  string   `json:"api_key_id,omitempty"`
+	ClientID  string   `json:"client_id,omitempty"`
+	Aud       []string `json:"aud,omitempty"`
 	AMR       []string `json:"amr,omitempty"`
 	ACR       string   `json:"acr,omitempty"`
 }
@@ -41,15 +44,36 @@ func (s *Server) handleIntrospect() handler {
 		if err != nil {
 			return err
 		}
-		in, err := s.auth.Introspect(r.Context(), req.Token)
-		if err != nil {
-			return err
-		}
 		noStore(w)
+		var in *auth.Introspection
+		if s.provider == nil || !provider.IsClientToken(req.Token) {
+			if in, err = s.auth.Introspect(r.Context(), req.Token); err != nil {
+				return err
+			}
+		}
+		if in == nil && s.provider != nil {
+			// Not latchkey's own: perhaps a token of an OpenID client.
+			ci, err := s.provider.Introspect(r.Context(), req.Token)
+			if err != nil {
+				return err
+			}
+			if ci != nil && s.introspectionAllowed(p, ci.Audience) {
+				writeJSON(w, http.StatusOK, introspectResponse{Active: true, Sub: ci.Subject, Scope: ci.Scope, TokenType: ci.TokenType,
+					Sid: ci.SessionID, ClientID: ci.ClientID, Aud: ci.Audience, Exp: ci.ExpiresAt.Unix(), Iat: ci.IssuedAt.Unix(),
+					AMR: ci.AMR, ACR: ci.ACR})
+				return nil
+			}
+		}
 		out := introspectResponse{}
+		var aud []string
 		if in != nil {
+			if aud, err = s.introspectedAudience(r, in); err != nil {
+				return err
+			}
+		}
+		if in != nil && s.introspectionAllowed(p, aud) {
 			out = introspectResponse{Active: true, Sub: in.Subject, Scope: in.Scope, TokenType: in.TokenType,
-				Sid: in.SessionID, Roles: in.Roles, APIKeyID: in.APIKeyID, AMR: in.AMR, ACR: in.ACR}
+				Sid: in.SessionID, Roles: in.Roles, APIKeyID: in.APIKeyID, AMR: in.AMR, ACR: in.ACR, Aud: aud}
 			if out.Roles == nil {
 				out.Roles = []string{}
 			}

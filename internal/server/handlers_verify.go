@@ -41,7 +41,13 @@ const (
 // as latchkey's own endpoints. Tokens and API keys are not affected.
 func (s *Server) handleVerify() handler {
 	return func(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
+		if handled, err := s.verifyClientToken(w, r); handled {
+			return err
+		}
 		p, err := s.authenticate(withOriginalMethod(r))
+		if err == nil {
+			err = s.audienceAllows(p, r)
+		}
 		if err == nil {
 			err = meetsRequirements(p, r)
 		}

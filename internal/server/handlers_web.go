@@ -28,7 +28,7 @@ func (s *Server) handleLoginPage() handler {
 
 func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, email, returnTo, msg string) {
 	v := web.LoginView{Email: email, ReturnTo: returnTo, Error: msg, Providers: web.Providers(s.providers, s.providerReturn(returnTo)),
-		EmailSignIn: s.auth.EmailSignInEnabled(), Passkeys: s.auth.PasskeysEnabled()}
+		EmailSignIn: s.auth.EmailSignInEnabled(), Passkeys: s.auth.PasskeysEnabled(), FormTargets: s.providerFormTargets(r, returnTo)}
 	if err := s.pages.Login(w, status, v); err != nil {
 		s.log.ErrorContext(r.Context(), "rendering the login page", "err", err)
 	}
@@ -143,6 +143,9 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, p *auth.P
 		return err
 	}
 	if err := s.accountPasskeys(r.Context(), p.User.ID, &v); err != nil {
+		return err
+	}
+	if err := s.accountApps(r, p.User.ID, &v); err != nil {
 		return err
 	}
 	if edit != nil {

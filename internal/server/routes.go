@@ -5,6 +5,7 @@ import (
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/provider"
 	"github.com/latchkey/latchkey/internal/ratelimit"
 	"github.com/latchkey/latchkey/internal/web"
 )
@@ -44,6 +45,11 @@ func passkeyIP(r ratelimit.Rules) ratelimit.Rule        { return r.PasskeyIP }
 func passkeyRegisterUser(r ratelimit.Rules) ratelimit.Rule {
 	return r.PasskeyRegisterAccount
 }
+func providerAuthorizeIP(r ratelimit.Rules) ratelimit.Rule { return r.ProviderAuthorizeIP }
+func providerTokenIP(r ratelimit.Rules) ratelimit.Rule     { return r.ProviderTokenIP }
+func providerUserinfoIP(r ratelimit.Rules) ratelimit.Rule  { return r.ProviderUserinfoIP }
+func providerDeviceIP(r ratelimit.Rules) ratelimit.Rule    { return r.ProviderDeviceIP }
+func providerDeviceUser(r ratelimit.Rules) ratelimit.Rule  { return r.ProviderDeviceAccount }
 
 // The policies most routes share.
 var (
@@ -62,6 +68,9 @@ var (
 	// admin: the admin role, and for an API key the admin scope, which an
 	// unscoped key never carries.
 	admin = policy{Accepts: credAny, Role: latchkey.RoleAdmin, Scope: auth.ScopeAdmin}
+	// adminMinting: an administration that mints a lasting credential (a
+	// client secret): for a session, a recent sign-in.
+	adminMinting = policy{Accepts: credAny, Role: latchkey.RoleAdmin, Scope: auth.ScopeAdmin, Fresh: true}
 	// keyManagement: a session, or an API key holding apikeys:write.
 	keyManagement = policy{Accepts: credAny, Scope: auth.ScopeAPIKeysWrite}
 	// hostedPage: a hosted page behind the session cookie.
@@ -147,6 +156,9 @@ func (s *Server) routes(mux router) {
 	route("POST /v1/api-keys", policy{Accepts: credAny, Scope: auth.ScopeAPIKeysWrite, Fresh: true, Assured: true}.with(user(apiKeyCreateUser)), s.handleCreateAPIKey())
 	route("GET /v1/api-keys", keyManagement, s.handleListAPIKeys())
 	route("DELETE /v1/api-keys/{id}", keyManagement, s.handleRevokeAPIKey())
+	// Binding a key to services narrows it; unbinding widens it: a fresh
+	// session, as for creating one.
+	route("PUT /v1/api-keys/{id}/audiences", sensitive, s.handleSetAPIKeyAudiences())
 
 	// Administration: users, audit log, signing keys.
 	route("GET /v1/admin/users", admin, s.handleAdminListUsers())
@@ -161,6 +173,15 @@ func (s *Server) routes(mux router) {
 	route("GET /v1/admin/keys", admin, s.handleAdminListKeys())
 	route("POST /v1/admin/keys/rotate", admin, s.handleAdminRotateKeys())
 	route("GET /v1/admin/stats", admin, s.handleAdminStats())
+	route("GET /v1/admin/clients", admin, s.handleAdminListClients())
+	route("POST /v1/admin/clients", adminMinting, s.handleAdminCreateClient())
+	route("GET /v1/admin/clients/{id}", admin, s.handleAdminGetClient())
+	route("PATCH /v1/admin/clients/{id}", admin, s.handleAdminUpdateClient())
+	route("DELETE /v1/admin/clients/{id}", admin, s.handleAdminDeleteClient())
+	route("POST /v1/admin/clients/{id}/rotate-secret", adminMinting, s.handleAdminRotateClientSecret())
+	route("GET /v1/admin/resources", admin, s.handleAdminListResources())
+	route("POST /v1/admin/resources", admin, s.handleAdminCreateResource())
+	route("DELETE /v1/admin/resources", admin, s.handleAdminDeleteResource())
 
 	// Social login (OAuth 2.0 / OpenID Connect). Unlinking changes how the
 	// account signs in.
@@ -245,6 +266,30 @@ func (s *Server) routes(mux router) {
 	route("POST /admin/keys/rotate", adminPage, s.handleConsoleRotate())
 	route("GET /admin/reauthenticate", adminPage, s.handleConsoleReauthPage())
 	route("POST /admin/reauthenticate", adminPage.with(ip(passwordChangeIP), user(passwordChangeUser)), s.handleConsoleReauth())
+
+	// latchkey as an OpenID provider. op (zitadel/oidc) serves the protocol
+	// endpoints, which authenticate their callers themselves (clients at the
+	// token endpoint, access tokens at userinfo); latchkey serves the pages
+	// between authorize and op's callback, with the session cookie.
+	oidcFlow := policy{Public: true, Page: true}.with(ip(providerAuthorizeIP))
+	opAuth := policy{Public: true, Note: "OAuth 2.1 / OpenID Connect (op): the client authenticates itself"}
+	route("GET "+provider.PathDiscovery, public, s.handleProvider())
+	route("GET "+provider.PathAuthorize, oidcFlow, s.handleProvider())
+	route("POST "+provider.PathAuthorize, oidcFlow, s.handleProvider())
+	route("GET "+provider.PathCallback, oidcFlow, s.handleProviderCallback())
+	route("GET "+provider.PathContinue, oidcFlow, s.handleProviderContinue())
+	route("POST "+provider.PathConsent, hostedPage.with(ip(providerAuthorizeIP)), s.handleProviderConsent())
+	route("POST "+provider.PathToken, opAuth.with(ip(providerTokenIP)), s.handleProvider())
+	route("POST "+provider.PathRevoke, opAuth.with(ip(providerTokenIP)), s.handleProvider())
+	route("POST "+provider.PathDeviceAuthorization, opAuth.with(ip(providerTokenIP)), s.handleProvider())
+	route("GET "+provider.PathDevice, hostedPage, s.handleDevicePage())
+	route("POST "+provider.PathDevice, hostedPage.with(ip(providerDeviceIP), user(providerDeviceUser)), s.handleDeviceForm())
+	route("POST /device/approve", hostedPage.with(ip(providerDeviceIP), user(providerDeviceUser)), s.handleDeviceApprove())
+	route("GET "+provider.PathUserinfo, opAuth.with(ip(providerUserinfoIP)), s.handleProvider())
+	route("POST "+provider.PathUserinfo, opAuth.with(ip(providerUserinfoIP)), s.handleProvider())
+	route("GET "+provider.PathEndSession, oidcFlow, s.handleProviderEndSession())
+	route("POST "+provider.PathEndSession, oidcFlow, s.handleProviderEndSession())
+	route("POST /account/apps/{id}/revoke", hostedPage, s.handleRevokeAppForm())
 
 	// Protecting other services: forward auth for reverse proxies (any
 	// method: nginx and Envoy send the original one) and RFC 7662

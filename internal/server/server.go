@@ -14,6 +14,7 @@ import (
 	"github.com/latchkey/latchkey/internal/config"
 	"github.com/latchkey/latchkey/internal/device"
 	"github.com/latchkey/latchkey/internal/oauth"
+	"github.com/latchkey/latchkey/internal/provider"
 	"github.com/latchkey/latchkey/internal/ratelimit"
 	"github.com/latchkey/latchkey/internal/redirect"
 	"github.com/latchkey/latchkey/internal/token"
@@ -52,6 +53,12 @@ type Deps struct {
 	// Devices signs the device cookies that keep a known device out of an
 	// account's sign-in back-off; nil: every client shares the account's.
 	Devices *device.Cookies
+	// Clients are the OpenID provider's registered clients; nil: the
+	// server is no provider.
+	Clients *provider.Clients
+	// Provider is latchkey as an OpenID provider; nil serves none of its
+	// endpoints.
+	Provider *provider.Provider
 }
 
 // Pinger reports whether a dependency answers (latchkey.Store does).
@@ -87,6 +94,10 @@ type Server struct {
 	corsOrigins   map[string]bool
 	identity      *IdentitySigner
 	devices       *device.Cookies
+	clients       *provider.Clients
+	// The OpenID provider and op's handler.
+	provider        *provider.Provider
+	providerHandler http.Handler
 }
 
 // NewServer wires the routes and middleware.
@@ -105,6 +116,13 @@ func NewServer(d Deps) *Server {
 	s.oauth, s.sealer, s.redirects = d.OAuth, d.Sealer, d.Redirects
 	s.selfRedirects, _ = redirect.NewAllowlist([]string{d.Config.Issuer + "/"}) // the issuer was validated by config
 	s.identity, s.devices = d.Identity, d.Devices
+	s.clients = d.Clients
+	if d.Provider != nil {
+		s.provider, s.providerHandler = d.Provider, d.Provider.Handler(s.providerErrorPage)
+		if s.clients == nil {
+			s.clients = d.Provider.Clients
+		}
+	}
 	s.csrf = http.NewCrossOriginProtection()
 	for _, o := range d.Config.CORSOrigins {
 		_ = s.csrf.AddTrustedOrigin(o) // validated by config

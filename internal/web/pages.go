@@ -53,7 +53,7 @@ var funcs = template.FuncMap{
 func NewPages() (*Pages, error) {
 	p := &Pages{tmpl: map[string]*template.Template{}}
 	for _, name := range []string{"login", "account", "key_created", "error", "email_action", "email_request",
-		"login_mfa", "mfa_enroll", "recovery_codes", "admin_mfa"} {
+		"login_mfa", "mfa_enroll", "recovery_codes", "admin_mfa", "consent", "device"} {
 		files := append([]string{"templates/layout.html", "templates/" + name + ".html"}, pageParts[name]...)
 		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, files...)
 		if err != nil {
@@ -141,7 +141,7 @@ func withPasskeyScript(csp string) string {
 
 // Login renders the sign-in page.
 func (p *Pages) Login(w http.ResponseWriter, status int, v LoginView) error {
-	csp := ContentSecurityPolicy
+	csp := formTargetsCSP(v.FormTargets)
 	if v.Passkeys {
 		csp = withPasskeyScript(csp)
 	}
@@ -174,6 +174,16 @@ func (p *Pages) EmailRequest(w http.ResponseWriter, status int, v EmailRequestVi
 // KeyCreated renders the one page that ever shows a new API key.
 func (p *Pages) KeyCreated(w http.ResponseWriter, v KeyCreatedView) error {
 	return p.render(w, http.StatusCreated, "key_created", v)
+}
+
+// Consent renders the page that asks for consent to a client.
+func (p *Pages) Consent(w http.ResponseWriter, status int, v ConsentView) error {
+	return p.renderCSP(w, status, "consent", v, formTargetsCSP(v.FormTargets))
+}
+
+// Device renders the page where a user signs a device in (RFC 8628).
+func (p *Pages) Device(w http.ResponseWriter, status int, v DeviceView) error {
+	return p.render(w, status, "device", v)
 }
 
 // Error renders an error page.

@@ -15,6 +15,10 @@ type LoginView struct {
 	EmailSignIn bool
 	// Passkeys offers "Sign in with a passkey" (to browsers that can).
 	Passkeys bool
+	// FormTargets are origins the sign-in may lead on to (an OpenID
+	// client's, when the page signs in for it), which the page's
+	// Content-Security-Policy must allow as form targets.
+	FormTargets []string
 }
 
 // ProviderView is one social-login button.
@@ -72,11 +76,14 @@ func ProviderLabel(name string) string {
 
 // AccountView is what the account page shows.
 type AccountView struct {
-	Email      string
-	Name       string
-	Roles      []string
-	Sessions   []SessionView
-	APIKeys    []APIKeyView
+	Email    string
+	Name     string
+	Roles    []string
+	Sessions []SessionView
+	APIKeys  []APIKeyView
+	// Apps are the OpenID clients the user agreed to share their account
+	// with (revocable).
+	Apps       []AppView
 	Identities []IdentityView // linked social-login identities
 	// Linkable are the configured providers the user has not linked, each
 	// a form that starts linking it; LinkOrigins are the origins those
@@ -170,6 +177,7 @@ var Notices = map[string]string{
 	"mfa-removed":             "The authenticator app was removed.",
 	"mfa-off":                 "The last authenticator app was removed: two-step sign-in is off, and your recovery codes no longer work.",
 	"mfa-verified":            "Thanks: this session has proven your second factor.",
+	"app-revoked":             "The app's access was taken back: its tokens no longer work.",
 }
 
 // EmailActionView is the page behind a mailed link: one button that
@@ -191,4 +199,43 @@ type EmailRequestView struct {
 	Action               string
 	Email                string
 	Done, Error          string
+}
+
+// AppView is a client the user gave consent to.
+type AppView struct {
+	ClientID string
+	Name     string
+	Scopes   []string
+	Updated  time.Time
+}
+
+// ConsentView is the page that asks a user to let a client have their
+// account's scopes.
+type ConsentView struct {
+	RequestID  string
+	ClientName string
+	ClientHost string // where the client will send the user: the redirect URI's host
+	Scopes     []ScopeView
+	Email      string // who is signed in
+	// FormTargets: the client's origin, where agreeing (or refusing)
+	// leads (the page's form-action).
+	FormTargets []string
+}
+
+// ScopeView is one scope on the consent page, with what it means.
+type ScopeView struct {
+	Name        string
+	Description string
+}
+
+// DeviceView is the /device page: enter a code, confirm the device, or
+// the outcome.
+type DeviceView struct {
+	UserCode   string
+	Error      string
+	ClientName string // set once a code was found: the confirmation
+	Email      string
+	Scopes     []ScopeView
+	Done       bool
+	Approved   bool
 }

@@ -62,10 +62,10 @@ func utcp(ts ...**time.Time) {
 
 func scanAPIKey(row sqlstore.Scanner) (*latchkey.APIKey, error) {
 	var k latchkey.APIKey
-	if err := row.Scan(&k.ID, &k.UserID, &k.Name, &k.Prefix, &k.Hash, &k.Scopes, &k.CreatedAt, &k.ExpiresAt, &k.LastUsedAt, &k.RevokedAt); err != nil {
+	if err := row.Scan(&k.ID, &k.UserID, &k.Name, &k.Prefix, &k.Hash, &k.Scopes, &k.CreatedAt, &k.ExpiresAt, &k.LastUsedAt, &k.RevokedAt, &k.Audiences); err != nil {
 		return nil, err
 	}
-	k.Scopes = unlist(k.Scopes)
+	k.Scopes, k.Audiences = unlist(k.Scopes), unlist(k.Audiences)
 	utc(&k.CreatedAt)
 	utcp(&k.ExpiresAt, &k.LastUsedAt, &k.RevokedAt)
 	return &k, nil

@@ -157,6 +157,11 @@ func (d *DB) DeleteExpired(ctx context.Context, before, auditBefore time.Time) (
 		{`DELETE FROM passkey_challenges WHERE expires_at < $1`, []any{before}},
 		{`DELETE FROM mfa_challenges WHERE expires_at < $1 OR consumed_at < $1`, []any{before}},
 		{`DELETE FROM totp_factors WHERE expires_at < $1`, []any{before}}, // lapsed enrollments (confirmed: NULL)
+		{`DELETE FROM oauth_auth_requests WHERE expires_at < $1`, []any{before}},
+		{`DELETE FROM oauth_refresh_tokens WHERE expires_at < $1`, []any{before}},
+		{`DELETE FROM oauth_assertion_ids WHERE expires_at < $1`, []any{before}},
+		{`DELETE FROM oauth_device_codes WHERE expires_at < $1`, []any{before}},
+		{`DELETE FROM oauth_grants WHERE expires_at < $1 OR revoked_at < $1`, []any{before}},
 		{`DELETE FROM audit_events WHERE occurred_at < $1`, []any{auditBefore}},
 	}
 	var total int64

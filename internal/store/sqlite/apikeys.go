@@ -10,9 +10,9 @@ import (
 )
 
 func (q *queries) CreateAPIKey(ctx context.Context, k *latchkey.APIKey) error {
-	return q.insert(ctx, "create api key", k.ID, `INSERT INTO api_keys (`+sqlstore.APIKeyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	return q.insert(ctx, "create api key", k.ID, `INSERT INTO api_keys (`+sqlstore.APIKeyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		k.ID, k.UserID, k.Name, k.Prefix, k.Hash, encodeList(k.Scopes), micro(k.CreatedAt),
-		nullMicro(k.ExpiresAt), nullMicro(k.LastUsedAt), nullMicro(k.RevokedAt))
+		nullMicro(k.ExpiresAt), nullMicro(k.LastUsedAt), nullMicro(k.RevokedAt), encodeList(k.Audiences))
 }
 
 func (q *queries) APIKeyByHash(ctx context.Context, hash []byte) (*latchkey.APIKey, error) {

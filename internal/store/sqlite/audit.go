@@ -58,6 +58,11 @@ func (d *DB) DeleteExpired(ctx context.Context, before, auditBefore time.Time) (
 		{`DELETE FROM passkey_challenges WHERE expires_at < ?`, []any{b}},
 		{`DELETE FROM mfa_challenges WHERE expires_at < ? OR consumed_at < ?`, []any{b, b}},
 		{`DELETE FROM totp_factors WHERE expires_at < ?`, []any{b}}, // lapsed enrollments (confirmed: NULL)
+		{`DELETE FROM oauth_auth_requests WHERE expires_at < ?`, []any{b}},
+		{`DELETE FROM oauth_refresh_tokens WHERE expires_at < ?`, []any{b}},
+		{`DELETE FROM oauth_assertion_ids WHERE expires_at < ?`, []any{b}},
+		{`DELETE FROM oauth_device_codes WHERE expires_at < ?`, []any{b}},
+		{`DELETE FROM oauth_grants WHERE expires_at < ? OR revoked_at < ?`, []any{b, b}},
 		{`DELETE FROM audit_events WHERE occurred_at < ?`, []any{ab}},
 	}
 	var total int64

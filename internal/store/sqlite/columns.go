@@ -78,14 +78,17 @@ func (encoder) NullTime(t *time.Time) any { return nullMicro(t) }
 
 func scanAPIKey(s sqlstore.Scanner) (*latchkey.APIKey, error) {
 	var k latchkey.APIKey
-	var scopes string
+	var scopes, audiences string
 	var created int64
 	var expires, lastUsed, revoked sql.NullInt64
-	if err := s.Scan(&k.ID, &k.UserID, &k.Name, &k.Prefix, &k.Hash, &scopes, &created, &expires, &lastUsed, &revoked); err != nil {
+	if err := s.Scan(&k.ID, &k.UserID, &k.Name, &k.Prefix, &k.Hash, &scopes, &created, &expires, &lastUsed, &revoked, &audiences); err != nil {
 		return nil, err
 	}
 	var err error
 	if k.Scopes, err = decodeList(scopes); err != nil {
+		return nil, err
+	}
+	if k.Audiences, err = decodeList(audiences); err != nil {
 		return nil, err
 	}
 	k.CreatedAt = fromMicro(created)

@@ -6,7 +6,7 @@ const (
 	UserCols             = `id, email, name, roles, disabled, password_hash, email_verified_at, created_at, updated_at`
 	SessionCols          = `id, user_id, created_at, last_used_at, expires_at, revoked_at, auth_time, ip, user_agent, cookie_hash, amr`
 	RefreshCols          = `hash, session_id, user_id, created_at, expires_at, used_at, sealed_successor`
-	APIKeyCols           = `id, user_id, name, prefix, hash, scopes, created_at, expires_at, last_used_at, revoked_at`
+	APIKeyCols           = `id, user_id, name, prefix, hash, scopes, created_at, expires_at, last_used_at, revoked_at, audiences`
 	IdentityCols         = `id, user_id, provider, subject, email, created_at`
 	CodeCols             = `hash, user_id, provider, created_at, expires_at`
 	SigningKeyCols       = `id, algorithm, state, public_key, sealed_private, created_at, activated_at, retired_at`

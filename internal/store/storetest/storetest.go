@@ -80,6 +80,17 @@ func Run(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		{"TimePrecision", testTimePrecision},
 		{"NewRecordsNeedIDs", testNewRecordsNeedIDs},
 		{"Closed", testClosed},
+		{"Clients", testClients},
+		{"RotateClientSecret", testRotateClientSecret},
+		{"AuthRequests", testAuthRequests},
+		{"UseAuthCodeConcurrent", testUseAuthCodeConcurrent},
+		{"Consents", testConsents},
+		{"Grants", testGrants},
+		{"ClientRefreshTokens", testClientRefreshTokens},
+		{"AssertionIDs", testAssertionIDs},
+		{"DeviceAuthorizations", testDeviceAuthorizations},
+		{"Resources", testResources},
+		{"DeleteExpiredProvider", testDeleteExpiredProvider},
 	}
 	tests = append(tests, passkeyTests...)
 	for _, tc := range tests {
