@@ -159,21 +159,8 @@ func (s *Service) completeChallenge(ctx context.Context, token string, proof MFA
 	if err := proof.check(); err != nil {
 		return nil, err
 	}
-	if token == "" || len(token) > MaxMFATokenLength {
-		return nil, s.challengeRefused(ctx, "", "malformed", m)
-	}
 	now := s.now().UTC()
-	ch, err := s.store.AttemptMFAChallenge(ctx, crypt.Hash(token), now, MaxMFAAttempts)
-	if latchkey.IsCode(err, latchkey.ENotFound) {
-		return nil, s.challengeRefused(ctx, "", "challenge_invalid", m)
-	}
-	if err != nil {
-		return nil, err
-	}
-	u, err := s.store.UserByID(ctx, ch.UserID)
-	if latchkey.IsCode(err, latchkey.ENotFound) || (err == nil && u.Disabled) {
-		return nil, s.challengeRefused(ctx, ch.UserID, "user_gone_or_disabled", m)
-	}
+	ch, u, err := s.attemptChallenge(ctx, token, now, m)
 	if err != nil {
 		return nil, err
 	}
@@ -222,6 +209,30 @@ func (s *Service) completeChallenge(ctx context.Context, token string, proof MFA
 		s.log.InfoContext(ctx, "recovery code used", "user_id", u.ID, "left", left)
 	}
 	return u, nil
+}
+
+// attemptChallenge charges the live challenge of token one attempt (before
+// any proof is checked, so that the sixth try finds it dead) and returns it
+// with its user, who must still exist and be enabled.
+func (s *Service) attemptChallenge(ctx context.Context, token string, now time.Time, m Meta) (*latchkey.MFAChallenge, *latchkey.User, error) {
+	if token == "" || len(token) > MaxMFATokenLength {
+		return nil, nil, s.challengeRefused(ctx, "", "malformed", m)
+	}
+	ch, err := s.store.AttemptMFAChallenge(ctx, crypt.Hash(token), now, MaxMFAAttempts)
+	if latchkey.IsCode(err, latchkey.ENotFound) {
+		return nil, nil, s.challengeRefused(ctx, "", "challenge_invalid", m)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := s.store.UserByID(ctx, ch.UserID)
+	if latchkey.IsCode(err, latchkey.ENotFound) || (err == nil && u.Disabled) {
+		return nil, nil, s.challengeRefused(ctx, ch.UserID, "user_gone_or_disabled", m)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return ch, u, nil
 }
 
 // recoveryCodeUsed audits a spent recovery code and queues the notice to

@@ -113,21 +113,8 @@ func (s *Service) mfaPasskey(ctx context.Context, token string, body []byte, m M
 	if err != nil {
 		return nil, err
 	}
-	if token == "" || len(token) > MaxMFATokenLength {
-		return nil, s.challengeRefused(ctx, "", "malformed", m)
-	}
 	now := s.now().UTC()
-	ch, err := s.store.AttemptMFAChallenge(ctx, crypt.Hash(token), now, MaxMFAAttempts)
-	if latchkey.IsCode(err, latchkey.ENotFound) {
-		return nil, s.challengeRefused(ctx, "", "challenge_invalid", m)
-	}
-	if err != nil {
-		return nil, err
-	}
-	u, err := s.store.UserByID(ctx, ch.UserID)
-	if latchkey.IsCode(err, latchkey.ENotFound) || (err == nil && u.Disabled) {
-		return nil, s.challengeRefused(ctx, ch.UserID, "user_gone_or_disabled", m)
-	}
+	ch, u, err := s.attemptChallenge(ctx, token, now, m)
 	if err != nil {
 		return nil, err
 	}
