@@ -30,7 +30,9 @@ func clientRow(c *latchkey.Client, j clientJSON) web.ClientRow {
 	return v
 }
 
-func (s *Server) consoleClientRow(c *latchkey.Client) web.ClientRow { return clientRow(c, toClientJSON(c, s.now())) }
+func (s *Server) consoleClientRow(c *latchkey.Client) web.ClientRow {
+	return clientRow(c, toClientJSON(c, s.now()))
+}
 
 // lines splits a textarea into its non-empty lines.
 func lines(v string) []string {
