@@ -135,6 +135,32 @@ func TestConsoleClients(t *testing.T) {
 		t.Fatalf("the previous secret during the overlap: %d", st)
 	}
 
+	// Resource servers: registered and removed on the same page, as the API would.
+	if r := postForm(t, srv, "/admin/resources", url.Values{"id": {"not a uri"}}, withCookie(admin)...); r.Status != http.StatusBadRequest ||
+		!strings.Contains(string(r.Body), `id="console-error"`) || !strings.Contains(string(r.Body), `value="not a uri"`) {
+		t.Errorf("a relative resource: %d %s", r.Status, r.Body)
+	}
+	r = postForm(t, srv, "/admin/resources", url.Values{"id": {"https://orders.example"}, "name": {"Orders"}}, withCookie(admin)...)
+	if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/admin/clients?done=resource-created#resources" {
+		t.Fatalf("register a resource: %d %v %s", r.Status, r.Header, r.Body)
+	}
+	if r := srv.Do(t, "GET", "/v1/admin/resources", nil, api...); !strings.Contains(string(r.Body), `"https://orders.example"`) {
+		t.Fatalf("the API's resources: %s", r.Body)
+	}
+	if p := srv.Do(t, "GET", "/admin/clients?done=resource-created", nil, withCookie(admin)...); !strings.Contains(string(p.Body), `data-resource="https://orders.example"`) {
+		t.Errorf("the clients page lacks the resource: %s", p.Body)
+	}
+	if r := postForm(t, srv, "/admin/resources", url.Values{"id": {"https://orders.example"}, "name": {"Again"}}, withCookie(admin)...); r.Status != http.StatusConflict {
+		t.Errorf("the same resource again: %d", r.Status)
+	}
+	r = postForm(t, srv, "/admin/resources/delete", url.Values{"id": {"https://orders.example"}}, withCookie(admin)...)
+	if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/admin/clients?done=resource-deleted#resources" {
+		t.Fatalf("remove the resource: %d %v %s", r.Status, r.Header, r.Body)
+	}
+	if r := srv.Do(t, "GET", "/v1/admin/resources", nil, api...); strings.Contains(string(r.Body), "orders.example") {
+		t.Errorf("the removed resource: %s", r.Body)
+	}
+
 	// A stale sign-in: the forms that mint or end a credential ask for the
 	// password first, and nothing happens.
 	time.Sleep(reauthWindow + 200*time.Millisecond)
@@ -172,7 +198,8 @@ func TestConsoleClients(t *testing.T) {
 	}
 
 	// Audited as the admin API's actions, by the administrator, without a secret.
-	for _, typ := range []string{latchkey.AuditClientCreated, latchkey.AuditClientSecretRotated, latchkey.AuditClientDeleted} {
+	for _, typ := range []string{latchkey.AuditClientCreated, latchkey.AuditClientSecretRotated, latchkey.AuditClientDeleted,
+		latchkey.AuditResourceCreated, latchkey.AuditResourceDeleted} {
 		events := adminAudit(t, srv, api, typ)
 		if len(events) != 1 {
 			t.Errorf("%s: %d events", typ, len(events))

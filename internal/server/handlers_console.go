@@ -186,8 +186,8 @@ func consoleBack(r *http.Request) string {
 		return consoleClientPath(id)
 	case id != "":
 		return consoleUserPath(id)
-	case r.URL.Path == web.ConsolePath+"/clients":
-		return r.URL.Path
+	case r.URL.Path == web.ConsolePath+"/clients" || strings.HasPrefix(r.URL.Path, web.ConsolePath+"/resources"):
+		return web.ConsolePath + "/clients"
 	}
 	return web.ConsolePath
 }

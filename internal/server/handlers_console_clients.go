@@ -52,8 +52,13 @@ func (s *Server) handleConsoleClients() handler {
 }
 
 func (s *Server) renderConsoleClients(w http.ResponseWriter, r *http.Request, p *auth.Principal, status int, form web.ClientForm, refusal string) error {
-	v := web.ClientsPage{Console: s.console(r, p, web.SectionClients), Form: form, NeedsReauth: !s.fresh(p),
-		ReturnTo: web.ConsolePath + "/clients"}
+	return s.renderClientsPage(w, r, p, status, web.ClientsPage{Form: form}, refusal)
+}
+
+// renderClientsPage shows the clients and resource servers, with v's
+// forms as they were sent and the refusal of one when there was one.
+func (s *Server) renderClientsPage(w http.ResponseWriter, r *http.Request, p *auth.Principal, status int, v web.ClientsPage, refusal string) error {
+	v.Console, v.NeedsReauth, v.ReturnTo = s.console(r, p, web.SectionClients), !s.fresh(p), web.ConsolePath+"/clients"
 	if refusal != "" {
 		v.Notice, v.Error = "", refusal
 	}
@@ -67,6 +72,13 @@ func (s *Server) renderConsoleClients(w http.ResponseWriter, r *http.Request, p 
 	}
 	for i := range list {
 		v.Clients = append(v.Clients, s.consoleClientRow(&list[i]))
+	}
+	resources, err := s.clients.ListResources(r.Context())
+	if err != nil {
+		return err
+	}
+	for _, x := range resources {
+		v.Resources = append(v.Resources, web.ResourceRow{ID: x.ID, Name: x.Name, Created: x.CreatedAt})
 	}
 	return s.pages.ConsoleClients(w, status, v)
 }
@@ -197,6 +209,57 @@ func (s *Server) handleConsoleDeleteClient() handler {
 			return err
 		}
 		s.seeOther(w, r, web.ConsolePath+"/clients?done=client-deleted")
+		return nil
+	}
+}
+
+// handleConsoleCreateResource registers a resource server, as POST
+// /v1/admin/resources.
+func (s *Server) handleConsoleCreateResource() handler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+		clients, err := s.clientsOrUnavailable()
+		if err != nil {
+			return err
+		}
+		form, err := parseForm(w, r)
+		if err != nil {
+			return err
+		}
+		in := web.ResourceRow{ID: strings.TrimSpace(form.Get("id")), Name: strings.TrimSpace(form.Get("name"))}
+		_, err = clients.CreateResource(r.Context(), in.ID, in.Name, actor(p, s.meta(r)))
+		if code := latchkey.ErrorCode(err); err != nil && (code == latchkey.EInvalidRequest || code == latchkey.EConflict) {
+			return s.renderClientsPage(w, r, p, problemStatus[code], web.ClientsPage{Form: web.ClientForm{Type: latchkey.ClientConfidential},
+				Resource: in}, latchkey.ErrorMessage(err))
+		}
+		if err != nil {
+			return err
+		}
+		s.seeOther(w, r, web.ConsolePath+"/clients?done=resource-created#resources")
+		return nil
+	}
+}
+
+// handleConsoleDeleteResource removes a resource server, as DELETE
+// /v1/admin/resources; it needs a fresh sign-in, like a client's removal.
+func (s *Server) handleConsoleDeleteResource() handler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+		clients, err := s.clientsOrUnavailable()
+		if err != nil {
+			return err
+		}
+		form, err := parseForm(w, r)
+		if err != nil {
+			return err
+		}
+		err = clients.DeleteResource(r.Context(), form.Get("id"), actor(p, s.meta(r)))
+		if code := latchkey.ErrorCode(err); err != nil && (code == latchkey.EInvalidRequest || code == latchkey.EConflict) {
+			return s.renderClientsPage(w, r, p, problemStatus[code], web.ClientsPage{Form: web.ClientForm{Type: latchkey.ClientConfidential}},
+				latchkey.ErrorMessage(err))
+		}
+		if err != nil {
+			return err
+		}
+		s.seeOther(w, r, web.ConsolePath+"/clients?done=resource-deleted#resources")
 		return nil
 	}
 }

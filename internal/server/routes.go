@@ -271,6 +271,8 @@ func (s *Server) routes(mux router) {
 	route("GET /admin/clients/{id}/confirm", adminPage, s.handleConsoleClientConfirm())
 	route("POST /admin/clients/{id}/rotate-secret", adminSensitivePage, s.handleConsoleRotateClientSecret())
 	route("POST /admin/clients/{id}/delete", adminSensitivePage, s.handleConsoleDeleteClient())
+	route("POST /admin/resources", adminPage, s.handleConsoleCreateResource())
+	route("POST /admin/resources/delete", adminSensitivePage, s.handleConsoleDeleteResource())
 	route("GET /admin/keys", adminPage, s.handleConsoleKeys())
 	route("POST /admin/keys/rotate", adminPage, s.handleConsoleRotate())
 	route("GET /admin/reauthenticate", adminPage, s.handleConsoleReauthPage())

@@ -41,6 +41,8 @@ var ConsoleNotices = map[string]string{
 	"delete":              "The user was deleted, with their sessions, API keys and sign-in providers.",
 	"rotate":              "The signing keys were rotated: new tokens carry the new key's kid.",
 	"client-deleted":      "The OAuth client was deleted: its tokens and grants stop working.",
+	"resource-created":    "The resource server was registered: clients may now be allowed to ask tokens for it.",
+	"resource-deleted":    "The resource server was removed.",
 	"reauthenticated":     "Thanks: the actions that need a recent sign-in work for the next few minutes.",
 	"reauth-needed":       "For your security, confirm your password first, then try again.",
 }
@@ -286,8 +288,16 @@ type ClientsPage struct {
 	Unavailable bool // the server is not an OpenID provider
 	Clients     []ClientRow
 	Form        ClientForm
-	NeedsReauth bool   // creating needs a recent sign-in first
-	ReturnTo    string // where the password prompt comes back to
+	Resources   []ResourceRow
+	Resource    ResourceRow // the resource form as it was sent
+	NeedsReauth bool        // creating needs a recent sign-in first
+	ReturnTo    string      // where the password prompt comes back to
+}
+
+// ResourceRow is one registered resource server.
+type ResourceRow struct {
+	ID, Name string
+	Created  time.Time
 }
 
 // ClientPage is one client's page.
