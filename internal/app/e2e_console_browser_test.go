@@ -384,12 +384,31 @@ func TestBrowserAdminConsole(t *testing.T) {
 		t.Errorf("keys.rotated events: %v, want one naming the administrator and their session", rotations)
 	}
 
+	// OAuth clients: create one with the form; its secret is on the next
+	// page, and the client's page does not show it.
+	run(t, ctx, "clients", chromedp.Click(chromedp.CSS(`.console-nav a[href="/admin/clients"]`)), chromedp.WaitVisible(chromedp.CSS("#create")))
+	checkA11y(t, ctx, csp, "clients")
+	screenshots(t, ctx, "admin-clients")
+	run(t, ctx, "create a client", chromedp.SendKeys(chromedp.CSS("#client-name"), "Intranet"),
+		chromedp.SendKeys(chromedp.CSS("#client-redirects"), "https://intranet.example/cb"), chromedp.Click(chromedp.CSS("#create")),
+		chromedp.WaitVisible(chromedp.CSS("#client-secret")))
+	checkA11y(t, ctx, csp, "client created")
+	clientSecret := get(t, ctx, "the secret", chromedp.Value(chromedp.CSS("#client-secret")))
+	if len(clientSecret) < 43 {
+		t.Errorf("the new client's secret: %q", clientSecret)
+	}
+	run(t, ctx, "the client's page", chromedp.Click(chromedp.CSS("a.button.primary")), chromedp.WaitVisible(chromedp.CSS("#client-facts")))
+	checkA11y(t, ctx, csp, "client")
+	if body := get(t, ctx, "the client's page", chromedp.OuterHTML(chromedp.CSS("html"))); strings.Contains(body, clientSecret) {
+		t.Error("the client's page shows the secret")
+	}
+
 	// Bob, signed in, is no administrator: 403 on the console.
 	run(t, ctx, "sign out", chromedp.Click(chromedp.CSS("#sign-out")), chromedp.WaitVisible(chromedp.CSS("#email")))
 	run(t, ctx, "bob signs in", chromedp.SendKeys(chromedp.CSS("#email"), "bob@example.com"),
 		chromedp.SendKeys(chromedp.CSS("#password"), goodPassword),
 		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS("#account-email")))
-	for _, path := range []string{"/admin", "/admin/users", "/admin/users/" + bobID, "/admin/audit", "/admin/keys"} {
+	for _, path := range []string{"/admin", "/admin/users", "/admin/users/" + bobID, "/admin/audit", "/admin/keys", "/admin/clients"} {
 		run(t, ctx, "bob opens "+path, chromedp.Navigate(srv.URL+path), chromedp.WaitVisible(chromedp.CSS("#error-title")))
 		if title := get(t, ctx, "title", chromedp.Text(chromedp.CSS("#error-title"))); title != "Forbidden" {
 			t.Errorf("bob at %s: %q", path, title)

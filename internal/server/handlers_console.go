@@ -182,8 +182,12 @@ func consoleBack(r *http.Request) string {
 		if back := consoleReturn(r.URL.RequestURI()); back != "" {
 			return back
 		}
+	case id != "" && strings.HasPrefix(r.URL.Path, web.ConsolePath+"/clients/"):
+		return consoleClientPath(id)
 	case id != "":
 		return consoleUserPath(id)
+	case r.URL.Path == web.ConsolePath+"/clients" || strings.HasPrefix(r.URL.Path, web.ConsolePath+"/resources"):
+		return web.ConsolePath + "/clients"
 	}
 	return web.ConsolePath
 }

@@ -262,6 +262,17 @@ func (s *Server) routes(mux router) {
 	}
 	route("GET /admin/audit", adminPage, s.handleConsoleAudit())
 	route("GET /admin/audit/export", adminPage, s.handleConsoleAuditExport())
+	// OAuth clients (handlers_console_clients.go): creating one or rotating
+	// its secret mints a credential, deleting one ends its access: a fresh
+	// sign-in, like the API's adminMinting.
+	route("GET /admin/clients", adminPage, s.handleConsoleClients())
+	route("POST /admin/clients", adminSensitivePage, s.handleConsoleCreateClient())
+	route("GET /admin/clients/{id}", adminPage, s.handleConsoleClient())
+	route("GET /admin/clients/{id}/confirm", adminPage, s.handleConsoleClientConfirm())
+	route("POST /admin/clients/{id}/rotate-secret", adminSensitivePage, s.handleConsoleRotateClientSecret())
+	route("POST /admin/clients/{id}/delete", adminSensitivePage, s.handleConsoleDeleteClient())
+	route("POST /admin/resources", adminPage, s.handleConsoleCreateResource())
+	route("POST /admin/resources/delete", adminSensitivePage, s.handleConsoleDeleteResource())
 	route("GET /admin/keys", adminPage, s.handleConsoleKeys())
 	route("POST /admin/keys/rotate", adminPage, s.handleConsoleRotate())
 	route("GET /admin/reauthenticate", adminPage, s.handleConsoleReauthPage())

@@ -15,6 +15,7 @@ const (
 	SectionUsers    = "users"
 	SectionAudit    = "audit"
 	SectionKeys     = "keys"
+	SectionClients  = "clients"
 )
 
 // Console is what every console page has: the signed-in administrator,
@@ -39,6 +40,9 @@ var ConsoleNotices = map[string]string{
 	"reset-mfa":           "Two-step sign-in was reset: the user's authenticators and recovery codes were removed and their sessions ended.",
 	"delete":              "The user was deleted, with their sessions, API keys and sign-in providers.",
 	"rotate":              "The signing keys were rotated: new tokens carry the new key's kid.",
+	"client-deleted":      "The OAuth client was deleted: its tokens and grants stop working.",
+	"resource-created":    "The resource server was registered: clients may now be allowed to ask tokens for it.",
+	"resource-deleted":    "The resource server was removed.",
 	"reauthenticated":     "Thanks: the actions that need a recent sign-in work for the next few minutes.",
 	"reauth-needed":       "For your security, confirm your password first, then try again.",
 }
@@ -257,4 +261,86 @@ func (p *Pages) ConsoleAudit(w http.ResponseWriter, status int, v AuditPage) err
 // ConsoleKeys renders the signing keys.
 func (p *Pages) ConsoleKeys(w http.ResponseWriter, v KeysPage) error {
 	return p.render(w, http.StatusOK, "admin_keys", v)
+}
+
+// ClientRow is one OAuth client of the provider, as the console lists it:
+// never its secret.
+type ClientRow struct {
+	ID, Name, Type, AuthMethod    string
+	FirstParty                    bool
+	GrantTypes, Scopes, Resources []string
+	RedirectURIs, PostLogoutURIs  []string
+	PreviousSecretExpires         time.Time // zero: no previous secret works
+	Created, Updated              time.Time
+}
+
+// ClientForm is what the create form was sent with, to show it again
+// with the refusal.
+type ClientForm struct {
+	Name, Type, AuthMethod, RedirectURIs, PostLogoutURIs, Scopes string
+	GrantTypes                                                   []string
+	FirstParty                                                   bool
+}
+
+// ClientsPage lists the provider's clients, with the create form.
+type ClientsPage struct {
+	Console
+	Unavailable bool // the server is not an OpenID provider
+	Clients     []ClientRow
+	Form        ClientForm
+	Resources   []ResourceRow
+	Resource    ResourceRow // the resource form as it was sent
+	NeedsReauth bool        // creating needs a recent sign-in first
+	ReturnTo    string      // where the password prompt comes back to
+}
+
+// ResourceRow is one registered resource server.
+type ResourceRow struct {
+	ID, Name string
+	Created  time.Time
+}
+
+// ClientPage is one client's page.
+type ClientPage struct {
+	Console
+	Client ClientRow
+}
+
+// ClientConfirmPage confirms rotating a client's secret or deleting it.
+type ClientConfirmPage struct {
+	Console
+	Client      ClientRow
+	Action      ConsoleAction
+	Explanation string
+	NeedsReauth bool
+	ReturnTo    string
+}
+
+// ClientSecretPage is the one page that shows a client's new secret.
+type ClientSecretPage struct {
+	Console
+	Client  ClientRow
+	Secret  string // "": a public client, which has none
+	Rotated bool
+}
+
+// ConsoleClients renders the list of OAuth clients.
+func (p *Pages) ConsoleClients(w http.ResponseWriter, status int, v ClientsPage) error {
+	return p.render(w, status, "admin_clients", v)
+}
+
+// ConsoleClient renders a client's page.
+func (p *Pages) ConsoleClient(w http.ResponseWriter, v ClientPage) error {
+	return p.render(w, http.StatusOK, "admin_client", v)
+}
+
+// ConsoleClientConfirm renders the confirmation of a client action.
+func (p *Pages) ConsoleClientConfirm(w http.ResponseWriter, v ClientConfirmPage) error {
+	return p.render(w, http.StatusOK, "admin_client_confirm", v)
+}
+
+// ConsoleClientSecret renders the page that shows a new client secret,
+// once: like every page it is never cached.
+func (p *Pages) ConsoleClientSecret(w http.ResponseWriter, status int, v ClientSecretPage) error {
+	return p.render(w, status, "admin_client_secret", v)
 }

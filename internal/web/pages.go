@@ -47,6 +47,7 @@ var funcs = template.FuncMap{
 	"day":           func(t time.Time) string { return t.UTC().Format("Mon 2 Jan") },
 	"hour":          func(t time.Time) string { return t.UTC().Format("Mon 2 Jan 15:04 UTC") },
 	"local":         func(t time.Time) string { return t.UTC().Format("2006-01-02T15:04") },
+	"has":           func(l []string, s string) bool { return slices.Contains(l, s) },
 }
 
 // NewPages parses the embedded templates.
@@ -62,7 +63,8 @@ func NewPages() (*Pages, error) {
 		p.tmpl[name] = t
 	}
 	// The console's pages share its navigation and forms (console.html).
-	for _, name := range []string{"admin_activity", "admin_users", "admin_user", "admin_confirm", "admin_reauth", "admin_audit", "admin_keys"} {
+	for _, name := range []string{"admin_activity", "admin_users", "admin_user", "admin_confirm", "admin_reauth", "admin_audit", "admin_keys",
+		"admin_clients", "admin_client", "admin_client_confirm", "admin_client_secret"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/console.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parsing the %s page: %w", name, err)
