@@ -67,7 +67,8 @@ func (s *Server) handleLoginMFAPage() handler {
 			s.seeOther(w, r, loginWithReturn(returnTo))
 			return nil
 		}
-		return s.pages.LoginMFA(w, http.StatusOK, web.LoginMFAView{ReturnTo: returnTo, Recovery: true, Passkeys: s.auth.PasskeysEnabled()})
+		return s.pages.LoginMFA(w, http.StatusOK, web.LoginMFAView{ReturnTo: returnTo, Recovery: true, Passkeys: s.auth.PasskeysEnabled(),
+			FormTargets: s.providerFormTargets(r, returnTo)})
 	}
 }
 
@@ -107,7 +108,8 @@ func (s *Server) handleLoginMFAForm() handler {
 		case err == nil:
 		case code == latchkey.EInvalidMFACode || code == latchkey.EInvalidRequest:
 			return s.pages.LoginMFA(w, problemStatus[code], web.LoginMFAView{ReturnTo: returnTo, Recovery: true, Passkeys: s.auth.PasskeysEnabled(),
-				Error: latchkey.ErrorMessage(err)})
+				FormTargets: s.providerFormTargets(r, returnTo),
+				Error:       latchkey.ErrorMessage(err)})
 		case code == latchkey.EInvalidGrant:
 			s.clearMFACookie(w)
 			s.renderLogin(w, r, http.StatusUnauthorized, "", returnTo, "Your sign-in expired or saw too many wrong codes. Please sign in again.")
