@@ -9,6 +9,7 @@ import (
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/provider"
 	"github.com/latchkey/latchkey/internal/web"
 )
 
@@ -281,12 +282,28 @@ func (s *Server) handleStepUpForm() handler {
 			return err
 		}
 		back := consoleReturn(form.Get("return_to"))
+		authz := s.authorizationReturn(form.Get("return_to"))
 		attempt, ok := s.admitAccount(w, r, p.User.Email)
 		if !ok {
 			return nil
 		}
 		_, err = s.auth.StepUp(r.Context(), p, formProof(form.Get("code")), s.meta(r))
 		attempt.done(w, r, err)
+		if authz != "" {
+			// The provider's step-up page: a wrong code shows it again;
+			// a verified one goes back to the authorization.
+			if code := latchkey.ErrorCode(err); code == latchkey.EInvalidMFACode || code == latchkey.EInvalidRequest {
+				v := web.ProviderStepUpView{Email: p.User.Email, ReturnTo: authz, Error: latchkey.ErrorMessage(err)}
+				q, _ := url.ParseQuery(strings.TrimPrefix(authz, provider.PathContinue+"?"))
+				v.FormTargets, v.ClientHost = s.providerTargets(r, q.Get("id"))
+				return s.pages.ProviderStepUp(w, problemStatus[code], v)
+			}
+			if err != nil {
+				return s.mfaFormFailed(w, r, p, err)
+			}
+			s.seeOther(w, r, authz)
+			return nil
+		}
 		if code := latchkey.ErrorCode(err); back != "" && (code == latchkey.EInvalidMFACode || code == latchkey.EInvalidRequest) {
 			return s.pages.ConsoleMFA(w, problemStatus[code], web.ConsoleMFAPage{ReturnTo: back, Error: latchkey.ErrorMessage(err)})
 		}
