@@ -28,7 +28,7 @@ func TestProviderMFA(t *testing.T) {
 	id, secret := providerClient(t, srv, root["access_token"], map[string]any{"name": "Intranet", "first_party": true,
 		"redirect_uris": []string{rpRedirect}, "scopes": []string{"openid", "email", "offline_access"}})
 	conf := &oauth2.Config{ClientID: id, ClientSecret: secret, Endpoint: op.Endpoint(), RedirectURL: rpRedirect,
-		Scopes: []string{oidc.ScopeOpenID, "email"}}
+		Scopes: []string{oidc.ScopeOpenID, "email", oidc.ScopeOfflineAccess}}
 	idTokens := op.Verifier(&oidc.Config{ClientID: id})
 	claimsOf := func(tok *oauth2.Token) (acr, amr string) {
 		t.Helper()
@@ -75,6 +75,14 @@ func TestProviderMFA(t *testing.T) {
 	}
 	if acr, amr := claimsOf(tok); acr != "aal2" || amr != "[pwd otp mfa]" {
 		t.Fatalf("ID token after the second step: acr %s amr %s", acr, amr)
+	}
+	// A refresh's ID token says the same of the sign-in.
+	refreshed, err := conf.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+	if err != nil || tok.RefreshToken == "" {
+		t.Fatalf("refresh: %v (refresh token %q)", err, tok.RefreshToken)
+	}
+	if acr, amr := claimsOf(refreshed); acr != "aal2" || amr != "[pwd otp mfa]" {
+		t.Fatalf("ID token of a refresh: acr %s amr %s", acr, amr)
 	}
 
 	// A session that proved aal2 meets acr_values=aal2 at once.

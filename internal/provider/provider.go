@@ -369,25 +369,19 @@ func (p *Provider) Continue(ctx context.Context, id string, who *auth.Principal)
 	return p.complete(ctx, r, who)
 }
 
-// ACR values latchkey knows (NIST SP 800-63B assurance levels): the
-// session's acr is one of them.
-const (
-	ACRAAL1 = "aal1"
-	ACRAAL2 = "aal2"
-)
-
 // acrMet reports whether a session of the given acr meets a request's
-// acr_values: one of the values it knows (aal1, aal2) is met; values it
+// acr_values: one of the values latchkey knows (NIST SP 800-63B's aal1,
+// aal2) is met; values it
 // does not know are ignored, and none known (or none asked) asks nothing.
 // aal2 meets aal1.
 func acrMet(values []string, acr string) bool {
 	known := false
 	for _, v := range values {
 		switch v {
-		case ACRAAL1:
+		case auth.ACRSingleFactor:
 			return true
-		case ACRAAL2:
-			if acr == ACRAAL2 {
+		case auth.ACRMultiFactor:
+			if acr == auth.ACRMultiFactor {
 				return true
 			}
 			known = true
