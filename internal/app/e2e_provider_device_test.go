@@ -80,6 +80,13 @@ func TestProviderDeviceFlow(t *testing.T) {
 	if err != nil || tok.RefreshToken == "" {
 		t.Fatalf("device tokens: %v %q", err, tok.RefreshToken)
 	}
+	var dc struct {
+		ACR string   `json:"acr"`
+		AMR []string `json:"amr"`
+	}
+	if err := idt.Claims(&dc); err != nil || dc.ACR != "aal1" || len(dc.AMR) == 0 {
+		t.Fatalf("the device's ID token: %+v %v", dc, err)
+	}
 	if info, err := op.UserInfo(ctx, oauth2.StaticTokenSource(tok)); err != nil || info.Subject != idt.Subject || info.Email != "root@example.com" {
 		t.Fatalf("userinfo: %+v %v", info, err)
 	}

@@ -298,6 +298,10 @@ type Step struct {
 	Consent bool
 	Client  *latchkey.Client
 	Scopes  []string
+	// StepUp: the client asked (acr_values) for more than the session
+	// proved: the browser proves a second factor first, then comes back
+	// (or, without one, the client is refused: Unmet).
+	StepUp bool
 	// Redirect is where the browser goes next: op's callback (which sends
 	// the code to the client), or the client with an error.
 	Redirect string
@@ -346,6 +350,12 @@ func (p *Provider) Continue(ctx context.Context, id string, who *auth.Principal)
 		}
 		return &Step{Login: true}, nil
 	}
+	if !acrMet(r.Params.ACRValues, who.ACR()) {
+		if promptNone {
+			return &Step{Redirect: p.clientError(r, oidc.ErrInteractionRequired().WithDescription("The session has not proved a second factor."))}, nil
+		}
+		return &Step{StepUp: true, Client: cl}, nil
+	}
 	needConsent, err := p.needsConsent(ctx, r, cl, who.User.ID)
 	if err != nil {
 		return nil, err
@@ -357,6 +367,51 @@ func (p *Provider) Continue(ctx context.Context, id string, who *auth.Principal)
 		return &Step{Consent: true, Client: cl, Scopes: r.Params.Scopes}, nil
 	}
 	return p.complete(ctx, r, who)
+}
+
+// acrMet reports whether a session of the given acr meets a request's
+// acr_values: one of the values latchkey knows (NIST SP 800-63B's aal1,
+// aal2) is met; values it
+// does not know are ignored, and none known (or none asked) asks nothing.
+// aal2 meets aal1.
+func acrMet(values []string, acr string) bool {
+	known := false
+	for _, v := range values {
+		switch v {
+		case auth.ACRSingleFactor:
+			return true
+		case auth.ACRMultiFactor:
+			if acr == auth.ACRMultiFactor {
+				return true
+			}
+			known = true
+		}
+	}
+	return !known
+}
+
+// ErrUnmetAuthentication is the error code an authorization request gets
+// when it asks (acr_values) for a second factor the user does not have
+// (OpenID Connect Unmet Authentication Requirements 1.0).
+const ErrUnmetAuthentication = "unmet_authentication_requirements"
+
+// Unmet is the URL that refuses a request whose acr_values the user
+// cannot meet (no second factor): the client gets
+// unmet_authentication_requirements, with state and iss. It is audited.
+func (p *Provider) Unmet(ctx context.Context, id string, who *auth.Principal) (string, error) {
+	r, cl, err := p.loadRequest(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	err = p.store.InTx(ctx, func(tx latchkey.Tx) error {
+		return p.audit(ctx, tx, latchkey.AuditProviderCodeIssued, latchkey.OutcomeFailure,
+			"client "+cl.ID+": acr_values "+strings.Join(r.Params.ACRValues, " ")+" unmet (no second factor)", who.User.ID, who.SessionID)
+	})
+	if err != nil {
+		return "", err
+	}
+	return p.clientError(r, &oidc.Error{ErrorType: ErrUnmetAuthentication,
+		Description: "The client asks for a second factor, and this account has none."}), nil
 }
 
 // fresh reports whether the session's sign-in is recent enough for the

@@ -10,6 +10,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/auth"
 	"github.com/latchkey/latchkey/internal/crypt"
 )
 
@@ -49,6 +50,26 @@ func (r *refreshRequest) GetClientID() string         { return r.grant.ClientID 
 func (r *refreshRequest) GetScopes() []string         { return r.scopes }
 func (r *refreshRequest) GetSubject() string          { return r.grant.UserID }
 func (r *refreshRequest) SetCurrentScopes(s []string) { r.scopes = s }
+
+// SetUserinfoFromRequest adds to an ID token what op takes only from an
+// authorization request: the acr of the sign-in. A refreshed ID token, or
+// a device's, says how the session signed in, as a code's does (amr and
+// auth_time op takes from the request itself).
+func (s storage) SetUserinfoFromRequest(_ context.Context, info *oidc.UserInfo, req op.IDTokenRequest, _ []string) error {
+	switch r := req.(type) {
+	case *refreshRequest:
+		if r.grant.ACR != "" {
+			info.AppendClaims("acr", r.grant.ACR)
+		}
+	case *op.DeviceAuthorizationState:
+		if len(r.AMR) > 0 {
+			info.AppendClaims("acr", auth.ACRFor(r.AMR))
+		}
+	}
+	return nil
+}
+
+var _ op.CanSetUserinfoFromRequest = storage{}
 
 var errBadRefresh = errors.New("the refresh token is invalid, expired or revoked")
 

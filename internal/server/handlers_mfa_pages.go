@@ -9,6 +9,7 @@ import (
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/auth"
+	"github.com/latchkey/latchkey/internal/provider"
 	"github.com/latchkey/latchkey/internal/web"
 )
 
@@ -67,7 +68,8 @@ func (s *Server) handleLoginMFAPage() handler {
 			s.seeOther(w, r, loginWithReturn(returnTo))
 			return nil
 		}
-		return s.pages.LoginMFA(w, http.StatusOK, web.LoginMFAView{ReturnTo: returnTo, Recovery: true, Passkeys: s.auth.PasskeysEnabled()})
+		return s.pages.LoginMFA(w, http.StatusOK, web.LoginMFAView{ReturnTo: returnTo, Recovery: true, Passkeys: s.auth.PasskeysEnabled(),
+			FormTargets: s.providerFormTargets(r, returnTo)})
 	}
 }
 
@@ -107,7 +109,8 @@ func (s *Server) handleLoginMFAForm() handler {
 		case err == nil:
 		case code == latchkey.EInvalidMFACode || code == latchkey.EInvalidRequest:
 			return s.pages.LoginMFA(w, problemStatus[code], web.LoginMFAView{ReturnTo: returnTo, Recovery: true, Passkeys: s.auth.PasskeysEnabled(),
-				Error: latchkey.ErrorMessage(err)})
+				FormTargets: s.providerFormTargets(r, returnTo),
+				Error:       latchkey.ErrorMessage(err)})
 		case code == latchkey.EInvalidGrant:
 			s.clearMFACookie(w)
 			s.renderLogin(w, r, http.StatusUnauthorized, "", returnTo, "Your sign-in expired or saw too many wrong codes. Please sign in again.")
@@ -279,12 +282,28 @@ func (s *Server) handleStepUpForm() handler {
 			return err
 		}
 		back := consoleReturn(form.Get("return_to"))
+		authz := s.authorizationReturn(form.Get("return_to"))
 		attempt, ok := s.admitAccount(w, r, p.User.Email)
 		if !ok {
 			return nil
 		}
 		_, err = s.auth.StepUp(r.Context(), p, formProof(form.Get("code")), s.meta(r))
 		attempt.done(w, r, err)
+		if authz != "" {
+			// The provider's step-up page: a wrong code shows it again;
+			// a verified one goes back to the authorization.
+			if code := latchkey.ErrorCode(err); code == latchkey.EInvalidMFACode || code == latchkey.EInvalidRequest {
+				v := web.ProviderStepUpView{Email: p.User.Email, ReturnTo: authz, Error: latchkey.ErrorMessage(err)}
+				q, _ := url.ParseQuery(strings.TrimPrefix(authz, provider.PathContinue+"?"))
+				v.FormTargets, v.ClientHost = s.providerTargets(r, q.Get("id"))
+				return s.pages.ProviderStepUp(w, problemStatus[code], v)
+			}
+			if err != nil {
+				return s.mfaFormFailed(w, r, p, err)
+			}
+			s.seeOther(w, r, authz)
+			return nil
+		}
 		if code := latchkey.ErrorCode(err); back != "" && (code == latchkey.EInvalidMFACode || code == latchkey.EInvalidRequest) {
 			return s.pages.ConsoleMFA(w, problemStatus[code], web.ConsoleMFAPage{ReturnTo: back, Error: latchkey.ErrorMessage(err)})
 		}

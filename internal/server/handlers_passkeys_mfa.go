@@ -118,7 +118,7 @@ func (s *Server) handleLoginMFAPasskeyForm() handler {
 		case err == nil:
 		case code == latchkey.EInvalidMFACode || code == latchkey.EInvalidRequest || code == latchkey.EPayloadTooLarge:
 			return s.pages.LoginMFA(w, problemStatus[code], web.LoginMFAView{ReturnTo: returnTo, Recovery: true,
-				Passkeys: s.auth.PasskeysEnabled(), Error: latchkey.ErrorMessage(err)})
+				Passkeys: s.auth.PasskeysEnabled(), Error: latchkey.ErrorMessage(err), FormTargets: s.providerFormTargets(r, returnTo)})
 		case code == latchkey.EInvalidGrant:
 			s.clearMFACookie(w)
 			s.renderLogin(w, r, http.StatusUnauthorized, "", returnTo, "Your sign-in expired or saw too many wrong attempts. Please sign in again.")

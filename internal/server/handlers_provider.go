@@ -105,6 +105,8 @@ func (s *Server) providerStep(w http.ResponseWriter, r *http.Request, id string,
 	case step.Login:
 		back := provider.PathContinue + "?" + url.Values{"id": {id}}.Encode()
 		s.seeOther(w, r, "/login?"+url.Values{"return_to": {back}}.Encode())
+	case step.StepUp:
+		return s.providerStepUp(w, r, id, who, step)
 	case step.Consent:
 		v := web.ConsentView{RequestID: id, ClientName: step.Client.Name, Email: who.User.Email}
 		if origin, host := s.provider.RedirectOrigin(r.Context(), id); origin != "" {
@@ -120,6 +122,62 @@ func (s *Server) providerStep(w http.ResponseWriter, r *http.Request, id string,
 		s.seeOther(w, r, step.Redirect)
 	}
 	return nil
+}
+
+// providerStepUp answers a client that asks for a second factor the
+// session has not proved: a user with an authenticator app proves it on
+// the step-up page, which comes back to the authorization; one with only a
+// passkey signs in with it (the login page, which comes back too); one
+// with neither cannot, and the client is told so.
+func (s *Server) providerStepUp(w http.ResponseWriter, r *http.Request, id string, who *auth.Principal, step *provider.Step) error {
+	back := provider.PathContinue + "?" + url.Values{"id": {id}}.Encode()
+	hasTOTP, err := s.auth.HasMFA(r.Context(), who.User.ID)
+	if err != nil {
+		return err
+	}
+	if hasTOTP {
+		v := web.ProviderStepUpView{ClientName: step.Client.Name, Email: who.User.Email, ReturnTo: back}
+		v.FormTargets, v.ClientHost = s.providerTargets(r, id)
+		if err := s.pages.ProviderStepUp(w, http.StatusOK, v); err != nil {
+			s.log.ErrorContext(r.Context(), "rendering the step-up page", "err", err)
+		}
+		return nil
+	}
+	hasAny, err := s.auth.HasSecondFactor(r.Context(), who.User.ID)
+	if err != nil {
+		return err
+	}
+	if hasAny {
+		s.seeOther(w, r, "/login?"+url.Values{"return_to": {back}}.Encode())
+		return nil
+	}
+	to, err := s.provider.Unmet(provider.WithMeta(r.Context(), s.meta(r)), id, who)
+	if err != nil {
+		return err
+	}
+	s.seeOther(w, r, to)
+	return nil
+}
+
+// providerTargets are the form-action origins and the host shown for an
+// authorization request's client.
+func (s *Server) providerTargets(r *http.Request, id string) ([]string, string) {
+	if origin, host := s.provider.RedirectOrigin(r.Context(), id); origin != "" {
+		return []string{origin}, host
+	}
+	return nil, ""
+}
+
+// authorizationReturn is return_to when it is an authorization's continuation
+// (the provider's step-up page comes back there), else "".
+func (s *Server) authorizationReturn(to string) string {
+	if s.provider == nil || !strings.HasPrefix(to, provider.PathContinue+"?") {
+		return ""
+	}
+	if safe, ok := s.pageRedirects.Safe(to); ok && safe == to {
+		return to
+	}
+	return ""
 }
 
 // scopeDescription says what a scope lets a client do, in words.

@@ -22,6 +22,10 @@ type LoginMFAView struct {
 	Recovery bool
 	// Passkeys offers "Use a passkey" (passkeys are on).
 	Passkeys bool
+	// FormTargets are origins the sign-in may lead on to (an OpenID
+	// provider's client, whose redirect ends the form's navigation): the
+	// CSP's form-action names them, as on the login page.
+	FormTargets []string
 }
 
 // MFASectionView is the account page's two-step sign-in section.
@@ -70,10 +74,11 @@ type RecoveryCodesView struct {
 
 // LoginMFA renders the second step of a sign-in.
 func (p *Pages) LoginMFA(w http.ResponseWriter, status int, v LoginMFAView) error {
+	csp := formTargetsCSP(v.FormTargets)
 	if v.Passkeys {
-		return p.renderCSP(w, status, "login_mfa", v, withPasskeyScript(ContentSecurityPolicy))
+		csp = withPasskeyScript(csp)
 	}
-	return p.render(w, status, "login_mfa", v)
+	return p.renderCSP(w, status, "login_mfa", v, csp)
 }
 
 // MFAEnroll renders a new authenticator's QR code and confirmation form.

@@ -54,7 +54,7 @@ var funcs = template.FuncMap{
 func NewPages() (*Pages, error) {
 	p := &Pages{tmpl: map[string]*template.Template{}}
 	for _, name := range []string{"login", "account", "key_created", "error", "email_action", "email_request",
-		"login_mfa", "mfa_enroll", "recovery_codes", "admin_mfa", "consent", "device"} {
+		"login_mfa", "mfa_enroll", "recovery_codes", "admin_mfa", "consent", "device", "provider_step_up"} {
 		files := append([]string{"templates/layout.html", "templates/" + name + ".html"}, pageParts[name]...)
 		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, files...)
 		if err != nil {
@@ -181,6 +181,12 @@ func (p *Pages) KeyCreated(w http.ResponseWriter, v KeyCreatedView) error {
 // Consent renders the page that asks for consent to a client.
 func (p *Pages) Consent(w http.ResponseWriter, status int, v ConsentView) error {
 	return p.renderCSP(w, status, "consent", v, formTargetsCSP(v.FormTargets))
+}
+
+// ProviderStepUp renders the page that asks for a second factor a client
+// requires.
+func (p *Pages) ProviderStepUp(w http.ResponseWriter, status int, v ProviderStepUpView) error {
+	return p.renderCSP(w, status, "provider_step_up", v, formTargetsCSP(v.FormTargets))
 }
 
 // Device renders the page where a user signs a device in (RFC 8628).

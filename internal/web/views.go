@@ -222,6 +222,18 @@ type ConsentView struct {
 	FormTargets []string
 }
 
+// ProviderStepUpView asks a signed-in user for a second factor that a
+// client requires (acr_values=aal2) before going back to it.
+type ProviderStepUpView struct {
+	ClientName string // "" when not known (a page shown again after a wrong code)
+	ClientHost string
+	Email      string
+	ReturnTo   string // the authorization's continuation, checked
+	Error      string
+	// FormTargets: the client's origin, where the verified code leads.
+	FormTargets []string
+}
+
 // ScopeView is one scope on the consent page, with what it means.
 type ScopeView struct {
 	Name        string
