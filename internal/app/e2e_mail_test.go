@@ -234,7 +234,15 @@ func TestMailWithoutSMTPWritesEmlFiles(t *testing.T) {
 	ids := queueMails(t, openOutbox(t, filepath.Join(dir, "latchkey.db")), 2, "ada@example.com")
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		entries, _ := os.ReadDir(mailDir)
+		// A mail being written is a hidden .partial-* file until it is
+		// renamed into place: count the finished ones.
+		var entries []os.DirEntry
+		all, _ := os.ReadDir(mailDir)
+		for _, e := range all {
+			if !strings.HasPrefix(e.Name(), ".partial-") {
+				entries = append(entries, e)
+			}
+		}
 		if len(entries) == 2 {
 			for _, e := range entries {
 				info, _ := e.Info()
