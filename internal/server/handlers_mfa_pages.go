@@ -83,6 +83,20 @@ func loginWithReturn(returnTo string) string {
 // handleLoginMFAForm completes a hosted sign-in with a code or a recovery
 // code. The account's limits and back-off apply as to the password.
 func (s *Server) handleLoginMFAForm() handler {
+	return s.loginSecondStep("codes", func(r *http.Request, token string, form url.Values) (*auth.BrowserSignIn, error) {
+		proof := auth.MFAProof{Code: form.Get("code"), RecoveryCode: form.Get("recovery_code")}
+		return s.auth.VerifyMFABrowser(r.Context(), token, proof, s.meta(r))
+	})
+}
+
+// loginSecondStep is the hosted sign-in's second step, whatever proves it
+// (a code, a recovery code, a passkey): the challenge rides in the MFA
+// cookie, the account's limits and back-off apply as to the password, a
+// wrong proof shows the step again, a dead challenge the login page, and
+// success ends any session the browser had and sets the new one. what
+// names the proofs in the dead challenge's message.
+func (s *Server) loginSecondStep(what string,
+	complete func(r *http.Request, token string, form url.Values) (*auth.BrowserSignIn, error)) handler {
 	return func(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
 		form, err := parseForm(w, r)
 		if err != nil {
@@ -102,18 +116,16 @@ func (s *Server) handleLoginMFAForm() handler {
 		if !ok {
 			return nil
 		}
-		proof := auth.MFAProof{Code: form.Get("code"), RecoveryCode: form.Get("recovery_code")}
-		b, err := s.auth.VerifyMFABrowser(r.Context(), c.Value, proof, s.meta(r))
+		b, err := complete(r, c.Value, form)
 		attempt.done(w, r, err)
 		switch code := latchkey.ErrorCode(err); {
 		case err == nil:
-		case code == latchkey.EInvalidMFACode || code == latchkey.EInvalidRequest:
-			return s.pages.LoginMFA(w, problemStatus[code], web.LoginMFAView{ReturnTo: returnTo, Recovery: true, Passkeys: s.auth.PasskeysEnabled(),
-				FormTargets: s.providerFormTargets(r, returnTo),
-				Error:       latchkey.ErrorMessage(err)})
+		case code == latchkey.EInvalidMFACode || code == latchkey.EInvalidRequest || code == latchkey.EPayloadTooLarge:
+			return s.pages.LoginMFA(w, problemStatus[code], web.LoginMFAView{ReturnTo: returnTo, Recovery: true,
+				Passkeys: s.auth.PasskeysEnabled(), Error: latchkey.ErrorMessage(err), FormTargets: s.providerFormTargets(r, returnTo)})
 		case code == latchkey.EInvalidGrant:
 			s.clearMFACookie(w)
-			s.renderLogin(w, r, http.StatusUnauthorized, "", returnTo, "Your sign-in expired or saw too many wrong codes. Please sign in again.")
+			s.renderLogin(w, r, http.StatusUnauthorized, "", returnTo, "Your sign-in expired or saw too many wrong "+what+". Please sign in again.")
 			return nil
 		default:
 			return err

@@ -3,10 +3,10 @@ package server
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/auth"
-	"github.com/latchkey/latchkey/internal/web"
 )
 
 // A passkey as the second factor of a sign-in (the challenge's factors
@@ -93,50 +93,7 @@ func (s *Server) handleLoginMFAPasskeyBegin() handler {
 // handleLoginMFAPasskeyForm completes a hosted sign-in with a passkey as
 // its second factor, as handleLoginMFAForm does with a code.
 func (s *Server) handleLoginMFAPasskeyForm() handler {
-	return func(w http.ResponseWriter, r *http.Request, _ *auth.Principal) error {
-		form, err := parseForm(w, r)
-		if err != nil {
-			return err
-		}
-		returnTo, _ := s.pageRedirects.Safe(form.Get("return_to"))
-		c, cerr := r.Cookie(s.mfaCookieName())
-		if cerr != nil {
-			s.renderLogin(w, r, http.StatusUnauthorized, "", returnTo, "Your sign-in expired. Please sign in again.")
-			return nil
-		}
-		email, err := s.auth.MFAChallengeEmail(r.Context(), c.Value)
-		if err != nil {
-			return err
-		}
-		attempt, ok := s.admitAccount(w, r, email)
-		if !ok {
-			return nil
-		}
-		b, err := s.auth.MFAPasskeyBrowser(r.Context(), c.Value, []byte(form.Get("credential")), s.meta(r))
-		attempt.done(w, r, err)
-		switch code := latchkey.ErrorCode(err); {
-		case err == nil:
-		case code == latchkey.EInvalidMFACode || code == latchkey.EInvalidRequest || code == latchkey.EPayloadTooLarge:
-			return s.pages.LoginMFA(w, problemStatus[code], web.LoginMFAView{ReturnTo: returnTo, Recovery: true,
-				Passkeys: s.auth.PasskeysEnabled(), Error: latchkey.ErrorMessage(err), FormTargets: s.providerFormTargets(r, returnTo)})
-		case code == latchkey.EInvalidGrant:
-			s.clearMFACookie(w)
-			s.renderLogin(w, r, http.StatusUnauthorized, "", returnTo, "Your sign-in expired or saw too many wrong attempts. Please sign in again.")
-			return nil
-		default:
-			return err
-		}
-		s.clearMFACookie(w)
-		if p, found, err := s.cookiePrincipal(r); found && err == nil {
-			if err := s.auth.Logout(r.Context(), p, auth.LogoutLocal, s.meta(r)); err != nil {
-				return err
-			}
-		}
-		s.setSessionCookie(w, b.Cookie, b.Session)
-		if returnTo == "" {
-			returnTo = "/account"
-		}
-		s.seeOther(w, r, returnTo)
-		return nil
-	}
+	return s.loginSecondStep("attempts", func(r *http.Request, token string, form url.Values) (*auth.BrowserSignIn, error) {
+		return s.auth.MFAPasskeyBrowser(r.Context(), token, []byte(form.Get("credential")), s.meta(r))
+	})
 }
