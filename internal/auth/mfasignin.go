@@ -122,9 +122,28 @@ func (s *Service) MFAChallengeEmail(ctx context.Context, token string) (string, 
 // (MF-04). Wrong codes answer invalid_mfa_code; a dead challenge
 // invalid_grant.
 func (s *Service) VerifyMFA(ctx context.Context, token string, proof MFAProof, m Meta) (*Tokens, error) {
+	return s.tokensAfter(ctx, m, func(start func(latchkey.Tx, *latchkey.User, SignIn) error) (*latchkey.User, error) {
+		return s.completeChallenge(ctx, token, proof, m, start)
+	})
+}
+
+// VerifyMFABrowser is VerifyMFA for the hosted login page: the session's
+// credential is a cookie.
+func (s *Service) VerifyMFABrowser(ctx context.Context, token string, proof MFAProof, m Meta) (*BrowserSignIn, error) {
+	return s.cookieAfter(ctx, m, func(start func(latchkey.Tx, *latchkey.User, SignIn) error) (*latchkey.User, error) {
+		return s.completeChallenge(ctx, token, proof, m, start)
+	})
+}
+
+// secondStep completes a sign-in's second step, running start (which
+// creates the session) inside the transaction that spends the proof.
+type secondStep func(start func(tx latchkey.Tx, u *latchkey.User, how SignIn) error) (*latchkey.User, error)
+
+// tokensAfter completes step and answers the new session's tokens.
+func (s *Service) tokensAfter(ctx context.Context, m Meta, step secondStep) (*Tokens, error) {
 	var st *newSession
 	var how SignIn
-	u, err := s.completeChallenge(ctx, token, proof, m, func(tx latchkey.Tx, u *latchkey.User, h SignIn) (err error) {
+	u, err := step(func(tx latchkey.Tx, u *latchkey.User, h SignIn) (err error) {
 		how = h
 		st, err = s.startSessionTx(ctx, tx, u, m, h)
 		return err
@@ -135,12 +154,11 @@ func (s *Service) VerifyMFA(ctx context.Context, token string, proof MFAProof, m
 	return s.sessionStarted(u, st, how.Audit)
 }
 
-// VerifyMFABrowser is VerifyMFA for the hosted login page: the session's
-// credential is a cookie.
-func (s *Service) VerifyMFABrowser(ctx context.Context, token string, proof MFAProof, m Meta) (*BrowserSignIn, error) {
+// cookieAfter completes step and answers the new browser session.
+func (s *Service) cookieAfter(ctx context.Context, m Meta, step secondStep) (*BrowserSignIn, error) {
 	var c *cookieSession
 	var how SignIn
-	_, err := s.completeChallenge(ctx, token, proof, m, func(tx latchkey.Tx, u *latchkey.User, h SignIn) (err error) {
+	_, err := step(func(tx latchkey.Tx, u *latchkey.User, h SignIn) (err error) {
 		how = h
 		c, err = s.startCookieSessionTx(ctx, tx, u, m, h, false)
 		return err

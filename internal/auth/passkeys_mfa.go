@@ -74,33 +74,17 @@ func (s *Service) BeginMFAPasskey(ctx context.Context, token string, m Meta) (js
 // the first step's. A refused passkey answers invalid_mfa_code, a dead
 // challenge invalid_grant.
 func (s *Service) MFAPasskey(ctx context.Context, token string, body []byte, m Meta) (*Tokens, error) {
-	var st *newSession
-	var how SignIn
-	u, err := s.mfaPasskey(ctx, token, body, m, func(tx latchkey.Tx, u *latchkey.User, h SignIn) (err error) {
-		how = h
-		st, err = s.startSessionTx(ctx, tx, u, m, h)
-		return err
+	return s.tokensAfter(ctx, m, func(start func(latchkey.Tx, *latchkey.User, SignIn) error) (*latchkey.User, error) {
+		return s.mfaPasskey(ctx, token, body, m, start)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return s.sessionStarted(u, st, how.Audit)
 }
 
 // MFAPasskeyBrowser is MFAPasskey for the hosted login page: the session's
 // credential is a cookie.
 func (s *Service) MFAPasskeyBrowser(ctx context.Context, token string, body []byte, m Meta) (*BrowserSignIn, error) {
-	var c *cookieSession
-	var how SignIn
-	_, err := s.mfaPasskey(ctx, token, body, m, func(tx latchkey.Tx, u *latchkey.User, h SignIn) (err error) {
-		how = h
-		c, err = s.startCookieSessionTx(ctx, tx, u, m, h, false)
-		return err
+	return s.cookieAfter(ctx, m, func(start func(latchkey.Tx, *latchkey.User, SignIn) error) (*latchkey.User, error) {
+		return s.mfaPasskey(ctx, token, body, m, start)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return s.cookieSessionStarted(c, how.Audit), nil
 }
 
 func (s *Service) mfaPasskey(ctx context.Context, token string, body []byte, m Meta,
